@@ -1,0 +1,223 @@
+/**
+ * `app.conf`: Celery's settings as plain data. Values are checked when they
+ * are set through `update()` and again when `resolve()` freezes them into the
+ * `ResolvedConfig` that brokers, backends and workers read.
+ *
+ * @module
+ */
+
+import { ConfigurationError } from "../errors.ts";
+import { maskUrl } from "./mask_url.ts";
+import {
+  type CelerySettings,
+  DEFAULT_SETTINGS,
+  OLD_SETTING_NAMES,
+  type ResolvedConfig,
+} from "./settings.ts";
+
+export type { CelerySettings, ResolvedConfig } from "./settings.ts";
+
+const ENUMS: Partial<Record<keyof CelerySettings, readonly unknown[]>> = {
+  task_default_exchange_type: ["direct", "topic", "fanout"],
+  task_default_delivery_mode: ["persistent", "transient", 1, 2],
+  task_default_queue_type: ["classic", "quorum"],
+  worker_pool: ["workers", "async", "solo"],
+  task_serializer: ["json"],
+  result_serializer: ["json"],
+};
+
+/** Settings whose value may be a number or null even though the default differs. */
+const NULLABLE = new Set<string>([
+  "broker_url",
+  "result_backend",
+  "result_expires",
+  "task_time_limit",
+  "task_soft_time_limit",
+  "worker_concurrency",
+  "worker_max_tasks_per_child",
+  "worker_max_memory_per_child",
+  "timezone",
+  "task_default_exchange",
+  "task_default_routing_key",
+  "task_default_priority",
+  "task_queues",
+  "task_routes",
+  "task_queue_max_priority",
+  "task_default_rate_limit",
+  "task_max_retries",
+  "broker_connection_max_retries",
+  "broker_use_ssl",
+  "result_accept_content",
+]);
+
+const SETTING_TYPES: Partial<Record<keyof CelerySettings, string>> = {
+  broker_url: "string",
+  result_backend: "string",
+  result_expires: "number",
+  task_time_limit: "number",
+  task_soft_time_limit: "number",
+  worker_concurrency: "number",
+  worker_max_tasks_per_child: "number",
+  worker_max_memory_per_child: "number",
+  timezone: "string",
+  task_default_exchange: "string",
+  task_default_routing_key: "string",
+  task_default_priority: "number",
+  task_queues: "array",
+  task_routes: "object",
+  task_queue_max_priority: "number",
+  task_default_rate_limit: "string",
+  task_max_retries: "number",
+  broker_connection_max_retries: "number",
+  result_accept_content: "array",
+};
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  return typeof value;
+}
+
+/** Checks one setting; throws a ConfigurationError naming the key, the value and what is accepted. */
+export function validateSetting(key: string, value: unknown): void {
+  if (!(key in DEFAULT_SETTINGS)) return; // a user's own setting: kept as given
+  const name = key as keyof CelerySettings;
+  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  const allowed = ENUMS[name];
+  if (allowed) {
+    if (!allowed.includes(value)) {
+      const list = allowed.map((v) => JSON.stringify(v)).join(", ");
+      throw new ConfigurationError(
+        `Invalid value for setting "${key}": ${shown}. Accepted: ${list}.`,
+      );
+    }
+    return;
+  }
+  if (value === null && NULLABLE.has(key)) return;
+  const expected = SETTING_TYPES[name] ?? kindOf(DEFAULT_SETTINGS[name]);
+  if (kindOf(value) !== expected) {
+    throw new ConfigurationError(
+      `Invalid value for setting "${key}": ${shown} (a ${kindOf(value)}). ` +
+        `Accepted: a ${expected}${NULLABLE.has(key) ? " or null" : ""}.`,
+    );
+  }
+  if (expected === "number" && (!Number.isFinite(value) || (value as number) < 0)) {
+    throw new ConfigurationError(
+      `Invalid value for setting "${key}": ${shown}. Accepted: a number of 0 or more.`,
+    );
+  }
+  if (key === "accept_content" || key === "result_accept_content") {
+    for (const item of value as unknown[]) {
+      if (item !== "json" && item !== "application/json") {
+        throw new ConfigurationError(
+          `Invalid value for setting "${key}": ${JSON.stringify(value)}. ` +
+            `celeriac only deserializes JSON; accepted: ["json"]. Pickle is never accepted.`,
+        );
+      }
+    }
+  }
+}
+
+/** Maps an old uppercase name (`BROKER_URL`) or a namespaced one (`CELERY_BROKER_URL`) to its setting. */
+export function settingNameFor(key: string, namespace?: string): string | undefined {
+  if (key in DEFAULT_SETTINGS) return key;
+  if (key in OLD_SETTING_NAMES) return OLD_SETTING_NAMES[key];
+  if (namespace) {
+    const prefix = `${namespace}_`;
+    if (!key.startsWith(prefix)) return undefined;
+    const rest = key.slice(prefix.length).toLowerCase();
+    if (rest in DEFAULT_SETTINGS) return rest;
+    return undefined;
+  }
+  return undefined;
+}
+
+const CENSORED_WORDS = /API|TOKEN|KEY|SECRET|PASS|SIGNATURE|DATABASE/i;
+
+function censor(key: string, value: unknown): unknown {
+  if (CENSORED_WORDS.test(key) && !/^(task_|result_|broker_)?.*routing_key$/i.test(key)) {
+    return "********";
+  }
+  if (typeof value === "string" && value.includes("://")) return maskUrl(value);
+  return value;
+}
+
+/** Options of `humanize()` and `table()`. */
+export interface TableOptions {
+  /** Include settings still at their default (default false). */
+  withDefaults?: boolean;
+  /** Hide secrets (default true). */
+  censored?: boolean;
+}
+
+/**
+ * The app's settings. Read and assign fields directly (`app.conf.enable_utc =
+ * true`), or use `update()`; `resolve()` validates everything and freezes it.
+ *
+ * @example
+ * ```ts
+ * import { Settings } from "./config.ts";
+ * const conf = new Settings();
+ * conf.update({ task_default_queue: "jobs" });
+ * console.assert(conf.resolve().task_default_queue === "jobs");
+ * ```
+ */
+export class Settings {
+  /** Current values: every known setting, plus any of the user's own. */
+  readonly values: Record<string, unknown>;
+
+  /** Creates settings holding Celery's defaults, then `initial`. */
+  constructor(initial: Record<string, unknown> = {}) {
+    this.values = structuredClone({ ...DEFAULT_SETTINGS }) as Record<string, unknown>;
+    this.update(initial);
+  }
+
+  /** Sets several settings; old uppercase names are mapped. Throws on a bad value. */
+  update(settings: Record<string, unknown>, namespace?: string): this {
+    for (const [key, value] of Object.entries(settings)) {
+      if (value === undefined) continue;
+      const name = settingNameFor(key, namespace) ?? (namespace ? undefined : key);
+      if (name === undefined) continue;
+      validateSetting(name, value);
+      this.values[name] = value;
+    }
+    return this;
+  }
+
+  /** Reads one setting. */
+  get<K extends keyof CelerySettings>(key: K): CelerySettings[K] {
+    return this.values[key] as CelerySettings[K];
+  }
+
+  /** Sets one setting. Throws on a bad value. */
+  set<K extends keyof CelerySettings>(key: K, value: CelerySettings[K]): void {
+    this.update({ [key]: value });
+  }
+
+  /** Validates every value and returns a frozen copy. */
+  resolve(): ResolvedConfig {
+    for (const [key, value] of Object.entries(this.values)) validateSetting(key, value);
+    const copy = { ...this.values } as unknown as CelerySettings;
+    if (copy.result_accept_content === null) copy.result_accept_content = copy.accept_content;
+    return Object.freeze(copy);
+  }
+
+  /** The settings as an object, optionally without defaults and with secrets hidden. */
+  table(options: TableOptions = {}): Record<string, unknown> {
+    const { withDefaults = false, censored = true } = options;
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(this.values).sort(([a], [b]) => a < b ? -1 : 1)) {
+      const fallback = (DEFAULT_SETTINGS as unknown as Record<string, unknown>)[key];
+      if (!withDefaults && JSON.stringify(value) === JSON.stringify(fallback)) continue;
+      out[key] = censored ? censor(key, value) : value;
+    }
+    return out;
+  }
+
+  /** The settings as `key: value` lines, like Celery's `app.conf.humanize()`. */
+  humanize(options: TableOptions = {}): string {
+    return Object.entries(this.table(options))
+      .map(([key, value]) => `${key}: ${JSON.stringify(value)}`)
+      .join("\n");
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Picks a result backend adapter by URL scheme, through literal `import()` calls.
+ *
+ * @module
+ */
+
+import { ConfigurationError } from "../errors.ts";
+import type { ResolvedConfig } from "../app/config.ts";
+import { maskUrl } from "../app/mask_url.ts";
+import { schemeOf } from "../broker/resolve.ts";
+import type { ResultBackend, ResultBackendFactory } from "./types.ts";
+
+const ADAPTERS: Record<string, () => Promise<{ createResultBackend: ResultBackendFactory }>> = {
+  "memory": () => import("./memory/backend.ts"),
+  "sqlite": () => import("./sqlite/backend.ts"),
+};
+
+/** URL schemes with a result backend adapter. */
+export const BACKEND_SCHEMES: readonly string[] = Object.keys(ADAPTERS);
+
+/** Creates the result backend for `url`; an unknown scheme is an error listing the supported ones. */
+export async function createResultBackend(
+  url: string,
+  config: ResolvedConfig,
+): Promise<ResultBackend> {
+  const load = ADAPTERS[schemeOf(url)];
+  if (!load) {
+    throw new ConfigurationError(
+      `Unsupported result backend ${JSON.stringify(maskUrl(url))}: unknown scheme ` +
+        `"${schemeOf(url)}". Supported: ${BACKEND_SCHEMES.map((s) => `${s}://`).join(", ")}.`,
+    );
+  }
+  const { createResultBackend: create } = await load();
+  return await create(url, config);
+}

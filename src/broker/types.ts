@@ -1,0 +1,139 @@
+/**
+ * The Broker seam: what every transport (memory, embedded SQLite, RabbitMQ,
+ * Redis) offers the rest of celeriac. Messages flow out of a broker as a
+ * `ReadableStream` of deliveries; each delivery is settled once, by `ack()` or
+ * `reject(requeue)`.
+ *
+ * @module
+ */
+
+import type { ResolvedConfig } from "../app/config.ts";
+
+/** Message properties, transport-neutral (AMQP basic properties / kombu's `properties`). */
+export interface MessageProperties {
+  /** The task id for task messages; rpc replies echo it. */
+  correlationId?: string;
+  /** The rpc reply queue name (Celery sets it on every task message). */
+  replyTo?: string;
+  /** 2 = persistent, 1 = transient. */
+  deliveryMode?: 1 | 2;
+  /** 0–255 on RabbitMQ, 0–9 on Redis. */
+  priority?: number;
+  /** Milliseconds, as a decimal string (AMQP `expiration`). */
+  expiration?: string;
+}
+
+/** One message as it travels: headers, properties and an encoded body. */
+export interface WireMessage {
+  /** Application headers (Celery's 16 protocol v2 keys plus custom ones). */
+  headers: Record<string, unknown>;
+  /** Message properties. */
+  properties: MessageProperties;
+  /** MIME type of `body`, such as `application/json`; empty when the sender gave none. */
+  contentType: string;
+  /** Character set of `body`, such as `utf-8`. */
+  contentEncoding: string;
+  /** The encoded body. */
+  body: Uint8Array;
+}
+
+/** An exchange type, as in AMQP and kombu. */
+export type ExchangeType = "direct" | "topic" | "fanout";
+
+/** A queue and how it is bound (kombu's `Queue(name, Exchange(name, type), routing_key=…)`). */
+export interface QueueSpec {
+  /** Queue name. */
+  name: string;
+  /** Exchange the queue is bound to (defaults to the queue name). */
+  exchange: string;
+  /** Type of that exchange. */
+  exchangeType: ExchangeType;
+  /** Binding key. */
+  routingKey: string;
+  /** Survives a broker restart (default true). */
+  durable: boolean;
+  /** Deleted when its last consumer goes (default false). */
+  autoDelete: boolean;
+  /** Extra declaration arguments, such as `x-max-priority` or `x-queue-type`. */
+  arguments: Record<string, unknown>;
+}
+
+/** Where one message goes. */
+export interface PublishTarget {
+  /** Exchange to publish to; `""` is the default exchange (routing key = queue name). */
+  exchange: string;
+  /** Routing key. */
+  routingKey: string;
+  /** The queue to declare (once per connection) before publishing, when known. */
+  queue?: QueueSpec;
+  /** Adapters with `delayedDelivery` hold the message until this time. */
+  deliverAt?: Date;
+}
+
+/** Options for consuming. */
+export interface ConsumeOptions {
+  /** Queues to consume from; they are declared first. */
+  queues: QueueSpec[];
+  /**
+   * Most deliveries handed out and not yet settled (AMQP `basic.qos`). 0 means no limit.
+   * The adapter never hands out more unsettled deliveries than this.
+   */
+  prefetch: number;
+}
+
+/** One received message, to be settled exactly once. */
+export interface Delivery {
+  /** The message. */
+  readonly message: WireMessage;
+  /** Exchange it was published to. */
+  readonly exchange: string;
+  /** Routing key it was published with. */
+  readonly routingKey: string;
+  /** The queue it was consumed from. */
+  readonly queue: string;
+  /** True when the broker delivered it before and it was not acked. */
+  readonly redelivered: boolean;
+  /** Removes the message from the broker. */
+  ack(): Promise<void>;
+  /** Gives the message back (`requeue: true`) or drops / dead-letters it. */
+  reject(requeue: boolean): Promise<void>;
+}
+
+/** What an adapter can do; the docs and the conformance suite read the same constant. */
+export interface BrokerCapabilities {
+  /** How `priority` orders delivery. */
+  priorities: "higher-first" | "lower-first" | "none";
+  /** Fanout exchanges (broadcast to every bound queue). */
+  fanout: boolean;
+  /** Honours `PublishTarget.deliverAt` by itself. */
+  delayedDelivery: boolean;
+  /** A client in one process and a worker in another share the queues. */
+  crossProcess: boolean;
+  /** Messages survive a restart of the broker (or of the process, for embedded ones). */
+  persistent: boolean;
+  /** `reject(false)` can dead-letter instead of dropping. */
+  deadLetter: boolean;
+}
+
+/** A message transport. Obtain one from `createBroker(url, config)`. */
+export interface Broker extends AsyncDisposable {
+  /** The URL it was created from (use `maskUrl` before printing it). */
+  readonly url: string;
+  /** What this adapter can do. */
+  readonly capabilities: BrokerCapabilities;
+  /** Publishes one message; resolves once the broker has it. */
+  publish(message: WireMessage, target: PublishTarget): Promise<void>;
+  /** Starts consuming. Cancelling the stream stops consuming; unsettled deliveries can still be settled. */
+  consume(options: ConsumeOptions): ReadableStream<Delivery>;
+  /** Declares a queue (idempotent). */
+  declareQueue(queue: QueueSpec): Promise<void>;
+  /** Number of ready (unconsumed) messages in a queue. */
+  messageCount(queue: string): Promise<number>;
+  /** Deletes every ready message of a queue; returns how many. */
+  purge(queue: string): Promise<number>;
+  /** Closes connections. */
+  close(): Promise<void>;
+}
+
+/** What an adapter module exports: a factory called with the URL and the resolved config. */
+export type BrokerFactory = (url: string, config: ResolvedConfig) => Promise<Broker>;
