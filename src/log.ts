@@ -1,0 +1,122 @@
+/**
+ * Logging, behind one small module so the backing library (LogTape today,
+ * `@std/log` later) is a one-file change. Lines look like Celery's:
+ * `[2026-11-22 03:24:42,275: INFO/MainProcess] message`.
+ *
+ * @module
+ */
+
+import {
+  configure,
+  getLogger as getLogTapeLogger,
+  type Logger as LogTapeLogger,
+  type LogLevel as LogTapeLevel,
+  type LogRecord,
+  reset,
+} from "@logtape/logtape";
+
+/** Celery's level names. */
+export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
+
+/** The logging calls celeriac uses. */
+export interface Logger {
+  /** Debug detail. */
+  debug(message: string): void;
+  /** Normal operation. */
+  info(message: string): void;
+  /** Something unexpected that celeriac handled. */
+  warning(message: string): void;
+  /** A failure. */
+  error(message: string): void;
+  /** A failure that stops a component. */
+  critical(message: string): void;
+}
+
+const TO_LOGTAPE: Record<LogLevel, LogTapeLevel> = {
+  DEBUG: "debug",
+  INFO: "info",
+  WARNING: "warning",
+  ERROR: "error",
+  CRITICAL: "fatal",
+};
+
+const FROM_LOGTAPE: Record<LogTapeLevel, string> = {
+  trace: "DEBUG",
+  debug: "DEBUG",
+  info: "INFO",
+  warning: "WARNING",
+  error: "ERROR",
+  fatal: "CRITICAL",
+};
+
+let processName = "MainProcess";
+
+function pad(value: number, width = 2): string {
+  return String(value).padStart(width, "0");
+}
+
+/** Formats a time as Celery's `YYYY-MM-DD HH:MM:SS,mmm` (local time). */
+export function formatLogTime(date: Date): string {
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())},` +
+    pad(date.getMilliseconds(), 3);
+}
+
+function formatRecord(record: LogRecord): string {
+  const text = record.message.map((part) => typeof part === "string" ? part : String(part))
+    .join("");
+  return `[${formatLogTime(new Date(record.timestamp))}: ${
+    FROM_LOGTAPE[record.level]
+  }/${processName}] ${text}`;
+}
+
+/** Parses a level name such as `info` or `INFO`; throws naming the value when unknown. */
+export function parseLogLevel(name: string): LogLevel {
+  const upper = name.toUpperCase() === "WARN" ? "WARNING" : name.toUpperCase();
+  if (upper in TO_LOGTAPE) return upper as LogLevel;
+  throw new Error(
+    `Invalid log level ${JSON.stringify(name)}. Accepted: DEBUG, INFO, WARNING, ERROR, CRITICAL.`,
+  );
+}
+
+/** Options of `setupLogging`. */
+export interface LoggingOptions {
+  /** Lowest level written. Default WARNING. */
+  level?: LogLevel;
+  /** Shown after the level (`MainProcess`, `WebWorker-1`). */
+  processName?: string;
+}
+
+/** Sends celeriac's log lines to stderr in Celery's format. Safe to call again to change level. */
+export async function setupLogging(options: LoggingOptions = {}): Promise<void> {
+  processName = options.processName ?? processName;
+  await configure({
+    reset: true,
+    sinks: {
+      stderr: (record: LogRecord) => console.error(formatRecord(record)),
+    },
+    loggers: [
+      { category: ["logtape", "meta"], lowestLevel: "error", sinks: ["stderr"] },
+      { category: ["celeriac"], lowestLevel: TO_LOGTAPE[options.level ?? "WARNING"], sinks: ["stderr"] },
+    ],
+  });
+}
+
+/** Stops logging (tests call it to leave no configured sinks behind). */
+export async function stopLogging(): Promise<void> {
+  await reset();
+}
+
+/** A logger for one part of celeriac, e.g. `getLogger("worker")`. */
+export function getLogger(category: string): Logger {
+  const logger: LogTapeLogger = getLogTapeLogger(["celeriac", category]);
+  // Messages are passed pre-formatted; braces in them must not be read as placeholders.
+  const write = (level: LogTapeLevel, message: string) => logger[level]("{text}", { text: message });
+  return {
+    debug: (message) => write("debug", message),
+    info: (message) => write("info", message),
+    warning: (message) => write("warning", message),
+    error: (message) => write("error", message),
+    critical: (message) => write("fatal", message),
+  };
+}
