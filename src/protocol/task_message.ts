@@ -1,0 +1,295 @@
+/**
+ * Celery message protocol v2: the one place that knows how a task call is
+ * laid out in headers, properties and body, in both directions.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import type { WireMessage } from "../broker/types.ts";
+import { formatCeleryDate, parseCeleryDate } from "./dates.ts";
+import {
+  decodeContent,
+  encodeJson,
+  JSON_CONTENT_ENCODING,
+  JSON_CONTENT_TYPE,
+} from "./json_content.ts";
+import { argsRepr, kwargsRepr } from "./python_repr.ts";
+
+/** A canvas signature as it travels inside a message (`callbacks`, `chain`, …). */
+export interface SignatureData {
+  /** Task name. */
+  task: string;
+  /** Positional arguments. */
+  args: unknown[];
+  /** Keyword arguments. */
+  kwargs: Record<string, unknown>;
+  /** Call options (`task_id`, `queue`, …). */
+  options: Record<string, unknown>;
+  /** `null`, `group`, `chain` or `chord`. */
+  subtask_type: string | null;
+  /** Immutable signatures do not receive the parent's result. */
+  immutable: boolean;
+}
+
+/** The embedded canvas part of the body. */
+export interface Embed {
+  /** Signatures to call with the result on success. */
+  callbacks: SignatureData[] | null;
+  /** Signatures to call on failure. */
+  errbacks: SignatureData[] | null;
+  /** Remaining chain steps, last step first. */
+  chain: SignatureData[] | null;
+  /** Chord body. */
+  chord: SignatureData | null;
+}
+
+/** Everything a task message says, in TypeScript names. */
+export interface TaskCall {
+  /** Task id (uuid). */
+  id: string;
+  /** Registered task name. */
+  task: string;
+  /** Positional arguments. */
+  args: unknown[];
+  /** Keyword arguments. */
+  kwargs: Record<string, unknown>;
+  /** Canvas information. */
+  embed: Embed;
+  /** Not before this time. */
+  eta: Date | null;
+  /** Revoke if not started by this time. */
+  expires: Date | null;
+  /** How many times it was retried. */
+  retries: number;
+  /** `[hard, soft]` limits in seconds. */
+  timeLimit: [number | null, number | null];
+  /** First task of the workflow. */
+  rootId: string;
+  /** Task that sent this one. */
+  parentId: string | null;
+  /** Group id. */
+  group: string | null;
+  /** Position in a chord header. */
+  groupIndex: number | null;
+  /** Display name. */
+  shadow: string | null;
+  /** Sender node name. */
+  origin: string;
+  /** Store no SUCCESS result. */
+  ignoreResult: boolean;
+  /** Repr of args for logs. */
+  argsrepr: string;
+  /** Repr of kwargs for logs. */
+  kwargsrepr: string;
+  /** Headers beyond the protocol's own (`x-custom`, stamps, …). */
+  customHeaders: Record<string, unknown>;
+  /** rpc reply queue. */
+  replyTo: string;
+  /** Correlation id (the task id). */
+  correlationId: string;
+  /** Message priority. */
+  priority: number;
+  /** 2 persistent, 1 transient. */
+  deliveryMode: 1 | 2;
+}
+
+const PROTOCOL_HEADERS = new Set([
+  "lang",
+  "task",
+  "id",
+  "shadow",
+  "eta",
+  "expires",
+  "group",
+  "group_index",
+  "retries",
+  "timelimit",
+  "root_id",
+  "parent_id",
+  "argsrepr",
+  "kwargsrepr",
+  "origin",
+  "ignore_result",
+  "redelivered",
+]);
+
+/** An empty embed, with all four keys as Python sends them. */
+export function emptyEmbed(): Embed {
+  return { callbacks: null, errbacks: null, chain: null, chord: null };
+}
+
+/** Builds the wire message for a task call (headers, properties, JSON body). */
+export function encodeTaskMessage(call: TaskCall): WireMessage {
+  const headers: Record<string, unknown> = {
+    lang: "py",
+    task: call.task,
+    id: call.id,
+    shadow: call.shadow,
+    eta: call.eta ? formatCeleryDate(call.eta) : null,
+    expires: call.expires ? formatCeleryDate(call.expires) : null,
+    group: call.group,
+    group_index: call.groupIndex,
+    retries: call.retries,
+    timelimit: call.timeLimit,
+    root_id: call.rootId,
+    parent_id: call.parentId,
+    argsrepr: call.argsrepr || argsRepr(call.args),
+    kwargsrepr: call.kwargsrepr || kwargsRepr(call.kwargs),
+    origin: call.origin,
+    ignore_result: call.ignoreResult,
+  };
+  for (const [key, value] of Object.entries(call.customHeaders)) {
+    if (!(key in headers)) headers[key] = value;
+  }
+  const expiration = call.expires
+    ? String(Math.max(0, call.expires.getTime() - Date.now()))
+    : undefined;
+  return {
+    headers,
+    properties: {
+      correlationId: call.correlationId || call.id,
+      replyTo: call.replyTo,
+      deliveryMode: call.deliveryMode,
+      priority: call.priority,
+      ...(expiration === undefined ? {} : { expiration }),
+    },
+    contentType: JSON_CONTENT_TYPE,
+    contentEncoding: JSON_CONTENT_ENCODING,
+    body: encodeJson([call.args, call.kwargs, call.embed]),
+  };
+}
+
+function optionalString(headers: Record<string, unknown>, key: string): string | null {
+  const value = headers[key];
+  if (value === null || value === undefined) return null;
+  if (typeof value !== "string") {
+    throw new ProtocolError(`Invalid "${key}" header ${JSON.stringify(value)}: not a string.`);
+  }
+  return value;
+}
+
+function limit(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+function readEmbed(value: unknown): Embed {
+  if (value === null || value === undefined) return emptyEmbed();
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new ProtocolError(`Invalid message body: the embed is not an object.`);
+  }
+  const embed = value as Partial<Embed>;
+  return {
+    callbacks: embed.callbacks ?? null,
+    errbacks: embed.errbacks ?? null,
+    chain: embed.chain ?? null,
+    chord: embed.chord ?? null,
+  };
+}
+
+/** Reads the three-part body `[args, kwargs, embed]`; anything else is a ProtocolError. */
+export function readBody(
+  body: unknown,
+): { args: unknown[]; kwargs: Record<string, unknown>; embed: Embed } {
+  if (!Array.isArray(body) || body.length !== 3) {
+    const shape = Array.isArray(body) ? `${body.length} elements` : typeof body;
+    throw new ProtocolError(
+      `Invalid message body: expected [args, kwargs, embed], got ${shape}.`,
+    );
+  }
+  const [args, kwargs, embed] = body;
+  if (!Array.isArray(args)) {
+    throw new ProtocolError(`Invalid message body: args is not an array.`);
+  }
+  if (kwargs === null || typeof kwargs !== "object" || Array.isArray(kwargs)) {
+    throw new ProtocolError("Task keyword arguments is not a mapping.");
+  }
+  return { args, kwargs: kwargs as Record<string, unknown>, embed: readEmbed(embed) };
+}
+
+/** Reads the headers of a v2 message; throws ProtocolError naming what is wrong. */
+export function readTaskHeaders(message: WireMessage): Omit<TaskCall, "args" | "kwargs" | "embed"> {
+  const headers = message.headers;
+  if (!headers || typeof headers !== "object" || Array.isArray(headers)) {
+    throw new ProtocolError("Received and deleted unknown message: headers are not a mapping.");
+  }
+  const task = headers.task;
+  if (typeof task !== "string" || task === "") {
+    throw new ProtocolError(
+      "Received and deleted unknown message. Wrong destination?!? (no \"task\" header; " +
+        "task protocol 1 is not supported)",
+    );
+  }
+  const id = headers.id;
+  if (typeof id !== "string" || id === "") {
+    throw new ProtocolError(`Invalid task message for ${task}: missing "id" header.`, {
+      taskName: task,
+    });
+  }
+  const fields = { taskName: task, taskId: id };
+  const eta = headers.eta == null ? null : parseCeleryDate(headers.eta, "ETA");
+  const expires = headers.expires == null ? null : parseCeleryDate(headers.expires, "expires");
+  const timelimit = Array.isArray(headers.timelimit) ? headers.timelimit : [];
+  const retries = headers.retries ?? 0;
+  if (typeof retries !== "number" || !Number.isInteger(retries) || retries < 0) {
+    throw new ProtocolError(`Invalid "retries" header ${JSON.stringify(retries)}.`, fields);
+  }
+  const customHeaders: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(headers)) {
+    if (!PROTOCOL_HEADERS.has(key)) customHeaders[key] = value;
+  }
+  const groupIndex = headers.group_index;
+  return {
+    id,
+    task,
+    eta,
+    expires,
+    retries,
+    timeLimit: [limit(timelimit[0]), limit(timelimit[1])],
+    rootId: optionalString(headers, "root_id") ?? id,
+    parentId: optionalString(headers, "parent_id"),
+    group: optionalString(headers, "group"),
+    groupIndex: typeof groupIndex === "number" ? groupIndex : null,
+    shadow: optionalString(headers, "shadow"),
+    origin: typeof headers.origin === "string" ? headers.origin : "",
+    ignoreResult: headers.ignore_result === true,
+    argsrepr: typeof headers.argsrepr === "string" ? headers.argsrepr : "",
+    kwargsrepr: typeof headers.kwargsrepr === "string" ? headers.kwargsrepr : "",
+    customHeaders,
+    replyTo: message.properties.replyTo ?? "",
+    correlationId: message.properties.correlationId ?? id,
+    priority: message.properties.priority ?? 0,
+    deliveryMode: message.properties.deliveryMode === 1 ? 1 : 2,
+  };
+}
+
+/**
+ * Decodes a task message. Throws ProtocolError (or ContentDisallowed) naming
+ * what is wrong; such a message must be rejected, never executed.
+ */
+export function decodeTaskMessage(message: WireMessage, accepted: ReadonlySet<string>): TaskCall {
+  const headers = readTaskHeaders(message);
+  let body: unknown;
+  try {
+    body = decodeContent(message.body, message.contentType, accepted);
+  } catch (error) {
+    if (error instanceof ProtocolError) {
+      const ErrorClass = error.constructor as typeof ProtocolError;
+      throw new ErrorClass(error.message, {
+        taskName: headers.task,
+        taskId: headers.id,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  try {
+    return { ...headers, ...readBody(body) };
+  } catch (error) {
+    throw new ProtocolError((error as Error).message, {
+      taskName: headers.task,
+      taskId: headers.id,
+      cause: error,
+    });
+  }
+}
