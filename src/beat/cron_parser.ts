@@ -143,7 +143,9 @@ export function expandCronField(field: CronFieldName, value: CronField): number[
       }
     } else if (typeof value === "number" || Array.isArray(value)) {
       for (const v of typeof value === "number" ? [value] : value) {
-        if (!Number.isInteger(v)) throw new FieldError(`${JSON.stringify(v)} is not a whole number.`);
+        if (!Number.isInteger(v)) {
+          throw new FieldError(`${JSON.stringify(v)} is not a whole number.`);
+        }
         found.add(v);
       }
     } else {

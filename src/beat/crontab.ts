@@ -27,7 +27,7 @@
 import { ConfigurationError } from "../errors.ts";
 import { type CronField, type CronFieldName, expandCronField } from "./cron_parser.ts";
 import type { Schedule, ScheduleState } from "./schedule.ts";
-import { firstInstantOf, wallTimeOf, type WallTime } from "./time_zone.ts";
+import { firstInstantOf, type WallTime, wallTimeOf } from "./time_zone.ts";
 
 export type { CronField } from "./cron_parser.ts";
 
@@ -72,6 +72,8 @@ export class Crontab implements Schedule {
   /** The fields as given. */
   readonly original: Readonly<Record<CronFieldName, CronField>>;
   readonly #match: Record<CronFieldName, boolean[]>;
+  /** The last `nextRunAfter` answer: beat asks about the same last run on every tick. */
+  #cached = { last: NaN, zone: "", next: 0 };
 
   /** Parses the fields; throws a ConfigurationError naming the field and value that do not parse. */
   constructor(options: CrontabOptions = {}) {
@@ -118,7 +120,9 @@ export class Crontab implements Schedule {
         t = Date.UTC(year, month, day, hour + 1);
       } else if (!m.minute[minute]) {
         const later = this.values.minute.find((v) => v > minute);
-        t = later === undefined ? Date.UTC(year, month, day, hour + 1) : t + (later - minute) * MINUTE;
+        t = later === undefined
+          ? Date.UTC(year, month, day, hour + 1)
+          : t + (later - minute) * MINUTE;
       } else {
         return { year, month: month + 1, day, hour, minute };
       }
@@ -132,12 +136,17 @@ export class Crontab implements Schedule {
    */
   nextRunAfter(lastRunAt: Date, timeZone = "UTC"): Date {
     const last = lastRunAt.getTime();
+    const cached = this.#cached;
+    if (cached.last === last && cached.zone === timeZone) return new Date(cached.next);
     let wall = wallTimeOf(last, timeZone);
     // After clocks go back, minutes of the repeated hour already happened once: skip them.
     for (;;) {
       wall = this.nextMatchAfter(wall);
       const instant = firstInstantOf(wall, timeZone);
-      if (instant > last) return new Date(instant);
+      if (instant > last) {
+        this.#cached = { last, zone: timeZone, next: instant };
+        return new Date(instant);
+      }
     }
   }
 

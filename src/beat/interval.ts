@@ -40,8 +40,11 @@ export class Interval implements Schedule {
     this.seconds = seconds;
   }
 
-  /** When the last run plus the interval has passed, the entry is due and next checked in `seconds`. */
-  isDue(lastRunAt: Date, now: Date): ScheduleState {
+  /**
+   * When the last run plus the interval has passed, the entry is due and next
+   * checked in `seconds`. The time zone does not matter to an interval.
+   */
+  isDue(lastRunAt: Date, now: Date, _timeZone?: string): ScheduleState {
     const remaining = (lastRunAt.getTime() + this.seconds * 1000 - now.getTime()) / 1000;
     if (remaining <= 0) return { isDue: true, nextInSeconds: this.seconds };
     return { isDue: false, nextInSeconds: remaining };
