@@ -13,6 +13,8 @@ import type { ResultBackend, ResultBackendFactory } from "./types.ts";
 const ADAPTERS: Record<string, () => Promise<{ createResultBackend: ResultBackendFactory }>> = {
   "memory": () => import("./memory/backend.ts"),
   "sqlite": () => import("./sqlite/backend.ts"),
+  "rpc": () => import("./rpc/backend.ts"),
+  "amqp": () => import("./rpc/amqp_alias.ts"),
 };
 
 /** URL schemes with a result backend adapter. */

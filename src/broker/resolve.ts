@@ -13,6 +13,9 @@ import type { Broker, BrokerFactory } from "./types.ts";
 const ADAPTERS: Record<string, () => Promise<{ createBroker: BrokerFactory }>> = {
   "memory": () => import("./memory/broker.ts"),
   "sqlite": () => import("./sqlite/broker.ts"),
+  "amqp": () => import("./amqp/broker.ts"),
+  "pyamqp": () => import("./amqp/broker.ts"),
+  "amqps": () => import("./amqp/broker.ts"),
 };
 
 /** URL schemes with a broker adapter. */

@@ -1,0 +1,236 @@
+/**
+ * Consuming as a `ReadableStream` of deliveries. One channel per stream:
+ * `basic.qos` (global for classic queues, as Celery; per consumer when a
+ * quorum queue is consumed), the queues declared, `basic.consume` on each.
+ * The stream is pull-based: a delivery is handed out only when read, so the
+ * ones still buffered when the stream is cancelled go straight back to the
+ * queue. After a connection loss the session reconnects with backoff,
+ * re-declares and re-consumes; deliveries from the lost channel can no
+ * longer be settled (the broker redelivers them).
+ *
+ * @module
+ */
+
+import type { Channel, ConsumeMessage } from "amqplib";
+import type { ResolvedConfig } from "../../app/config.ts";
+import { getLogger } from "../../log.ts";
+import type { ConsumeOptions, Delivery, WireMessage } from "../types.ts";
+import { type AmqpConnection, amqpErrorCode, pause } from "./connection.ts";
+import { wireMessageOf } from "./message.ts";
+import { declareOn, isQuorum } from "./topology.ts";
+
+const log = getLogger("broker.amqp");
+
+/** A channel and whether it is still open (deliveries from a closed one cannot be settled). */
+interface ChannelState {
+  channel: Channel;
+  open: boolean;
+  consumerTags: Map<string, string>;
+  unsettled: number;
+}
+
+class AmqpDelivery implements Delivery {
+  readonly message: WireMessage;
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly queue: string;
+  readonly redelivered: boolean;
+  readonly #raw: ConsumeMessage;
+  readonly #state: ChannelState;
+  readonly #onSettled: (state: ChannelState) => void;
+  #settled = false;
+
+  constructor(
+    raw: ConsumeMessage,
+    queue: string,
+    state: ChannelState,
+    onSettled: (state: ChannelState) => void,
+  ) {
+    this.message = wireMessageOf(raw);
+    this.exchange = raw.fields.exchange;
+    this.routingKey = raw.fields.routingKey;
+    this.queue = queue;
+    this.redelivered = raw.fields.redelivered;
+    this.#raw = raw;
+    this.#state = state;
+    this.#onSettled = onSettled;
+  }
+
+  #settle(send: (channel: Channel) => void): Promise<void> {
+    if (this.#settled) return Promise.resolve();
+    this.#settled = true;
+    if (this.#state.open) {
+      try {
+        send(this.#state.channel);
+      } catch (error) {
+        log.debug(`Could not settle a delivery: ${(error as Error).message}`);
+      }
+    }
+    this.#onSettled(this.#state);
+    return Promise.resolve();
+  }
+
+  ack(): Promise<void> {
+    return this.#settle((channel) => channel.ack(this.#raw));
+  }
+
+  reject(requeue: boolean): Promise<void> {
+    return this.#settle((channel) => channel.reject(this.#raw, requeue));
+  }
+}
+
+/** One `consume()` call: its channel, its buffer and its reconnect loop. */
+export class ConsumerSession {
+  readonly stream: ReadableStream<Delivery>;
+  readonly #connection: AmqpConnection;
+  readonly #options: ConsumeOptions;
+  readonly #config: ResolvedConfig;
+  readonly #buffer: AmqpDelivery[] = [];
+  #controller!: ReadableStreamDefaultController<Delivery>;
+  #demand = false;
+  #stopped = false;
+  #state?: ChannelState;
+  #wake?: () => void;
+
+  /** Starts consuming `options.queues` on `connection`. */
+  constructor(connection: AmqpConnection, options: ConsumeOptions, config: ResolvedConfig) {
+    this.#connection = connection;
+    this.#options = options;
+    this.#config = config;
+    this.stream = new ReadableStream<Delivery>({
+      start: (controller) => {
+        this.#controller = controller;
+        this.#run().catch((error) => this.#fail(error));
+      },
+      pull: () => {
+        const next = this.#buffer.shift();
+        if (next) this.#controller.enqueue(next);
+        else this.#demand = true;
+      },
+      cancel: () => this.stop(),
+    }, { highWaterMark: 0 });
+  }
+
+  #fail(error: unknown): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    log.error(`Consumer stopped: ${(error as Error).message}`);
+    this.#controller.error(error);
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      const model = await this.#connection.getWithRetry();
+      if (this.#stopped) return;
+      let state: ChannelState;
+      try {
+        state = await this.#setUp(await model.createChannel());
+      } catch (error) {
+        this.#state?.channel.close().catch(() => {});
+        // A channel error on a live connection (406 inequivalent arguments,
+        // 403, 404) will not heal by retrying: end the stream with it.
+        if (amqpErrorCode(error) !== undefined && this.#connection.isCurrent(model)) throw error;
+        if (this.#connection.isCurrent(model)) await pause(1000, this.#connection.closingSignal);
+        continue;
+      }
+      if (this.#stopped) return;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        state.channel.once("close", () => resolve());
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  async #setUp(channel: Channel): Promise<ChannelState> {
+    const state: ChannelState = { channel, open: true, consumerTags: new Map(), unsettled: 0 };
+    channel.on("error", (error: Error) => log.debug(`Consumer channel error: ${error.message}`));
+    channel.once("close", () => this.#onChannelClosed(state));
+    this.#state = state;
+    const quorum = this.#options.queues.some((queue) => isQuorum(queue, this.#config));
+    await channel.prefetch(this.#options.prefetch, !quorum);
+    for (const queue of this.#options.queues) await declareOn(channel, queue, this.#config);
+    for (const queue of this.#options.queues) {
+      if (this.#stopped) break;
+      await this.#consume(state, queue.name);
+    }
+    return state;
+  }
+
+  async #consume(state: ChannelState, queue: string): Promise<void> {
+    const { consumerTag } = await state.channel.consume(queue, (raw) => {
+      if (raw === null) {
+        this.#onServerCancel(state, queue);
+        return;
+      }
+      state.unsettled++;
+      const delivery = new AmqpDelivery(raw, queue, state, (s) => this.#onSettled(s));
+      if (this.#stopped || state !== this.#state) {
+        delivery.reject(true);
+      } else if (this.#demand) {
+        this.#demand = false;
+        this.#controller.enqueue(delivery);
+      } else {
+        this.#buffer.push(delivery);
+      }
+    }, { noAck: false });
+    state.consumerTags.set(queue, consumerTag);
+    if (this.#stopped) await state.channel.cancel(consumerTag).catch(() => {});
+  }
+
+  /** The broker cancelled a consumer (its queue was deleted): declare it again and resume. */
+  #onServerCancel(state: ChannelState, queue: string): void {
+    state.consumerTags.delete(queue);
+    if (this.#stopped || !state.open) return;
+    log.warning(`Consumer of queue ${JSON.stringify(queue)} cancelled by the broker; resuming.`);
+    const spec = this.#options.queues.find((q) => q.name === queue);
+    setTimeout(() => {
+      if (this.#stopped || !state.open || !spec) return;
+      declareOn(state.channel, spec, this.#config)
+        .then(() => this.#consume(state, queue))
+        .catch((error) => log.error(`Could not resume consuming ${queue}: ${error.message}`));
+    }, 1000);
+  }
+
+  #onChannelClosed(state: ChannelState): void {
+    state.open = false;
+    // Buffered deliveries of a closed channel come back from the broker.
+    if (state === this.#state) this.#buffer.length = 0;
+  }
+
+  #onSettled(state: ChannelState): void {
+    state.unsettled--;
+    if (this.#stopped && state.unsettled === 0 && state.open) {
+      state.open = false;
+      state.channel.close().catch(() => {});
+    }
+  }
+
+  /** Stops consuming (basic.cancel); buffered deliveries are requeued, handed-out ones stay settleable. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    const state = this.#state;
+    if (state?.open) {
+      for (const tag of state.consumerTags.values()) {
+        await state.channel.cancel(tag).catch(() => {});
+      }
+    }
+    for (const delivery of this.#buffer.splice(0)) await delivery.reject(true);
+    if (state?.open && state.unsettled === 0) {
+      state.open = false;
+      await state.channel.close().catch(() => {});
+    }
+    this.#wake?.();
+  }
+
+  /** Stops and ends the stream (the broker is closing). */
+  async close(): Promise<void> {
+    await this.stop();
+    try {
+      this.#controller.close();
+    } catch {
+      // already closed, cancelled or errored
+    }
+  }
+}

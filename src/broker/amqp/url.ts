@@ -1,0 +1,179 @@
+/**
+ * Reading an AMQP broker URL the way kombu does: `amqp://`, `pyamqp://` and
+ * `amqps://`, the virtual host from the path (`//` is `/`, `/lafoglia` is
+ * `lafoglia`), guest/guest and localhost when left out, and TLS options from
+ * `broker_use_ssl` (kombu's `ssl` names or Node's).
+ *
+ * @module
+ */
+
+import type { ResolvedConfig } from "../../app/config.ts";
+import { maskUrl } from "../../app/mask_url.ts";
+import { ConfigurationError } from "../../errors.ts";
+
+/** The AMQP URL schemes this adapter accepts. */
+export const AMQP_SCHEMES: readonly string[] = ["amqp", "pyamqp", "amqps"];
+
+/** TLS options passed to `node:tls` (a subset of `tls.ConnectionOptions`). */
+export interface AmqpTlsOptions {
+  /** Client private key (PEM). */
+  key?: string;
+  /** Client certificate (PEM). */
+  cert?: string;
+  /** Trusted CA certificates (PEM). */
+  ca?: string;
+  /** Passphrase of `key`. */
+  passphrase?: string;
+  /** Server name for SNI and certificate checks. */
+  servername?: string;
+  /** Verify the server certificate (default true). */
+  rejectUnauthorized?: boolean;
+}
+
+/** Everything needed to open a connection, read from a URL and the config. */
+export interface AmqpEndpoint {
+  /** Host name or IP address. */
+  hostname: string;
+  /** TCP port. */
+  port: number;
+  /** User name. */
+  username: string;
+  /** Password. */
+  password: string;
+  /** Virtual host, `/` by default. */
+  vhost: string;
+  /** AMQP heartbeat in seconds (0 = none). */
+  heartbeat: number;
+  /** Socket connect timeout in milliseconds. */
+  connectTimeoutMs: number;
+  /** TLS options, or undefined for plain TCP. */
+  tls?: AmqpTlsOptions;
+  /** The URL with its password masked, for messages. */
+  maskedUrl: string;
+}
+
+/** Celery's default broker URL. */
+export const DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672//";
+
+const CERT_REQS: Record<string, boolean> = {
+  "0": false,
+  "1": true,
+  "2": true,
+  CERT_NONE: false,
+  CERT_OPTIONAL: true,
+  CERT_REQUIRED: true,
+};
+
+async function readPem(path: unknown, key: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(String(path));
+  } catch (error) {
+    throw new ConfigurationError(
+      `Invalid broker_use_ssl.${key} ${JSON.stringify(path)}: cannot read the file ` +
+        `(${(error as Error).message}).`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Turns `broker_use_ssl` into Node TLS options. Accepts kombu's names
+ * (`keyfile`, `certfile`, `ca_certs`, `cert_reqs`, `server_hostname`) and
+ * Node's (`key`, `cert`, `ca`, `passphrase`, `servername`, `rejectUnauthorized`).
+ */
+export async function tlsOptionsFrom(
+  useSsl: Record<string, unknown> | boolean | null,
+): Promise<AmqpTlsOptions> {
+  if (useSsl === null || typeof useSsl === "boolean") return {};
+  const tls: AmqpTlsOptions = {};
+  for (const [key, value] of Object.entries(useSsl)) {
+    switch (key) {
+      case "keyfile":
+        tls.key = await readPem(value, key);
+        break;
+      case "certfile":
+        tls.cert = await readPem(value, key);
+        break;
+      case "ca_certs":
+        tls.ca = await readPem(value, key);
+        break;
+      case "cert_reqs":
+        if (!(String(value) in CERT_REQS)) {
+          throw new ConfigurationError(
+            `Invalid broker_use_ssl.cert_reqs ${JSON.stringify(value)}. Accepted: ` +
+              `CERT_NONE (0), CERT_OPTIONAL (1), CERT_REQUIRED (2).`,
+          );
+        }
+        tls.rejectUnauthorized = CERT_REQS[String(value)];
+        break;
+      case "server_hostname":
+      case "servername":
+        tls.servername = String(value);
+        break;
+      case "key":
+      case "cert":
+      case "ca":
+      case "passphrase":
+        tls[key] = String(value);
+        break;
+      case "rejectUnauthorized":
+        tls.rejectUnauthorized = Boolean(value);
+        break;
+      default:
+        throw new ConfigurationError(
+          `Unknown broker_use_ssl option ${JSON.stringify(key)}. Accepted: keyfile, certfile, ` +
+            `ca_certs, cert_reqs, server_hostname, key, cert, ca, passphrase, servername, ` +
+            `rejectUnauthorized.`,
+        );
+    }
+  }
+  return tls;
+}
+
+function decode(part: string, fallback: string): string {
+  return part === "" ? fallback : decodeURIComponent(part);
+}
+
+/**
+ * Reads an AMQP URL (kombu's rules) and the connection settings of `config`.
+ *
+ * @example
+ * ```ts
+ * import { parseAmqpUrl } from "./url.ts";
+ * import { DEFAULT_SETTINGS } from "../../app/settings.ts";
+ * const endpoint = await parseAmqpUrl("amqp://guest:guest@localhost:5672//", DEFAULT_SETTINGS);
+ * console.assert(endpoint.vhost === "/");
+ * ```
+ */
+export async function parseAmqpUrl(url: string, config: ResolvedConfig): Promise<AmqpEndpoint> {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    throw new ConfigurationError(
+      `Invalid broker URL ${JSON.stringify(maskUrl(url))}: not a URL.`,
+      { cause: error },
+    );
+  }
+  const scheme = parsed.protocol.slice(0, -1).toLowerCase();
+  if (!AMQP_SCHEMES.includes(scheme)) {
+    throw new ConfigurationError(
+      `Invalid broker URL ${JSON.stringify(maskUrl(url))}: the AMQP adapter accepts ` +
+        `${AMQP_SCHEMES.map((s) => `${s}://`).join(", ")}.`,
+    );
+  }
+  const useTls = scheme === "amqps" || Boolean(config.broker_use_ssl);
+  const path = parsed.pathname.startsWith("/") ? parsed.pathname.slice(1) : parsed.pathname;
+  const heartbeat = Number(parsed.searchParams.get("heartbeat") ?? config.broker_heartbeat ?? 0);
+  return {
+    hostname: decode(parsed.hostname.replace(/^\[|\]$/g, ""), "localhost"),
+    port: parsed.port ? Number(parsed.port) : useTls ? 5671 : 5672,
+    username: decode(parsed.username, "guest"),
+    password: decode(parsed.password, "guest"),
+    vhost: decode(path, "/"),
+    heartbeat: Number.isFinite(heartbeat) && heartbeat > 0 ? Math.round(heartbeat) : 0,
+    connectTimeoutMs: Math.max(1, config.broker_connection_timeout) * 1000,
+    tls: useTls ? await tlsOptionsFrom(config.broker_use_ssl) : undefined,
+    maskedUrl: maskUrl(url),
+  };
+}

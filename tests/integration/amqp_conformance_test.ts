@@ -1,0 +1,24 @@
+/**
+ * The broker and result backend conformance suites on a real RabbitMQ:
+ * `amqp://` as broker, `rpc://` as result backend.
+ *
+ * @module
+ */
+
+import { createBroker } from "../../src/broker/amqp/broker.ts";
+import { createResultBackend } from "../../src/backend/rpc/backend.ts";
+import { backendConformance } from "../conformance/backend_suite.ts";
+import { brokerConformance } from "../conformance/broker_suite.ts";
+import { serviceAvailable } from "../services.ts";
+import { AMQP_URL, amqpConfig, deleteAmqpEntities } from "./amqp_helpers.ts";
+
+const available = await serviceAvailable("rabbitmq");
+
+brokerConformance("amqp", () => createBroker(AMQP_URL, amqpConfig()), {
+  ignore: !available,
+  deleteQueues: deleteAmqpEntities,
+});
+
+backendConformance("rpc", () => createResultBackend("rpc://", amqpConfig()), {
+  ignore: !available,
+});
