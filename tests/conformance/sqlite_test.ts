@@ -1,0 +1,25 @@
+/**
+ * Runs the broker and result backend conformance suites on the embedded
+ * SQLite adapters, in a temporary directory removed afterwards.
+ *
+ * @module
+ */
+
+import { DEFAULT_SETTINGS } from "../../src/app/settings.ts";
+import { createResultBackend } from "../../src/backend/sqlite/backend.ts";
+import { createBroker } from "../../src/broker/sqlite/broker.ts";
+import { backendConformance } from "./backend_suite.ts";
+import { brokerConformance } from "./broker_suite.ts";
+
+const dir = await Deno.makeTempDir({ prefix: "celeriac-conformance-" });
+// Broker and backend share one file, as they do in the embedded default.
+const url = `sqlite://${dir}/nested/embedded.sqlite3`;
+
+brokerConformance("sqlite", () => createBroker(url, DEFAULT_SETTINGS), {
+  redeliveryTimeoutMs: 3000,
+});
+backendConformance("sqlite", () => createResultBackend(url, DEFAULT_SETTINGS));
+
+Deno.test("sqlite conformance: remove the temporary directory", async () => {
+  await Deno.remove(dir, { recursive: true });
+});
