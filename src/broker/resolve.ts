@@ -16,6 +16,9 @@ const ADAPTERS: Record<string, () => Promise<{ createBroker: BrokerFactory }>> =
   "amqp": () => import("./amqp/broker.ts"),
   "pyamqp": () => import("./amqp/broker.ts"),
   "amqps": () => import("./amqp/broker.ts"),
+  "redis": () => import("./redis/broker.ts"),
+  "rediss": () => import("./redis/broker.ts"),
+  "sentinel": () => import("./redis/broker.ts"),
 };
 
 /** URL schemes with a broker adapter. */

@@ -1,0 +1,309 @@
+/**
+ * kombu's ack emulation (spec §4.6): every delivered message sits in the
+ * `unacked` hash and the `unacked_index` sorted set until it is acked; a
+ * message whose consumer died is put back on its queue once its score is
+ * older than `visibility_timeout`.
+ *
+ * How celeriac avoids restoring a message that is still being worked on
+ * (Celery's duplicate-execution bug for tasks that outlive the visibility
+ * timeout, and for ETA tasks held in memory): kombu scores a delivery once,
+ * with its delivery time, so any task still running (or any ETA task still
+ * waiting) after `visibility_timeout` is restored and runs a second time.
+ * This ledger instead *refreshes* the `unacked_index` score of every
+ * delivery it still holds (`ZADD unacked_index XX <now> <tag>…`) every
+ * quarter of the visibility timeout (at most every 60 s). A held message's
+ * score therefore never gets old, and only messages of a consumer that
+ * stopped refreshing — a crashed or killed worker — are restored, by this
+ * process or by a Python worker sharing the Redis. Restores also skip tags
+ * this process holds, in case the event loop was blocked past a refresh.
+ *
+ * @module
+ */
+
+import { getLogger } from "../../log.ts";
+import type { RedisConnection } from "./facade.ts";
+import type { KombuKeys } from "./keys.ts";
+import type { RedisTransportOptions } from "./options.ts";
+import { type Envelope, envelopeProblem, redeliveredText } from "./envelope.ts";
+
+const log = getLogger("redis");
+const CHUNK = 1000;
+
+/** A message this process popped and has not settled. */
+export interface HeldMessage {
+  /** kombu's delivery tag (key in `unacked`). */
+  tag: string;
+  /** The envelope text as it was popped. */
+  raw: string;
+  /** The parsed envelope. */
+  envelope: Envelope;
+  /** The list it was popped from. */
+  listKey: string;
+}
+
+/** Finds the queues a message published to `exchange` with `routingKey` goes to. */
+export type Router = (exchange: string, routingKey: string) => Promise<string[]>;
+
+/** The unacked bookkeeping of one broker instance. */
+export class UnackedLedger {
+  /** Deliveries popped and not settled, by tag. */
+  readonly held: Map<string, HeldMessage> = new Map();
+  readonly #conn: RedisConnection;
+  readonly #keys: KombuKeys;
+  readonly #options: Readonly<RedisTransportOptions>;
+  readonly #route: Router;
+  readonly #acks = new Map<string, { resolve: () => void; reject: (e: unknown) => void }>();
+  #flushing?: Promise<void>;
+  #timer?: ReturnType<typeof setTimeout>;
+  #maintaining?: Promise<void>;
+  #lastRestore = 0;
+  #closing = false;
+  #closed = false;
+
+  /** Creates the ledger; `start()` begins refreshing and restoring. */
+  constructor(
+    conn: RedisConnection,
+    keys: KombuKeys,
+    options: Readonly<RedisTransportOptions>,
+    route: Router,
+  ) {
+    this.#conn = conn;
+    this.#keys = keys;
+    this.#options = options;
+    this.#route = route;
+  }
+
+  /** How often held deliveries get a fresh score. */
+  get refreshIntervalMs(): number {
+    return Math.min(Math.max(this.#options.visibilityTimeout * 250, 250), 60_000);
+  }
+
+  /** How often timed-out deliveries are looked for (kombu: about every 100 s). */
+  get restoreIntervalMs(): number {
+    return Math.min(Math.max(this.#options.visibilityTimeout * 1000, 1000), 100_000);
+  }
+
+  /** Starts the refresh / restore timer (idempotent); restores timed-out messages at once. */
+  start(): void {
+    if (this.#timer !== undefined || this.#closing || !this.#options.ackEmulation) return;
+    const tick = async () => {
+      this.#maintaining = this.#maintain();
+      await this.#maintaining;
+      this.#maintaining = undefined;
+      if (!this.#closing) this.#timer = setTimeout(tick, this.refreshIntervalMs);
+    };
+    this.#timer = setTimeout(tick, 0);
+  }
+
+  async #maintain(): Promise<void> {
+    try {
+      await this.refresh();
+      if (Date.now() - this.#lastRestore >= this.restoreIntervalMs) {
+        this.#lastRestore = Date.now();
+        await this.restoreVisible();
+      }
+    } catch (error) {
+      log.debug(`Redis unacked maintenance failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Records deliveries popped by BRPOP (kombu's `MULTI; ZADD; HSET; EXEC`). */
+  async record(message: HeldMessage): Promise<void> {
+    if (this.#options.ackEmulation) {
+      const info = message.envelope.properties.delivery_info;
+      const value = `[${message.raw}, ${JSON.stringify(info.exchange)}, ` +
+        `${JSON.stringify(info.routing_key)}]`;
+      await this.#conn.transaction()
+        .zadd(this.#keys.unackedIndex, Date.now() / 1000, message.tag)
+        .hset(this.#keys.unacked, message.tag, value)
+        .exec();
+    }
+    this.held.set(message.tag, message);
+  }
+
+  /** Acks a delivery; acks arriving together are sent as one `ZREM` + `HDEL` transaction. */
+  ack(tag: string): Promise<void> {
+    if (!this.held.delete(tag) || !this.#options.ackEmulation) return Promise.resolve();
+    const done = new Promise<void>((resolve, reject) => this.#acks.set(tag, { resolve, reject }));
+    this.#scheduleFlush();
+    return done;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushing) return;
+    this.#flushing = (async () => {
+      try {
+        await this.#flushAcks();
+      } finally {
+        this.#flushing = undefined;
+      }
+      // An ack that arrived while the last batch was finishing.
+      if (this.#acks.size) this.#scheduleFlush();
+    })();
+  }
+
+  async #flushAcks(): Promise<void> {
+    let failures = 0;
+    while (this.#acks.size > 0) {
+      const batch = [...this.#acks].slice(0, CHUNK);
+      const tags = batch.map(([tag]) => tag);
+      try {
+        await this.#conn.transaction()
+          .zrem(this.#keys.unackedIndex, tags)
+          .hdel(this.#keys.unacked, tags)
+          .exec();
+        for (const [tag, waiter] of batch) {
+          this.#acks.delete(tag);
+          waiter.resolve();
+        }
+        failures = 0;
+      } catch (error) {
+        if (this.#closed || this.#conn.closed) {
+          for (const [tag, waiter] of batch) {
+            this.#acks.delete(tag);
+            waiter.reject(error);
+          }
+          continue;
+        }
+        if (failures++ === 0) {
+          log.warning(`Redis ack failed, retrying: ${(error as Error).message}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(failures * 200, 2000)));
+      }
+    }
+  }
+
+  /** Puts a held delivery back on the list it came from and drops it from `unacked`. */
+  async putBack(tag: string, how: { leftmost: boolean; redelivered: boolean }): Promise<void> {
+    const message = this.held.get(tag);
+    if (!message) return;
+    this.held.delete(tag);
+    const text = how.redelivered ? redeliveredText(message.envelope) : message.raw;
+    await this.#conn.restoreTag(
+      [this.#keys.unacked, this.#keys.unackedIndex, message.listKey],
+      [tag, text, how.leftmost ? "left" : "right", this.#options.ackEmulation ? "1" : "0"],
+    );
+  }
+
+  /** Moves an unreadable held delivery from `unacked` to a dead list. */
+  async quarantine(message: HeldMessage, deadList: string): Promise<void> {
+    this.held.delete(message.tag);
+    await this.#conn.restoreTag(
+      [this.#keys.unacked, this.#keys.unackedIndex, deadList],
+      [message.tag, message.raw, "left", "0"],
+    );
+  }
+
+  /** Gives every held delivery and every delivery being acked a fresh score. */
+  async refresh(): Promise<void> {
+    const tags = [...this.held.keys(), ...this.#acks.keys()];
+    for (let i = 0; i < tags.length; i += CHUNK) {
+      await this.#conn.zaddExisting(
+        this.#keys.unackedIndex,
+        Date.now() / 1000,
+        tags.slice(i, i + CHUNK),
+      );
+    }
+  }
+
+  /**
+   * kombu's `restore_visible`: under `unacked_mutex`, puts back every message
+   * scored before now − visibility_timeout (RPUSH, redelivered flags set).
+   * Returns how many were restored.
+   */
+  async restoreVisible(): Promise<number> {
+    const token = crypto.randomUUID();
+    const lockMs = this.#options.unackedMutexExpire * 1000;
+    if (!await this.#conn.setNxPx(this.#keys.unackedMutex, token, lockMs)) return 0;
+    let restored = 0;
+    try {
+      const ceiling = Date.now() / 1000 - this.#options.visibilityTimeout;
+      const tags = await this.#conn.zrevrangebyscore(
+        this.#keys.unackedIndex,
+        ceiling,
+        0,
+        this.#options.unackedRestoreLimit,
+      );
+      for (const tag of tags) {
+        if (this.held.has(tag) || this.#acks.has(tag)) continue;
+        if (await this.#restoreForeign(tag)) restored++;
+      }
+    } finally {
+      await this.#conn.releaseLock(this.#keys.unackedMutex, token).catch(() => {});
+    }
+    if (restored) {
+      log.info(`Restored ${restored} unacknowledged message(s) older than the visibility timeout.`);
+    }
+    return restored;
+  }
+
+  async #restoreForeign(tag: string): Promise<boolean> {
+    const bookkeeping = [this.#keys.unacked, this.#keys.unackedIndex];
+    const value = await this.#conn.hget(this.#keys.unacked, tag);
+    if (value === null) {
+      await this.#conn.restoreTag(bookkeeping, [tag, "", "right", "1"]);
+      return false;
+    }
+    let entry: unknown;
+    try {
+      entry = JSON.parse(value);
+    } catch { /* handled below */ }
+    const [envelope, exchange, routingKey] = Array.isArray(entry) ? entry : [];
+    if (
+      envelopeProblem(envelope) !== undefined || typeof exchange !== "string" ||
+      typeof routingKey !== "string"
+    ) {
+      log.warning(
+        `Unreadable entry ${JSON.stringify(tag)} in ${JSON.stringify(this.#keys.unacked)}: ` +
+          `moved to ${JSON.stringify(this.#keys.unackedDeadList)}.`,
+      );
+      await this.#conn.restoreTag([...bookkeeping, this.#keys.unackedDeadList], [
+        tag,
+        value,
+        "left",
+        "1",
+      ]);
+      return false;
+    }
+    const lists = await this.#listsFor(envelope as Envelope, exchange, routingKey);
+    return await this.#conn.restoreTag(
+      [...bookkeeping, ...lists],
+      [tag, redeliveredText(envelope as Envelope), "right", "1"],
+    );
+  }
+
+  async #listsFor(envelope: Envelope, exchange: string, routingKey: string): Promise<string[]> {
+    let queues = exchange === "" ? [routingKey] : await this.#route(exchange, routingKey);
+    if (queues.length === 0) {
+      log.warning(
+        `No queue bound to exchange ${JSON.stringify(exchange)} with routing key ` +
+          `${JSON.stringify(routingKey)}: restoring to list ${JSON.stringify(routingKey)}.`,
+      );
+      queues = [routingKey];
+    }
+    // kombu 5.4+ keeps the priority on restore; 5.2.4 used the bare list.
+    const priority = this.#keys.messagePriority(envelope.properties.priority);
+    return queues.map((queue) => this.#keys.listFor(queue, priority));
+  }
+
+  /**
+   * Graceful shutdown (kombu's `restore_at_shutdown`): flushes pending acks,
+   * puts every held delivery back (RPUSH, redelivered flags) and stops the timer.
+   */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    clearTimeout(this.#timer);
+    await this.#maintaining;
+    await this.#flushing?.catch(() => {});
+    const held = [...this.held.keys()].reverse();
+    if (held.length) log.info(`Restoring ${held.length} unacknowledged message(s)`);
+    for (const tag of held) {
+      await this.putBack(tag, { leftmost: false, redelivered: true }).catch((error) =>
+        log.error(`Could not restore message ${tag}: ${(error as Error).message}`)
+      );
+    }
+    await this.#flushing?.catch(() => {});
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The broker and result backend conformance suites on real Redis. Every key
+ * lives under one fresh `global_keyprefix`, deleted by the last test.
+ *
+ * @module
+ */
+
+import { brokerConformance } from "../conformance/broker_suite.ts";
+
+import { createBroker } from "../../src/broker/redis/broker.ts";
+
+import { serviceAvailable, uniqueName } from "../services.ts";
+import { deleteKeysWithPrefix, REDIS_URL, redisTestConfig } from "./redis_test_tools.ts";
+
+const available = await serviceAvailable("redis");
+const prefix = `${uniqueName("celeriac-conformance")}:`;
+const config = redisTestConfig(prefix, { broker_transport_options: { global_keyprefix: prefix } });
+
+brokerConformance("redis", () => createBroker(REDIS_URL, config), {
+  ignore: !available,
+  redeliveryTimeoutMs: 5000,
+});
+
+Deno.test({
+  name: "redis conformance: delete every key under the test prefix",
+  ignore: !available,
+  fn: async () => {
+    await deleteKeysWithPrefix(prefix);
+  },
+});
