@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { ConsumeMessage } from "amqplib";
+import type { ConsumeMessage } from "../../broker/amqp/amqplib.ts";
 import { Buffer } from "node:buffer";
 import type { ResolvedConfig } from "../../app/config.ts";
 import { maskUrl } from "../../app/mask_url.ts";

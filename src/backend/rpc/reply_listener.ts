@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ChannelModel, ConsumeMessage } from "amqplib";
+import type { ChannelModel, ConsumeMessage } from "../../broker/amqp/amqplib.ts";
 import type { AmqpConnection } from "../../broker/amqp/connection.ts";
 import { encodeFieldTable } from "../../broker/amqp/field_table.ts";
 import { getLogger } from "../../log.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type Channel, type ChannelModel, type ConfirmChannel, connect } from "amqplib";
+import { type Channel, type ChannelModel, type ConfirmChannel, connect } from "./amqplib.ts";
 import type { ResolvedConfig } from "../../app/config.ts";
 import { BrokerConnectionError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";

@@ -6,7 +6,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import type { Message, Options } from "amqplib";
+import type { Message, Options } from "./amqplib.ts";
 import type { MessageProperties, WireMessage } from "../types.ts";
 import { decodeFieldTable, encodeFieldTable } from "./field_table.ts";
 

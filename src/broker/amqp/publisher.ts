@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Options } from "amqplib";
+import type { Options } from "./amqplib.ts";
 import type { Buffer } from "node:buffer";
 import { BrokerConnectionError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";

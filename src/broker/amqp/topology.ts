@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Channel } from "amqplib";
+import type { Channel } from "./amqplib.ts";
 import type { ResolvedConfig } from "../../app/config.ts";
 import type { QueueSpec } from "../types.ts";
 import type { AmqpConnection } from "./connection.ts";
