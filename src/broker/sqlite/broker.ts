@@ -84,7 +84,10 @@ export class SqliteBroker implements Broker, ConsumerHost {
     const maxPollMs =
       secondsOption(transportOptions, "polling_interval", DEFAULT_POLLING_INTERVAL) * 1000;
     this.store = new QueueStore(url);
-    this.batcher = new WriteBatcher(this.store.db);
+    this.batcher = new WriteBatcher(
+      this.store.db,
+      (error) => log.error(`Settling a message failed; it will be redelivered: ${error}`),
+    );
     this.#poller = new SqlitePoller(this.store, maxPollMs, Math.min(1000, this.leaseMs / 2));
   }
 

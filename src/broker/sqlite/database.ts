@@ -37,38 +37,60 @@ export function openEmbeddedDatabase(url: string, schema: string): DatabaseSync 
 
 interface PendingWrite {
   run: () => void;
-  resolve: () => void;
-  reject: (error: unknown) => void;
+  resolve?: () => void;
+  reject?: (error: unknown) => void;
 }
 
+/** Deferred writes flush at once when this many are queued. */
+const MAX_DEFERRED = 1000;
+
 /**
- * Runs writes in one transaction per tick: `write()` queues a function that
- * runs statements, and its promise settles once the transaction committed.
+ * Runs writes in shared transactions. `write()` commits in the same tick and
+ * its promise settles once committed; `defer()` (for acks, which AMQP does not
+ * confirm either) commits within about a millisecond, so a consumer acking
+ * message after message shares one transaction among many acks.
  */
 export class WriteBatcher {
   readonly #db: DatabaseSync;
+  readonly #onDeferredError: (error: unknown) => void;
   #pending: PendingWrite[] = [];
-  #scheduled = false;
+  #microtask = false;
+  #timer?: ReturnType<typeof setTimeout>;
 
-  /** Batches writes on `db`. */
-  constructor(db: DatabaseSync) {
+  /** Batches writes on `db`; failures of deferred writes go to `onDeferredError`. */
+  constructor(db: DatabaseSync, onDeferredError: (error: unknown) => void = () => {}) {
     this.#db = db;
+    this.#onDeferredError = onDeferredError;
   }
 
-  /** Queues `run` for the next transaction. */
+  /** Queues `run` for a transaction committed in this tick; resolves once committed. */
   write(run: () => void): Promise<void> {
     const { promise, resolve, reject } = Promise.withResolvers<void>();
     this.#pending.push({ run, resolve, reject });
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      queueMicrotask(() => this.flush());
-    }
+    this.#flushSoon();
     return promise;
+  }
+
+  /** Queues `run` for a transaction committed shortly (errors are reported, not returned). */
+  defer(run: () => void): void {
+    this.#pending.push({ run });
+    if (this.#pending.length >= MAX_DEFERRED) this.#flushSoon();
+    else if (!this.#microtask && this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.flush(), 0);
+    }
+  }
+
+  #flushSoon(): void {
+    if (this.#microtask) return;
+    this.#microtask = true;
+    queueMicrotask(() => this.flush());
   }
 
   /** Commits everything queued now (also called before closing). */
   flush(): void {
-    this.#scheduled = false;
+    this.#microtask = false;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
     const batch = this.#pending;
     this.#pending = [];
     if (batch.length === 0) return;
@@ -91,12 +113,17 @@ export class WriteBatcher {
           cause,
         },
       );
-      for (const write of batch) write.reject(error);
+      for (const write of batch) this.#fail(write, error);
       return;
     }
     for (const write of batch) {
-      if (failures.has(write)) write.reject(failures.get(write));
-      else write.resolve();
+      if (failures.has(write)) this.#fail(write, failures.get(write));
+      else write.resolve?.();
     }
+  }
+
+  #fail(write: PendingWrite, error: unknown): void {
+    if (write.reject) write.reject(error);
+    else this.#onDeferredError(error);
   }
 }

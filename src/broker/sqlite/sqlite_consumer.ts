@@ -183,16 +183,18 @@ export class SqliteConsumer {
     return false;
   }
 
+  /** Settles like AMQP: the ack or reject is written within a millisecond, not awaited. */
   #settle(id: number, how: "ack" | boolean): Promise<void> {
     if (!this.#handedOut.delete(id) || this.#host.closed) return Promise.resolve();
     const { store, holder, batcher } = this.#host;
-    let written: Promise<void>;
-    if (how === "ack") written = batcher.write(() => store.ack(id, holder));
+    if (how === "ack") batcher.defer(() => store.ack(id, holder));
     else if (how) {
-      written = batcher.write(() => store.release(id, holder, true));
-      written.then(() => this.#host.localChange(), () => {});
-    } else written = batcher.write(() => store.deadLetter(id, holder, Date.now()));
+      batcher.defer(() => {
+        store.release(id, holder, true);
+        queueMicrotask(() => this.#host.localChange());
+      });
+    } else batcher.defer(() => store.deadLetter(id, holder, Date.now()));
     this.wake();
-    return written;
+    return Promise.resolve();
   }
 }
