@@ -1,0 +1,83 @@
+"""Runs a plan of task calls with Python Celery 5.2.6 and prints the outcomes as JSON.
+
+Reads a JSON plan on stdin:
+  {"calls": [{"method": "delay" | "apply_async" | "send_task",
+              "task": "interop.add", "args": [1, 2], "kwargs": {},
+              "options": {"countdown": 1, "queue": "q"},   # apply_async / send_task options
+              "get": true, "timeout": 30}],
+   "bulk": {"task": "interop.add", "count": 1000, "timeout": 120, "options": {}}}
+
+Prints {"calls": [{"id", "value"} | {"id", "error": {"type", "module", "args"}}],
+        "bulk": {"sent", "received", "wrong": [...], "missing": [...], "seconds"}}.
+The app comes from celery_app.py (configured from CELERIAC_PY_* variables).
+"""
+import json
+import sys
+import time
+
+from celery_app import app
+
+
+def outcome(result, timeout):
+    try:
+        return {"id": result.id, "value": result.get(timeout=timeout)}
+    except Exception as exc:  # noqa: BLE001 - the exception is the outcome
+        return {
+            "id": result.id,
+            "error": {
+                "type": type(exc).__name__,
+                "module": type(exc).__module__,
+                "args": [a if isinstance(a, (str, int, float, bool, type(None))) else repr(a)
+                         for a in exc.args],
+            },
+        }
+
+
+def send(call):
+    method = call.get("method", "apply_async")
+    args, kwargs = call.get("args", []), call.get("kwargs", {})
+    options = call.get("options", {})
+    if method == "send_task":
+        return app.send_task(call["task"], args=args, kwargs=kwargs, **options)
+    task = app.tasks[call["task"]]
+    if method == "delay":
+        return task.delay(*args, **kwargs)
+    return task.apply_async(args=args, kwargs=kwargs, **options)
+
+
+def run_bulk(spec):
+    task = app.tasks[spec.get("task", "interop.add")]
+    count = spec["count"]
+    started = time.time()
+    results = [task.apply_async(args=[i, i], **spec.get("options", {})) for i in range(count)]
+    received, wrong, missing = 0, [], []
+    deadline = started + spec.get("timeout", 120)
+    for i, result in enumerate(results):
+        try:
+            value = result.get(timeout=max(deadline - time.time(), 0.1))
+        except Exception as exc:  # noqa: BLE001
+            missing.append({"index": i, "id": result.id, "error": repr(exc)})
+            continue
+        received += 1
+        if value != 2 * i:
+            wrong.append({"index": i, "value": value})
+    return {"sent": count, "received": received, "wrong": wrong, "missing": missing[:20],
+            "missing_count": len(missing), "seconds": time.time() - started}
+
+
+def main():
+    plan = json.load(sys.stdin)
+    out = {"calls": []}
+    sent = [(call, send(call)) for call in plan.get("calls", [])]
+    for call, result in sent:
+        if call.get("get", True):
+            out["calls"].append(outcome(result, call.get("timeout", 30)))
+        else:
+            out["calls"].append({"id": result.id})
+    if "bulk" in plan:
+        out["bulk"] = run_bulk(plan["bulk"])
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
