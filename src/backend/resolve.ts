@@ -15,6 +15,9 @@ const ADAPTERS: Record<string, () => Promise<{ createResultBackend: ResultBacken
   "sqlite": () => import("./sqlite/backend.ts"),
   "rpc": () => import("./rpc/backend.ts"),
   "amqp": () => import("./rpc/amqp_alias.ts"),
+  "redis": () => import("./redis/backend.ts"),
+  "rediss": () => import("./redis/backend.ts"),
+  "sentinel": () => import("./redis/backend.ts"),
 };
 
 /** URL schemes with a result backend adapter. */

@@ -6,8 +6,10 @@
  */
 
 import { brokerConformance } from "../conformance/broker_suite.ts";
+import { backendConformance } from "../conformance/backend_suite.ts";
 
 import { createBroker } from "../../src/broker/redis/broker.ts";
+import { createResultBackend } from "../../src/backend/redis/backend.ts";
 
 import { serviceAvailable, uniqueName } from "../services.ts";
 import { deleteKeysWithPrefix, REDIS_URL, redisTestConfig } from "./redis_test_tools.ts";
@@ -20,6 +22,8 @@ brokerConformance("redis", () => createBroker(REDIS_URL, config), {
   ignore: !available,
   redeliveryTimeoutMs: 5000,
 });
+
+backendConformance("redis", () => createResultBackend(REDIS_URL, config), { ignore: !available });
 
 Deno.test({
   name: "redis conformance: delete every key under the test prefix",
