@@ -69,9 +69,17 @@ function parseOne(url: string, whole: string): UrlPart {
   if (!match) invalid(whole, "expected scheme://host[:port][/db]");
   const scheme = match[1].toLowerCase();
   if (!(scheme in DEFAULT_PORTS)) invalid(whole, `unknown scheme "${scheme}"`);
+  // `redis://:pw@/0` has an empty host, which WHATWG URLs refuse: use the default.
+  const authorityEnd = match[2].search(/[/?#]/);
+  const authority = authorityEnd < 0 ? match[2] : match[2].slice(0, authorityEnd);
+  const at = authority.lastIndexOf("@") + 1;
+  const hostPart = authority.slice(at);
+  const rest = hostPart === "" || hostPart.startsWith(":")
+    ? authority.slice(0, at) + "127.0.0.1" + hostPart + match[2].slice(authority.length)
+    : match[2];
   let parsed: URL;
   try {
-    parsed = new URL(`http://${match[2]}`);
+    parsed = new URL(`http://${rest}`);
   } catch {
     invalid(whole, "the host part cannot be parsed");
   }
