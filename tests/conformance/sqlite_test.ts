@@ -12,6 +12,7 @@ import { backendConformance } from "./backend_suite.ts";
 import { brokerConformance } from "./broker_suite.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "celeriac-conformance-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 // Broker and backend share one file, as they do in the embedded default.
 const url = `sqlite://${dir}/nested/embedded.sqlite3`;
 
@@ -19,7 +20,3 @@ brokerConformance("sqlite", () => createBroker(url, DEFAULT_SETTINGS), {
   redeliveryTimeoutMs: 3000,
 });
 backendConformance("sqlite", () => createResultBackend(url, DEFAULT_SETTINGS));
-
-Deno.test("sqlite conformance: remove the temporary directory", async () => {
-  await Deno.remove(dir, { recursive: true });
-});

@@ -77,6 +77,7 @@ export class MemoryBroker implements Broker {
     return Promise.resolve(found.readyCount);
   }
 
+  /** Deletes every message of the queue not handed out, delayed ones included. */
   purge(queue: string): Promise<number> {
     if (!this.#hub.hasQueue(queue)) return Promise.resolve(0);
     return Promise.resolve(this.#hub.queue(queue).purge());

@@ -90,11 +90,12 @@ export class MemoryQueue {
     return undefined;
   }
 
-  /** Deletes every ready message; returns how many. */
+  /** Deletes every message not handed out, delayed ones included; returns how many. */
   purge(): number {
-    const count = this.#ready;
+    const count = this.#ready + this.#delayed.length;
     this.#buckets.clear();
     this.#levels = [];
+    this.#delayed = [];
     this.#ready = 0;
     return count;
   }

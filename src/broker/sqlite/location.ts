@@ -19,6 +19,10 @@ function isAbsolute(path: string): boolean {
   return path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith("\\\\");
 }
 
+function trimEnd(path: string): string {
+  return path.length > 1 ? path.replace(/[\\/]+$/, "") : path;
+}
+
 function absolute(path: string): string {
   return isAbsolute(path) ? path : `${Deno.cwd().replace(/[\\/]+$/, "")}/${path}`;
 }
@@ -40,9 +44,9 @@ export function defaultEmbeddedUrl(): string {
     dir = celeriacHome;
   } else {
     const home = env("HOME") ?? env("USERPROFILE") ?? ".";
-    dir = `${env("XDG_DATA_HOME") ?? `${home}/.local/share`}/celeriac`;
+    dir = `${trimEnd(env("XDG_DATA_HOME") ?? `${trimEnd(home)}/.local/share`)}/celeriac`;
   }
-  const path = `${absolute(dir).replace(/[\\/]+$/, "")}/embedded.sqlite3`.replaceAll("\\", "/");
+  const path = `${trimEnd(absolute(dir))}/embedded.sqlite3`.replaceAll("\\", "/");
   return path.startsWith("/") ? `sqlite://${path}` : `sqlite:///${path}`;
 }
 
