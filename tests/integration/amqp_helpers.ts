@@ -34,3 +34,34 @@ export async function deleteAmqpEntities(names: string[]): Promise<void> {
     await connection.close();
   }
 }
+
+/** Runs `rabbitmqctl` (quietly, tab-separated) and returns its output; throws on failure. */
+export async function rabbitmqctl(args: string[], node?: string): Promise<string> {
+  const nodeArgs = node ? ["-n", node] : [];
+  const { code, stdout, stderr } = await new Deno.Command("rabbitmqctl", {
+    args: [...nodeArgs, "-q", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decoder = new TextDecoder();
+  if (code !== 0) {
+    throw new Error(`rabbitmqctl ${args.join(" ")} failed (${code}): ${decoder.decode(stderr)}`);
+  }
+  return decoder.decode(stdout);
+}
+
+/** Closes, from the server side, every connection this process opened (as a network failure would). */
+export async function closeOwnConnections(node?: string): Promise<number> {
+  const listing = await rabbitmqctl(["list_connections", "pid", "client_properties"], node);
+  const ours = listing.split("\n").filter((line) => line.includes(`celeriac ${Deno.pid}"`));
+  for (const line of ours) {
+    await rabbitmqctl(["close_connection", line.split("\t")[0], "test: simulated failure"], node);
+  }
+  return ours.length;
+}
+
+/** One row of `rabbitmqctl list_queues name durable auto_delete arguments` for `name`. */
+export async function queueRow(name: string): Promise<string | undefined> {
+  const listing = await rabbitmqctl(["list_queues", "name", "durable", "auto_delete", "arguments"]);
+  return listing.split("\n").find((line) => line.split("\t")[0] === name);
+}

@@ -61,6 +61,7 @@ export class AmqpConnection {
   #confirm?: Promise<ConfirmChannel>;
   #ops?: Promise<Channel>;
   #declared = new Set<string>();
+  readonly #closeReasons = new WeakMap<Channel, Error>();
 
   /** Prepares a connection; nothing is opened until `get()`. */
   constructor(endpoint: AmqpEndpoint, config: ResolvedConfig) {
@@ -195,13 +196,21 @@ export class AmqpConnection {
   ): Promise<C> {
     try {
       const channel = await create(await this.get());
-      channel.on("error", (error: Error) => log.debug(`AMQP channel error: ${error.message}`));
+      channel.on("error", (error: Error) => {
+        this.#closeReasons.set(channel, error);
+        log.debug(`AMQP channel error: ${error.message}`);
+      });
       channel.on("close", forget);
       return channel;
     } catch (error) {
       forget();
       throw error;
     }
+  }
+
+  /** The error the server closed `channel` with (amqplib's callbacks only say "channel closed"). */
+  closeReason(channel: Channel): Error | undefined {
+    return this.#closeReasons.get(channel);
   }
 
   /** True when `key` was declared on the current connection. */

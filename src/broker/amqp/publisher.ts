@@ -46,8 +46,11 @@ async function publishOnce(connection: AmqpConnection, out: OutgoingMessage): Pr
   const channel = await connection.confirmChannel();
   await new Promise<void>((resolve, reject) => {
     channel.publish(out.exchange, out.routingKey, out.body, out.options, (error: unknown) => {
-      if (error) reject(error instanceof Error ? error : new Error(String(error)));
-      else resolve();
+      if (!error) return resolve();
+      reject(
+        connection.closeReason(channel) ??
+          (error instanceof Error ? error : new Error(String(error))),
+      );
     });
   });
 }

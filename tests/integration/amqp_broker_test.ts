@@ -1,0 +1,244 @@
+/**
+ * The RabbitMQ broker beyond the conformance suite: connection errors, URL
+ * forms and vhosts, Celery's topology and queue arguments (checked against
+ * what Python Celery declares), quorum queues, and recovering from a
+ * connection the server closed.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { createBroker as resolveBroker } from "../../src/broker/resolve.ts";
+import { AMQP_CAPABILITIES, createBroker } from "../../src/broker/amqp/broker.ts";
+import type { QueueSpec } from "../../src/broker/types.ts";
+import { BrokerConnectionError } from "../../src/errors.ts";
+import { textMessage } from "../conformance/suite_tools.ts";
+import { runPythonClient } from "../interop/python/harness.ts";
+import { serviceAvailable, uniqueName } from "../services.ts";
+import {
+  AMQP_URL,
+  amqpConfig,
+  closeOwnConnections,
+  deleteAmqpEntities,
+  queueRow,
+  rabbitmqctl,
+} from "./amqp_helpers.ts";
+
+const available = await serviceAvailable("rabbitmq");
+const hostPort = new URL(AMQP_URL.replace(/^amqp/, "http")).host;
+const decoder = new TextDecoder();
+
+function directQueue(name: string, args: Record<string, unknown> = {}): QueueSpec {
+  return {
+    name,
+    exchange: name,
+    exchangeType: "direct",
+    routingKey: name,
+    durable: true,
+    autoDelete: false,
+    arguments: args,
+  };
+}
+
+async function expectConnectionError(url: string, cause: RegExp): Promise<void> {
+  await assert.rejects(createBroker(url, amqpConfig()), (error: Error) => {
+    assert.ok(error instanceof BrokerConnectionError, `${error.name}: ${error.message}`);
+    assert.ok(!error.message.includes("s3cret"), `password shown: ${error.message}`);
+    assert.match(error.message, /^Cannot connect to amqps?:\/\/[^ ]*\*\*@/);
+    assert.match(error.message, cause);
+    return true;
+  });
+}
+
+Deno.test({
+  name: "amqp: wrong password, unknown vhost, refused port and TLS mismatch give one clear error",
+  ignore: !available,
+  fn: async () => {
+    await expectConnectionError(`amqp://guest:s3cret@${hostPort}//`, /login refused.*guest/);
+    await expectConnectionError(
+      `amqp://guest:guest@${hostPort}/no-such-vhost`,
+      /virtual host "no-such-vhost" refused/,
+    );
+    await expectConnectionError("amqp://guest:s3cret@127.0.0.1:1//", /ECONNREFUSED|refused/);
+    await expectConnectionError(
+      `amqps://guest:s3cret@${hostPort}//`,
+      /./,
+    );
+  },
+});
+
+Deno.test({
+  name: "amqp: pyamqp:// alias, Celery's default URL and a named vhost",
+  ignore: !available,
+  fn: async () => {
+    for (
+      const url of [AMQP_URL.replace(/^amqp/, "pyamqp"), "amqp://guest:guest@localhost:5672//"]
+    ) {
+      const broker = await resolveBroker(url, amqpConfig());
+      assert.equal(broker.capabilities, AMQP_CAPABILITIES);
+      await broker.close();
+    }
+    const vhost = uniqueName("celeriac-vhost");
+    await rabbitmqctl(["add_vhost", vhost]);
+    try {
+      await rabbitmqctl(["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"]);
+      const broker = await createBroker(`amqp://guest:guest@${hostPort}/${vhost}`, amqpConfig());
+      try {
+        const queue = directQueue("lafoglia");
+        await broker.publish(textMessage("in a vhost"), {
+          exchange: "",
+          routingKey: "lafoglia",
+          queue,
+        });
+        assert.equal(await broker.messageCount("lafoglia"), 1);
+        const listing = await rabbitmqctl(["list_queues", "-p", vhost, "name", "messages"]);
+        assert.match(listing, /^lafoglia\t1$/m);
+      } finally {
+        await broker.close();
+      }
+    } finally {
+      await rabbitmqctl(["delete_vhost", vhost]);
+    }
+  },
+});
+
+Deno.test({
+  name: "amqp: declarations equal Python Celery's (it redeclares them without PRECONDITION_FAILED)",
+  ignore: !available,
+  fn: async () => {
+    const plain = uniqueName("topology-plain");
+    const prio = uniqueName("topology-prio");
+    const broker = await createBroker(AMQP_URL, amqpConfig({ task_queue_max_priority: 10 }));
+    try {
+      await broker.publish(textMessage("x"), {
+        exchange: "",
+        routingKey: prio,
+        queue: directQueue(prio),
+      });
+      // Without task_queue_max_priority, Celery's queues have no arguments at all.
+      const plainBroker = await createBroker(AMQP_URL, amqpConfig());
+      await plainBroker.declareQueue(directQueue(plain));
+      await plainBroker.close();
+      assert.equal(await queueRow(plain), `${plain}\ttrue\tfalse\t[]`);
+      assert.equal(await queueRow(prio), `${prio}\ttrue\tfalse\t[{"x-max-priority",10}]`);
+      const bindings = await rabbitmqctl([
+        "list_bindings",
+        "source_name",
+        "destination_name",
+        "routing_key",
+      ]);
+      assert.match(bindings, new RegExp(`^${prio}\t${prio}\t${prio}$`, "m"));
+      const exchanges = await rabbitmqctl([
+        "list_exchanges",
+        "name",
+        "type",
+        "durable",
+        "auto_delete",
+      ]);
+      assert.match(exchanges, new RegExp(`^${prio}\tdirect\ttrue\tfalse$`, "m"));
+      // Python declares the same entities before publishing; any difference is a 406 error.
+      const env = { broker: AMQP_URL, backend: "", queue: prio, maxPriority: 10 };
+      const sent = await runPythonClient({
+        calls: [{ task: "interop.add", args: [1, 1], get: false, options: { priority: 5 } }],
+      }, env);
+      assert.equal(sent.calls.length, 1);
+      await runPythonClient({ calls: [{ task: "interop.add", args: [1, 1], get: false }] }, {
+        ...env,
+        queue: plain,
+        maxPriority: undefined,
+      });
+      assert.equal(await broker.messageCount(prio), 2);
+      assert.equal(await broker.messageCount(plain), 1);
+    } finally {
+      await broker.close();
+      await deleteAmqpEntities([plain, prio]);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "amqp: a quorum default queue is declared with x-queue-type and consumed with per-consumer QoS",
+  ignore: !available,
+  fn: async () => {
+    const name = uniqueName("quorum");
+    const config = amqpConfig({ task_default_queue: name, task_default_queue_type: "quorum" });
+    const broker = await createBroker(AMQP_URL, config);
+    const reader = broker.consume({ queues: [directQueue(name)], prefetch: 2 }).getReader();
+    try {
+      for (const text of ["q1", "q2", "q3"]) {
+        await broker.publish(textMessage(text), {
+          exchange: "",
+          routingKey: name,
+          queue: directQueue(name),
+        });
+      }
+      assert.match(String(await queueRow(name)), /\{"x-queue-type",<<"quorum">>\}|quorum/);
+      const first = await reader.read();
+      const second = await reader.read();
+      assert.deepEqual(
+        [first.value, second.value].map((d) => JSON.parse(decoder.decode(d!.message.body))),
+        ["q1", "q2"],
+      );
+      await first.value!.ack();
+      const third = await reader.read();
+      assert.equal(JSON.parse(decoder.decode(third.value!.message.body)), "q3");
+      await second.value!.ack();
+      await third.value!.ack();
+    } finally {
+      await reader.cancel();
+      await broker.close();
+      await deleteAmqpEntities([name]);
+    }
+  },
+});
+
+Deno.test({
+  name: "amqp: publishing to a missing exchange fails at once with the AMQP reason",
+  ignore: !available,
+  fn: async () => {
+    const broker = await createBroker(AMQP_URL, amqpConfig());
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        broker.publish(textMessage("x"), { exchange: uniqueName("missing-x"), routingKey: "k" }),
+        (error: Error) => error instanceof BrokerConnectionError && /NOT_FOUND/.test(error.message),
+      );
+      assert.ok(Date.now() - started < 2000);
+      await broker.publish(textMessage("after"), { exchange: "", routingKey: "nowhere" });
+    } finally {
+      await broker.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "amqp: after the server closes the connection, consuming resumes and publishing works",
+  ignore: !available,
+  fn: async () => {
+    const name = uniqueName("reconnect");
+    const queue = directQueue(name);
+    const broker = await createBroker(AMQP_URL, amqpConfig());
+    const reader = broker.consume({ queues: [queue], prefetch: 10 }).getReader();
+    try {
+      await broker.publish(textMessage("before"), { exchange: "", routingKey: name, queue });
+      const before = (await reader.read()).value!;
+      assert.equal(before.redelivered, false);
+      assert.ok(await closeOwnConnections() >= 1);
+      // Settling a delivery of the lost channel is a no-op; the broker redelivers it.
+      await before.ack();
+      await broker.publish(textMessage("after"), { exchange: "", routingKey: name, queue });
+      const again = (await reader.read()).value!;
+      assert.equal(JSON.parse(decoder.decode(again.message.body)), "before");
+      assert.equal(again.redelivered, true);
+      await again.ack();
+      const after = (await reader.read()).value!;
+      assert.equal(JSON.parse(decoder.decode(after.message.body)), "after");
+      await after.ack();
+    } finally {
+      await reader.cancel();
+      await broker.close();
+      await deleteAmqpEntities([name]);
+    }
+  },
+});
