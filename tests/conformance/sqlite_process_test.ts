@@ -111,22 +111,22 @@ Deno.test("sqlite: another process consumes what this one published; results flo
 
 Deno.test("sqlite: a SIGKILLed consumer's messages come back after the lease", async () => {
   await withTempFile(async (url) => {
-    const config = { ...DEFAULT_SETTINGS, broker_transport_options: { visibility_timeout: 1 } };
+    const config = { ...DEFAULT_SETTINGS, broker_transport_options: { visibility_timeout: 1.5 } };
     await using broker = await createBroker(url, config);
     const queue = directQueue(uniqueName("sigkill"));
     await publishTexts(broker, queue, ["k0", "k1", "k2", "k3"]);
-    const holder = new Peer(["hold", url, queue.name, "4", "1"]);
+    const holder = new Peer(["hold", url, queue.name, "4", "1.5"]);
     await holder.waitForLine("HOLDING 4");
     const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 10 }));
-    // The holder renews its 1 s lease, so nothing comes back while it lives.
-    assert.equal(await reader.next(2000), undefined, "a held message was delivered twice");
+    // The holder renews its 1.5 s lease, so nothing comes back while it lives.
+    assert.equal(await reader.next(2500), undefined, "a held message was delivered twice");
     const killedAt = Date.now();
     await holder.kill();
     const back = await reader.take(4, 10_000);
     const tookMs = Date.now() - killedAt;
     assert.deepEqual(back.map((d) => bodyText(d)), ["k0", "k1", "k2", "k3"]);
     assert.ok(back.every((d) => d.redelivered), "messages of a dead consumer are redelivered");
-    assert.ok(tookMs < 4000, `came back after ${tookMs} ms with a 1 s lease`);
+    assert.ok(tookMs < 5000, `came back after ${tookMs} ms with a 1.5 s lease`);
     for (const delivery of back) await delivery.ack();
     await reader.cancel();
   });
