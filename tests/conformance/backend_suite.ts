@@ -3,7 +3,7 @@
  * adapter must show. What is asserted about cross-process reads and
  * `forget()` follows the adapter's `capabilities` constant.
  *
- * ```ts
+ * ```ts ignore
  * backendConformance("memory", () => createResultBackend(`memory://${uniqueName("m")}`, DEFAULT_SETTINGS));
  * ```
  *

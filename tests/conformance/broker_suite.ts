@@ -4,7 +4,7 @@
  * `brokerConformance("name", open)`; what is asserted about priorities,
  * delays and fanout follows the adapter's `capabilities` constant.
  *
- * ```ts
+ * ```ts ignore
  * brokerConformance("memory", () => createBroker(`memory://${uniqueName("m")}`, DEFAULT_SETTINGS));
  * ```
  *
