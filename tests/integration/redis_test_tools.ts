@@ -52,3 +52,15 @@ export async function deleteKeysWithPrefix(
     await redis.quit();
   }
 }
+
+/** Deletes `celery-task-meta-<id>` for every id (results of tests without a result prefix). */
+export async function deleteResultKeys(ids: string[], url: string = REDIS_URL): Promise<void> {
+  const redis = rawRedis(url);
+  try {
+    for (let i = 0; i < ids.length; i += 500) {
+      await redis.del(...ids.slice(i, i + 500).map((id) => `celery-task-meta-${id}`));
+    }
+  } finally {
+    await redis.quit();
+  }
+}
