@@ -33,22 +33,83 @@ const PYTHON_BUILTINS = new Set([
   "TimeoutError",
 ]);
 
-/** Maps a JavaScript error to its Celery encoding; the class name and message survive. */
+/**
+ * Names celery.exceptions (5.2.6) defines as `Exception` subclasses: a celeriac
+ * error of one of these names is stored with `exc_module: "celery.exceptions"`
+ * so Python rebuilds Celery's class. Its `SystemExit` subclasses
+ * (`WorkerShutdown`, `WorkerTerminate`, `SystemTerminate`) are left out on purpose:
+ * raising one in a Python client would exit it.
+ */
+const CELERY_EXCEPTIONS = new Set([
+  "AlreadyRegistered",
+  "AlwaysEagerIgnored",
+  "BackendError",
+  "BackendGetMetaError",
+  "BackendStoreError",
+  "CeleryError",
+  "ChordError",
+  "Ignore",
+  "ImproperlyConfigured",
+  "IncompleteStream",
+  "InvalidTaskError",
+  "MaxRetriesExceededError",
+  "NotConfigured",
+  "NotRegistered",
+  "OperationalError",
+  "QueueNotFound",
+  "Reject",
+  "Retry",
+  "SecurityError",
+  "SoftTimeLimitExceeded",
+  "TaskError",
+  "TaskPredicate",
+  "TaskRevokedError",
+  "Terminated",
+  "TimeLimitExceeded",
+  "TimeoutError",
+  "WorkerLostError",
+]);
+
+/**
+ * The Python module to name for an error class: Celery's own classes, Python
+ * builtins, or otherwise `celeriac.errors`, which no Python process has, so a
+ * Python client synthesizes a class of the same name (never a `SecurityError`).
+ */
+function pythonModuleFor(name: string, celeryModule: string | undefined): string {
+  if (celeryModule !== undefined && celeryModule !== "celery.exceptions") return celeryModule;
+  if (celeryModule !== undefined && CELERY_EXCEPTIONS.has(name)) return "celery.exceptions";
+  return PYTHON_BUILTINS.has(name) ? "builtins" : "celeriac.errors";
+}
+
+/**
+ * Maps a JavaScript error to its Celery encoding; the class name and message
+ * survive. `Error` becomes Python's `Exception`.
+ *
+ * @example
+ * ```ts
+ * import { encodeException } from "./exceptions.ts";
+ * const encoded = encodeException(Object.assign(new Error("boom"), { name: "ValueError" }));
+ * console.assert(encoded.exc_module === "builtins" && encoded.exc_message[0] === "boom");
+ * ```
+ */
 export function encodeException(error: unknown): EncodedException {
   if (error instanceof RemoteError) {
     return { exc_type: error.excType, exc_message: error.excArgs, exc_module: error.excModule };
   }
   if (error instanceof CeleriacError) {
-    return { exc_type: error.name, exc_message: [error.message], exc_module: error.pythonModule };
+    return {
+      exc_type: error.name,
+      exc_message: [error.message],
+      exc_module: pythonModuleFor(error.name, error.pythonModule),
+    };
   }
   if (error instanceof Error) {
     const name = error.name === "Error" ? "Exception" : error.name;
-    const module = PYTHON_BUILTINS.has(name) ? "builtins" : "celeriac.errors";
     const args = (error as { args?: unknown }).args;
     return {
       exc_type: name,
       exc_message: Array.isArray(args) ? args : [error.message],
-      exc_module: module,
+      exc_module: pythonModuleFor(name, undefined),
     };
   }
   return { exc_type: "Exception", exc_message: [String(error)], exc_module: "builtins" };
@@ -79,9 +140,7 @@ export class RemoteError extends Error {
 
   /** Rebuilds the error from a stored encoding. */
   constructor(encoded: EncodedException, traceback: string | null, taskId?: string) {
-    const args = Array.isArray(encoded.exc_message)
-      ? encoded.exc_message
-      : [encoded.exc_message];
+    const args = Array.isArray(encoded.exc_message) ? encoded.exc_message : [encoded.exc_message];
     super(args.length === 1 ? String(args[0]) : args.map((a) => JSON.stringify(a)).join(", "));
     this.name = encoded.exc_type;
     this.excType = encoded.exc_type;

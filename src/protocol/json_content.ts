@@ -5,8 +5,9 @@
  * @module
  */
 
+import { brotliDecompressSync, inflateSync } from "node:zlib";
 import { ContentDisallowed, ProtocolError } from "../errors.ts";
-import { parseCeleryDate } from "./dates.ts";
+import { formatCeleryDate, parseCeleryDate } from "./dates.ts";
 
 /** The content type and encoding celeriac writes. */
 export const JSON_CONTENT_TYPE = "application/json";
@@ -23,18 +24,35 @@ const SERIALIZER_NAMES: Record<string, string> = {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** `JSON.rawJSON` (ES2025, in Deno's V8) and the reviver's source text, not yet in TypeScript's lib. */
+const RawJson = JSON as JSON & { rawJSON(text: string): unknown };
+type SourceReviver = (
+  this: unknown,
+  key: string,
+  value: unknown,
+  context?: { source?: string },
+) => unknown;
+
 /** Encodes a value as UTF-8 JSON bytes. Throws a ProtocolError for values JSON cannot carry. */
 export function encodeJson(value: unknown): Uint8Array {
   return encoder.encode(stringifyJson(value));
 }
 
-/** Encodes a value as JSON text; `Date` becomes Celery's date text, `Uint8Array` is refused. */
+/**
+ * Encodes a value as JSON text, as a Python peer will read it: a `bigint` is
+ * written as its exact digits (a Python `int`), a `Date` as Celery's date text
+ * (`2026-11-22T03:22:39.013000+00:00`). `Uint8Array`, `Map` and `Set` are
+ * refused, as kombu refuses bytes and sets.
+ */
 export function stringifyJson(value: unknown): string {
   try {
-    return JSON.stringify(value, (_key, item) => {
-      if (typeof item === "bigint") return Number(item);
-      if (item instanceof Uint8Array) {
-        throw new TypeError("Object of type bytes is not JSON serializable");
+    return JSON.stringify(value, function (this: unknown, key: string, item: unknown) {
+      const raw = (this as Record<string, unknown>)[key];
+      if (raw instanceof Date) return formatCeleryDate(raw);
+      if (typeof item === "bigint") return RawJson.rawJSON(item.toString());
+      if (item instanceof Uint8Array || item instanceof Map || item instanceof Set) {
+        const type = item instanceof Uint8Array ? "bytes" : item.constructor.name;
+        throw new TypeError(`Object of type ${type} is not JSON serializable`);
       }
       return item;
     });
@@ -72,18 +90,28 @@ function reviveTagged(type: unknown, value: unknown): unknown {
   }
 }
 
-/** Parses JSON text, reviving kombu 5.3+ tagged values. Throws ProtocolError on invalid JSON. */
+const reviveJson: SourceReviver = function (_key, item, context) {
+  if (typeof item === "number" && !Number.isSafeInteger(item) && Number.isInteger(item)) {
+    const source = context?.source;
+    if (source && /^-?\d+$/.test(source)) return BigInt(source);
+  }
+  if (item && typeof item === "object" && !Array.isArray(item)) {
+    const keys = Object.keys(item);
+    if (keys.length === 2 && "__type__" in item && "__value__" in item) {
+      return reviveTagged(item.__type__, item.__value__);
+    }
+  }
+  return item;
+};
+
+/**
+ * Parses JSON text, reviving kombu 5.3+ tagged values. An integer too large
+ * for a double to hold exactly (beyond 2^53) becomes a `bigint`, so Python
+ * ints survive the trip. Throws ProtocolError on invalid JSON.
+ */
 export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text, (_key, item) => {
-      if (item && typeof item === "object" && !Array.isArray(item)) {
-        const keys = Object.keys(item);
-        if (keys.length === 2 && "__type__" in item && "__value__" in item) {
-          return reviveTagged(item.__type__, item.__value__);
-        }
-      }
-      return item;
-    });
+    return JSON.parse(text, reviveJson as Parameters<typeof JSON.parse>[1]);
   } catch (error) {
     if (error instanceof ProtocolError) throw error;
     throw new ProtocolError(`Can't decode message body: ${(error as Error).message}`, {
@@ -120,4 +148,35 @@ export function decodeContent(
     throw new ProtocolError("Can't decode message body: not valid UTF-8.", { cause: error });
   }
   return parseJson(text);
+}
+
+/** Body codecs celeriac can undo, by the `compression` header value kombu writes. */
+const DECOMPRESSORS: Record<string, (body: Uint8Array) => Uint8Array> = {
+  "application/x-gzip": (body) => inflateSync(body),
+  "application/x-brotli": (body) => brotliDecompressSync(body),
+};
+
+/**
+ * Undoes kombu body compression named by a message's `compression` header
+ * (`application/x-gzip` is a zlib stream). Returns the body unchanged when
+ * the header is absent; throws ProtocolError for codecs celeriac lacks or a
+ * corrupt body.
+ */
+export function decompressBody(body: Uint8Array, compression: unknown): Uint8Array {
+  if (compression === undefined || compression === null || compression === "") return body;
+  const codec = typeof compression === "string" ? DECOMPRESSORS[compression] : undefined;
+  if (!codec) {
+    throw new ProtocolError(
+      `Cannot decompress message body: unsupported compression ${JSON.stringify(compression)} ` +
+        `(supported: ${Object.keys(DECOMPRESSORS).join(", ")}).`,
+    );
+  }
+  try {
+    return new Uint8Array(codec(body));
+  } catch (error) {
+    throw new ProtocolError(
+      `Cannot decompress message body (${compression}): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
 }

@@ -36,18 +36,19 @@ export function buildResultMeta(
   now: Date = new Date(),
 ): ResultMeta {
   const ready = state === "SUCCESS" || state === "FAILURE" || state === "REVOKED";
-  const meta: ResultMeta = {
+  // Key order follows Celery's _get_result_meta + _store_result: task_id comes last.
+  const meta = {
     status: state,
     result,
     traceback,
     children: [],
     date_done: ready ? formatNaiveUtc(now) : null,
-    task_id: context.taskId,
-  };
+  } as Omit<ResultMeta, "task_id"> & { task_id?: string };
   if (context.groupId) meta.group_id = context.groupId;
   if (context.parentId) meta.parent_id = context.parentId;
   if (context.extended) Object.assign(meta, context.extended);
-  return meta;
+  meta.task_id = context.taskId;
+  return meta as ResultMeta;
 }
 
 /** A FAILURE (or RETRY / REVOKED) document for an error. */

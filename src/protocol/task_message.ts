@@ -10,11 +10,12 @@ import type { WireMessage } from "../broker/types.ts";
 import { formatCeleryDate, parseCeleryDate } from "./dates.ts";
 import {
   decodeContent,
+  decompressBody,
   encodeJson,
   JSON_CONTENT_ENCODING,
   JSON_CONTENT_TYPE,
 } from "./json_content.ts";
-import { argsRepr, kwargsRepr } from "./python_repr.ts";
+import { argsRepr, kwargsRepr, safeRepr } from "./python_repr.ts";
 
 /** A canvas signature as it travels inside a message (`callbacks`, `chain`, …). */
 export interface SignatureData {
@@ -112,6 +113,8 @@ const PROTOCOL_HEADERS = new Set([
   "origin",
   "ignore_result",
   "redelivered",
+  // Describes this message's body only; a message sent on (retry, chain) is not compressed.
+  "compression",
 ]);
 
 /** An empty embed, with all four keys as Python sends them. */
@@ -164,13 +167,40 @@ function optionalString(headers: Record<string, unknown>, key: string): string |
   const value = headers[key];
   if (value === null || value === undefined) return null;
   if (typeof value !== "string") {
-    throw new ProtocolError(`Invalid "${key}" header ${JSON.stringify(value)}: not a string.`);
+    throw new ProtocolError(`Invalid "${key}" header ${preview(value)}: not a string.`);
   }
   return value;
 }
 
-function limit(value: unknown): number | null {
+/** A short Python-style repr of a bad value for error messages (never throws, unlike JSON.stringify). */
+function preview(value: unknown): string {
+  return safeRepr(value, 100);
+}
+
+/** A number, or a bigint in the safe range (AMQP 64-bit ints), as a number. */
+function numeric(value: unknown): number | null {
+  if (
+    typeof value === "bigint" && value >= Number.MIN_SAFE_INTEGER &&
+    value <= Number.MAX_SAFE_INTEGER
+  ) {
+    return Number(value);
+  }
   return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+function signatureList(value: unknown, key: string): SignatureData[] | null {
+  if (value === null || value === undefined) return null;
+  if (!Array.isArray(value) || !value.every(isSignature)) {
+    throw new ProtocolError(
+      `Invalid message body: embed "${key}" is not a list of signatures (${preview(value)}).`,
+    );
+  }
+  return value;
+}
+
+function isSignature(value: unknown): value is SignatureData {
+  return value !== null && typeof value === "object" && !Array.isArray(value) &&
+    typeof (value as { task?: unknown }).task === "string";
 }
 
 function readEmbed(value: unknown): Embed {
@@ -178,12 +208,18 @@ function readEmbed(value: unknown): Embed {
   if (typeof value !== "object" || Array.isArray(value)) {
     throw new ProtocolError(`Invalid message body: the embed is not an object.`);
   }
-  const embed = value as Partial<Embed>;
+  const embed = value as Record<string, unknown>;
+  const chord = embed.chord ?? null;
+  if (chord !== null && !isSignature(chord)) {
+    throw new ProtocolError(
+      `Invalid message body: embed "chord" is not a signature (${preview(chord)}).`,
+    );
+  }
   return {
-    callbacks: embed.callbacks ?? null,
-    errbacks: embed.errbacks ?? null,
-    chain: embed.chain ?? null,
-    chord: embed.chord ?? null,
+    callbacks: signatureList(embed.callbacks, "callbacks"),
+    errbacks: signatureList(embed.errbacks, "errbacks"),
+    chain: signatureList(embed.chain, "chain"),
+    chord,
   };
 }
 
@@ -216,7 +252,7 @@ export function readTaskHeaders(message: WireMessage): Omit<TaskCall, "args" | "
   const task = headers.task;
   if (typeof task !== "string" || task === "") {
     throw new ProtocolError(
-      "Received and deleted unknown message. Wrong destination?!? (no \"task\" header; " +
+      'Received and deleted unknown message. Wrong destination?!? (no "task" header; ' +
         "task protocol 1 is not supported)",
     );
   }
@@ -230,9 +266,12 @@ export function readTaskHeaders(message: WireMessage): Omit<TaskCall, "args" | "
   const eta = headers.eta == null ? null : parseCeleryDate(headers.eta, "ETA");
   const expires = headers.expires == null ? null : parseCeleryDate(headers.expires, "expires");
   const timelimit = Array.isArray(headers.timelimit) ? headers.timelimit : [];
-  const retries = headers.retries ?? 0;
-  if (typeof retries !== "number" || !Number.isInteger(retries) || retries < 0) {
-    throw new ProtocolError(`Invalid "retries" header ${JSON.stringify(retries)}.`, fields);
+  const retries = numeric(headers.retries ?? 0);
+  if (retries === null || !Number.isInteger(retries) || retries < 0) {
+    throw new ProtocolError(
+      `Invalid "retries" header ${preview(headers.retries)}: not a non-negative integer.`,
+      fields,
+    );
   }
   const customHeaders: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(headers)) {
@@ -245,11 +284,11 @@ export function readTaskHeaders(message: WireMessage): Omit<TaskCall, "args" | "
     eta,
     expires,
     retries,
-    timeLimit: [limit(timelimit[0]), limit(timelimit[1])],
+    timeLimit: [numeric(timelimit[0]), numeric(timelimit[1])],
     rootId: optionalString(headers, "root_id") ?? id,
     parentId: optionalString(headers, "parent_id"),
     group: optionalString(headers, "group"),
-    groupIndex: typeof groupIndex === "number" ? groupIndex : null,
+    groupIndex: numeric(groupIndex),
     shadow: optionalString(headers, "shadow"),
     origin: typeof headers.origin === "string" ? headers.origin : "",
     ignoreResult: headers.ignore_result === true,
@@ -271,7 +310,8 @@ export function decodeTaskMessage(message: WireMessage, accepted: ReadonlySet<st
   const headers = readTaskHeaders(message);
   let body: unknown;
   try {
-    body = decodeContent(message.body, message.contentType, accepted);
+    const plain = decompressBody(message.body, message.headers.compression);
+    body = decodeContent(plain, message.contentType, accepted);
   } catch (error) {
     if (error instanceof ProtocolError) {
       const ErrorClass = error.constructor as typeof ProtocolError;
