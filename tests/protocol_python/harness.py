@@ -82,7 +82,7 @@ def op_request(case):
     message = Message(
         body=body, delivery_tag="1", content_type=case["content_type"],
         content_encoding=case["content_encoding"], headers=headers,
-        properties=case["properties"], accept=["json"],
+        properties=case["properties"], accept=["application/json"],
         delivery_info={"exchange": "", "routing_key": "celery"},
     )
     from celery.worker.request import Request
@@ -91,13 +91,13 @@ def op_request(case):
     req = Request(message, app=app, hostname="harness@local")
     view = {
         "id": req.id, "name": req.name, "task_name": req.task.name, "args": req.args,
-        "kwargs": req.kwargs, "eta": req.eta, "expires": req.expires,
+        "kwargs": req.kwargs, "args_repr": repr(req.args), "eta": req.eta, "expires": req.expires,
         "time_limits": list(req.time_limits), "root_id": req.root_id,
         "parent_id": req.parent_id, "argsrepr": req.argsrepr, "kwargsrepr": req.kwargsrepr,
         "ignore_result": req.ignore_result, "group": req.group, "group_index": req.group_index,
         "chord": req.chord, "errbacks": req.errbacks, "reply_to": req.reply_to,
         "correlation_id": req.correlation_id, "priority": req.delivery_info["priority"],
-        "expired": bool(req.expires) and req.maybe_expire(),
+        "expired": bool(req.expires and req.maybe_expire()),
     }
     if case.get("execute") and not view["expired"]:
         retval = req.execute()
@@ -120,6 +120,8 @@ def op_as_task_v2(case):
             options[key] = dt.datetime.fromisoformat(options[key])
     msg = app.amqp.as_task_v2(case["id"], case["name"], args, kwargs, **options)
     content_type, content_encoding, body = dumps(msg.body, serializer="json")
+    if isinstance(body, str):  # kombu's json returns text; the transport encodes it
+        body = body.encode(content_encoding)
     headers = dict(msg.headers)
     if case.get("compress"):
         body = zlib.compress(body)

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { parseJson, stringifyJson } from "../../src/protocol/json_content.ts";
 import { PYTHON } from "../services.ts";
 
 const SCRIPT = new URL("./harness.py", import.meta.url).pathname;
@@ -27,12 +28,13 @@ export async function runPython<T = unknown>(
     env: { PYTHONDONTWRITEBYTECODE: "1" },
   }).spawn();
   const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(cases)));
+  await writer.write(new TextEncoder().encode(stringifyJson(cases)));
   await writer.close();
   const { code, stdout, stderr } = await child.output();
   const errText = new TextDecoder().decode(stderr);
   if (code !== 0) throw new Error(`${PYTHON} harness.py exited with ${code}:\n${errText}`);
-  const answers = JSON.parse(new TextDecoder().decode(stdout)) as PythonAnswer<T>[];
+  // parseJson, so Python ints beyond 2^53 arrive as bigint, exactly.
+  const answers = parseJson(new TextDecoder().decode(stdout)) as PythonAnswer<T>[];
   if (answers.length !== cases.length) {
     throw new Error(`harness.py answered ${answers.length} of ${cases.length} cases`);
   }
