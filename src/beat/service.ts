@@ -1,0 +1,206 @@
+/**
+ * The beat service: `celeriac beat` and `worker -B` call `runBeat(app, …)`.
+ * It reads `beat_schedule`, restores run state from the schedule file, and
+ * loops: take or renew the leader lease, tick the scheduler (which sends due
+ * tasks through the app), persist the run state after every send, sleep. It
+ * stops when its `AbortSignal` aborts, after saving and releasing the lease.
+ *
+ * @module
+ */
+
+import type { ResolvedConfig } from "../app/config.ts";
+import { maskUrl } from "../app/mask_url.ts";
+import { getLogger } from "../log.ts";
+import { entriesFromConfig, type ScheduleEntry } from "./entry.ts";
+import { type BeatLease, createLease } from "./leader_lease.ts";
+import { humanizeSeconds } from "./schedule.ts";
+import { Scheduler, type SendEntry } from "./scheduler.ts";
+import { parseSchedule, restoreRunState, ScheduleFile, serializeSchedule } from "./store.ts";
+import { appTimeZone } from "./time_zone.ts";
+
+const log = getLogger("beat");
+
+/** The settings beat reads. */
+export type BeatConfig = Pick<
+  ResolvedConfig,
+  | "beat_schedule"
+  | "timezone"
+  | "enable_utc"
+  | "beat_schedule_filename"
+  | "beat_max_loop_interval"
+  | "broker_url"
+  | "broker_transport_options"
+>;
+
+/** A sent task's handle; only the id is read. */
+export interface SentTask {
+  /** Task id. */
+  readonly id: string;
+}
+
+/** What beat needs from the app (a `Celery` instance fits). */
+export interface BeatApp {
+  /** App name; beats of the same app and broker share one leader lease. */
+  readonly main?: string;
+  /** Settings. */
+  readonly conf: { resolve(): BeatConfig };
+  /** Sends a task by name (`app.sendTask`). */
+  sendTask(name: string, args: unknown[], options: Record<string, unknown>): Promise<SentTask>;
+  /** Registered tasks: a registered task is sent with `applyAsync`, so its defaults apply. */
+  readonly tasks?: {
+    get(name: string):
+      | { applyAsync(args: unknown[], options: Record<string, unknown>): Promise<SentTask> }
+      | undefined;
+  };
+}
+
+/** Options of `runBeat`. */
+export interface RunBeatOptions {
+  /** Schedule file (`--schedule`); default `beat_schedule_filename`; null keeps state in memory only. */
+  scheduleFile?: string | null;
+  /** Stops beat. */
+  signal?: AbortSignal;
+  /** Clock (default the system clock). */
+  now?: () => Date;
+  /** How beat waits (default a timer cut short by `signal`); tests pass a fake clock's. */
+  sleep?: (seconds: number, signal?: AbortSignal) => Promise<void>;
+  /** Longest sleep, seconds (`--max-interval`); default `beat_max_loop_interval`. */
+  maxInterval?: number;
+  /** Broker URL for the lease; default `broker_url`. Required when that is null (embedded default). */
+  brokerUrl?: string | null;
+  /** A lease to use, or false for none (one beat per schedule, as in Celery). */
+  lease?: BeatLease | false;
+  /** Lease name; default the app's `main`. */
+  leaseName?: string;
+  /** Lease time-to-live, seconds (default 30): the take-over bound is `ttl * 4 / 3`. */
+  leaseTtl?: number;
+  /** How entries are sent; default through `app`. */
+  send?: SendEntry;
+}
+
+function camelCase(key: string): string {
+  return key.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/**
+ * Sends an entry as Celery's beat does: through the registered task when
+ * there is one (`apply_async`), else by name (`send_task`), with the entry's
+ * options (Celery's snake_case names are accepted) and kwargs.
+ */
+export function sendThroughApp(app: BeatApp): SendEntry {
+  return async (entry: Readonly<ScheduleEntry>) => {
+    const options: Record<string, unknown> = { kwargs: entry.kwargs };
+    for (const [key, value] of Object.entries(entry.options)) options[camelCase(key)] = value;
+    const task = app.tasks?.get(entry.task);
+    const sent = task
+      ? await task.applyAsync([...entry.args], options)
+      : await app.sendTask(entry.task, [...entry.args], options);
+    return sent.id;
+  };
+}
+
+function timerSleep(seconds: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, seconds * 1000);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/**
+ * Runs beat until `options.signal` aborts. Only the holder of the leader
+ * lease sends; the others wait and take over within `leaseTtl * 4 / 3`
+ * seconds when it dies (see src/beat/leader_lease.ts).
+ *
+ * @example
+ * ```ts ignore
+ * const stop = new AbortController();
+ * Deno.addSignalListener("SIGTERM", () => stop.abort());
+ * await runBeat(app, { scheduleFile: "celerybeat-schedule.json", signal: stop.signal });
+ * ```
+ */
+export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promise<void> {
+  const config = app.conf.resolve();
+  const now = options.now ?? (() => new Date());
+  const sleep = options.sleep ?? timerSleep;
+  const { signal } = options;
+  const settings = { timezone: config.timezone, enable_utc: config.enable_utc };
+  const maxInterval = options.maxInterval || config.beat_max_loop_interval || 300;
+  const entries = entriesFromConfig(config.beat_schedule, now());
+  const path = options.scheduleFile === undefined
+    ? config.beat_schedule_filename
+    : options.scheduleFile;
+  const file = path === null ? undefined : new ScheduleFile(path);
+  if (file) restoreRunState(entries, await file.load(settings));
+  const scheduler = new Scheduler({
+    entries,
+    send: options.send ?? sendThroughApp(app),
+    timeZone: appTimeZone(config),
+    maxInterval,
+    now,
+  });
+  const lease = await openLease(app, config, options);
+  log.info("beat: Starting...");
+  log.debug(`beat: Ticking with max interval->${humanizeSeconds(maxInterval)}`);
+  let leading = false;
+  const save = async () => {
+    scheduler.markSaved();
+    try {
+      await file?.save(entries.values(), settings);
+      if (lease && !await lease.saveState(serializeSchedule(entries.values(), settings))) {
+        log.warning(`beat: Lost the ${lease.kind} leader lease before sharing the last run times.`);
+      }
+    } catch (error) {
+      log.error(`beat: Could not save the schedule: ${error}`);
+    }
+  };
+  try {
+    for (let first = true; !signal?.aborted; first = false) {
+      const wasLeading = leading;
+      leading = lease ? await lease.acquire() : true;
+      if (lease && leading && !wasLeading) {
+        log.info(`beat: Acquired the ${lease.kind} leader lease; sending due tasks.`);
+        const shared = await lease.loadState();
+        if (shared) restoreRunState(entries, parseSchedule(shared, settings, "the lease"), true);
+      } else if (lease && !leading && (wasLeading || first)) {
+        log.info(`beat: Another beat holds the ${lease.kind} leader lease; standing by.`);
+      }
+      let wait = lease ? lease.ttl / 3 : maxInterval;
+      if (leading) {
+        wait = Math.min(await scheduler.tick(), wait);
+        if (scheduler.unsaved > 0) await save();
+      }
+      if (wait > 0 && !signal?.aborted) {
+        log.debug(`beat: Waking up ${humanizeSeconds(wait, "in ")}.`);
+        await sleep(wait, signal);
+      }
+    }
+  } finally {
+    if (leading && scheduler.unsaved > 0) await save();
+    await lease?.close();
+    log.info("beat: Shutting down...");
+  }
+}
+
+async function openLease(
+  app: BeatApp,
+  config: BeatConfig,
+  options: RunBeatOptions,
+): Promise<BeatLease | undefined> {
+  if (options.lease === false) return undefined;
+  if (options.lease) return options.lease;
+  const url = options.brokerUrl === undefined ? config.broker_url : options.brokerUrl;
+  if (!url) return undefined;
+  const lease = await createLease(url, {
+    name: options.leaseName ?? app.main,
+    ttl: options.leaseTtl,
+    config,
+  });
+  log.debug(`beat: Leader lease on ${maskUrl(url)} (${lease.kind}, ttl ${lease.ttl}s).`);
+  return lease;
+}
