@@ -43,7 +43,7 @@ function fakeClock(startIso: string) {
   };
 }
 
-function fakeApp(config: Partial<BeatConfig>, clock: { now(): Date }, sent: Sent[]): BeatApp {
+function fakeApp(config: Partial<BeatConfig>): BeatApp {
   const resolved: BeatConfig = {
     beat_schedule: {},
     timezone: null,
@@ -85,7 +85,7 @@ const SEEDS = {
 Deno.test("sends each entry on schedule: 30 s interval and 08:00 on the 1st (Tokyo)", async () => {
   const clock = fakeClock("2026-01-31T22:58:00Z"); // 07:58 Feb 1 in Tokyo
   const sent: Sent[] = [];
-  const app = fakeApp({ beat_schedule: SEEDS, timezone: "Asia/Tokyo" }, clock, sent);
+  const app = fakeApp({ beat_schedule: SEEDS, timezone: "Asia/Tokyo" });
   await clock.run(app, "2026-01-31T23:01:00Z", { scheduleFile: null, send: recorder(clock, sent) });
   const report = sent.filter((s) => s.name === "monthly-report");
   assert.deepEqual(report.map((s) => s.at), ["2026-01-31T23:00:00.000Z"]);
@@ -101,7 +101,7 @@ Deno.test("a restart neither re-sends nor forgets; a run missed while down fires
     const scheduleFile = `${dir}/celerybeat-schedule.json`;
     const clock = fakeClock("2026-03-01T07:59:00Z");
     const sent: Sent[] = [];
-    const app = fakeApp({ beat_schedule: SEEDS }, clock, sent);
+    const app = fakeApp({ beat_schedule: SEEDS });
     const send = recorder(clock, sent);
     await clock.run(app, "2026-03-01T08:00:45Z", { scheduleFile, send });
     assert.deepEqual(sent.map((s) => `${s.name}@${s.at.slice(11, 19)}`), [
@@ -148,7 +148,7 @@ Deno.test("config changes: removed entries are dropped, new ones start from now,
     const sent: Sent[] = [];
     const send = recorder(clock, sent);
     const first = { a: { task: "t.a", schedule: 60 }, b: { task: "t.b", schedule: 60 } };
-    await clock.run(fakeApp({ beat_schedule: first }, clock, sent), "2026-05-01T00:01:30Z", {
+    await clock.run(fakeApp({ beat_schedule: first }), "2026-05-01T00:01:30Z", {
       scheduleFile,
       send,
     });
@@ -158,7 +158,7 @@ Deno.test("config changes: removed entries are dropped, new ones start from now,
     };
     clock.set("2026-05-01T00:10:00Z");
     sent.length = 0;
-    await clock.run(fakeApp({ beat_schedule: second }, clock, sent), "2026-05-01T00:10:30Z", {
+    await clock.run(fakeApp({ beat_schedule: second }), "2026-05-01T00:10:30Z", {
       scheduleFile,
       send,
     });
@@ -173,7 +173,7 @@ Deno.test("config changes: removed entries are dropped, new ones start from now,
     // Same entries under another time zone: state is discarded, nothing is overdue.
     clock.set("2026-05-01T01:00:00Z");
     sent.length = 0;
-    const tokyo = fakeApp({ beat_schedule: second, timezone: "Asia/Tokyo" }, clock, sent);
+    const tokyo = fakeApp({ beat_schedule: second, timezone: "Asia/Tokyo" });
     await clock.run(tokyo, "2026-05-01T01:00:30Z", { scheduleFile, send });
     assert.deepEqual(sent, []);
   } finally {
@@ -184,7 +184,7 @@ Deno.test("config changes: removed entries are dropped, new ones start from now,
 Deno.test("a send that fails still counts as a run: no retry storm", async () => {
   const clock = fakeClock("2026-01-01T00:00:00Z");
   let attempts = 0;
-  const app = fakeApp({ beat_schedule: { x: { task: "t.x", schedule: 10 } } }, clock, []);
+  const app = fakeApp({ beat_schedule: { x: { task: "t.x", schedule: 10 } } });
   await clock.run(app, "2026-01-01T00:01:00Z", {
     scheduleFile: null,
     send: () => {
@@ -216,8 +216,6 @@ Deno.test("sends through the app: registered task via applyAsync, others by name
           },
         },
       },
-      clock,
-      [],
     ),
     sendTask: (name, args, options) => {
       calls.push(["sendTask", name, args, options]);
