@@ -280,7 +280,16 @@ export async function openRpcBackend(
   return new RpcBackend(url, connection, config);
 }
 
-/** Opens the `rpc://` result backend over the broker connection settings. */
+/**
+ * Opens the `rpc://` result backend over the broker connection settings.
+ *
+ * @example
+ * ```ts ignore
+ * const backend = await createResultBackend("rpc://", config); // config.broker_url is amqp://
+ * const replyTo = await backend.prepare(taskId); // put it on the task message
+ * const meta = await backend.waitFor(taskId, { intervalMs: 500, timeoutMs: 10_000 });
+ * ```
+ */
 export function createResultBackend(url: string, config: ResolvedConfig): Promise<RpcBackend> {
   return openRpcBackend(url, config);
 }

@@ -119,6 +119,14 @@ export class AmqpBroker implements Broker {
 /**
  * Opens a RabbitMQ broker. Wrong credentials, an unknown vhost or a refused
  * connection throw one BrokerConnectionError naming the masked URL and the cause.
+ *
+ * @example
+ * ```ts ignore
+ * import { DEFAULT_SETTINGS } from "../../app/settings.ts";
+ * const broker = await createBroker("amqp://guest:guest@localhost:5672//", DEFAULT_SETTINGS);
+ * await broker.publish(message, { exchange: "", routingKey: "celery" });
+ * await broker.close();
+ * ```
  */
 export async function createBroker(url: string, config: ResolvedConfig): Promise<AmqpBroker> {
   const connection = new AmqpConnection(await parseAmqpUrl(url, config), config);

@@ -130,7 +130,7 @@ export class ConsumerSession {
         // A channel error on a live connection (406 inequivalent arguments,
         // 403, 404) will not heal by retrying: end the stream with it.
         if (amqpErrorCode(error) !== undefined && this.#connection.isCurrent(model)) throw error;
-        if (this.#connection.isCurrent(model)) await pause(1000, this.#connection.closingSignal);
+        if (this.#connection.isCurrent(model)) await pause(200, this.#connection.closingSignal);
         continue;
       }
       if (this.#stopped) return;
