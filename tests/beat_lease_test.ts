@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { connect } from "amqplib";
+import { connect } from "../src/broker/amqp/amqplib.ts";
 import { type BeatLease, createLease } from "../src/beat/leader_lease.ts";
 import { leaseKeys } from "../src/beat/lease_redis.ts";
 import { serviceAvailable, SERVICES, uniqueName } from "./services.ts";

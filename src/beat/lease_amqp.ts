@@ -17,7 +17,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { type ChannelModel, connect, type Options } from "amqplib";
+import { type ChannelModel, connect, type Options } from "../broker/amqp/amqplib.ts";
 import { maskUrl } from "../app/mask_url.ts";
 import { BrokerConnectionError } from "../errors.ts";
 import type { BeatLease, LeaseOptions } from "./leader_lease.ts";

@@ -44,6 +44,8 @@ export interface BeatApp {
   readonly main?: string;
   /** Settings. */
   readonly conf: { resolve(): BeatConfig };
+  /** The broker URL in use, the embedded default included (the lease lives there). */
+  brokerUrl?(): string;
   /** Sends a task by name (`app.sendTask`). */
   sendTask(name: string, args: unknown[], options: Record<string, unknown>): Promise<SentTask>;
   /** Registered tasks: a registered task is sent with `applyAsync`, so its defaults apply. */
@@ -66,7 +68,7 @@ export interface RunBeatOptions {
   sleep?: (seconds: number, signal?: AbortSignal) => Promise<void>;
   /** Longest sleep, seconds (`--max-interval`); default `beat_max_loop_interval`. */
   maxInterval?: number;
-  /** Broker URL for the lease; default `broker_url`. Required when that is null (embedded default). */
+  /** Broker URL for the lease; default `app.brokerUrl()`, else `broker_url`. */
   brokerUrl?: string | null;
   /** A lease to use, or false for none (one beat per schedule, as in Celery). */
   lease?: BeatLease | false;
@@ -194,7 +196,9 @@ async function openLease(
 ): Promise<BeatLease | undefined> {
   if (options.lease === false) return undefined;
   if (options.lease) return options.lease;
-  const url = options.brokerUrl === undefined ? config.broker_url : options.brokerUrl;
+  const url = options.brokerUrl === undefined
+    ? (app.brokerUrl?.() ?? config.broker_url)
+    : options.brokerUrl;
   if (!url) return undefined;
   const lease = await createLease(url, {
     name: options.leaseName ?? app.main,
