@@ -18,7 +18,8 @@ export type CronField = string | number | readonly number[];
 /** The five crontab fields, under celeriac's option names. */
 export type CronFieldName = "minute" | "hour" | "dayOfWeek" | "dayOfMonth" | "monthOfYear";
 
-interface FieldRange {
+/** The values one crontab field accepts. */
+export interface FieldRange {
   /** Smallest value. */
   min: number;
   /** How many values (Celery's `max_`): the largest is `min + count - 1`. */
