@@ -127,6 +127,8 @@ function timerSleep(seconds: number, signal?: AbortSignal): Promise<void> {
  * ```
  */
 export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promise<void> {
+  // One function on purpose: setup, the loop and the shutdown share the entries, the
+  // lease and `leading`, and reading them top to bottom is the whole service.
   const config = app.conf.resolve();
   const now = options.now ?? (() => new Date());
   const sleep = options.sleep ?? timerSleep;
@@ -152,6 +154,7 @@ export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promi
   let leading = false;
   const save = async () => {
     scheduler.markSaved();
+    log.debug("beat: Synchronizing schedule...");
     try {
       await file?.save(entries.values(), settings);
       if (lease && !await lease.saveState(serializeSchedule(entries.values(), settings))) {
@@ -166,9 +169,7 @@ export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promi
       const wasLeading = leading;
       leading = lease ? await lease.acquire() : true;
       if (lease && leading && !wasLeading) {
-        log.info(`beat: Acquired the ${lease.kind} leader lease; sending due tasks.`);
-        const shared = await lease.loadState();
-        if (shared) restoreRunState(entries, parseSchedule(shared, settings, "the lease"), true);
+        leading = await takeOver(lease, entries, settings);
       } else if (lease && !leading && (wasLeading || first)) {
         log.info(`beat: Another beat holds the ${lease.kind} leader lease; standing by.`);
       }
@@ -184,9 +185,28 @@ export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promi
     }
   } finally {
     if (leading && scheduler.unsaved > 0) await save();
-    await lease?.close();
+    await lease?.close().catch((error) => log.warning(`beat: Closing the lease failed: ${error}`));
     log.info("beat: Shutting down...");
   }
+}
+
+/** Becoming leader: continue from the run state the last leader shared. False if it cannot be read. */
+async function takeOver(
+  lease: BeatLease,
+  entries: Map<string, ScheduleEntry>,
+  settings: { timezone: string | null; enable_utc: boolean },
+): Promise<boolean> {
+  let shared: string | null;
+  try {
+    shared = await lease.loadState();
+  } catch (error) {
+    // Sending without the last leader's state could repeat its runs: try again next round.
+    log.warning(`beat: Could not read the shared schedule from the ${lease.kind} lease: ${error}`);
+    return false;
+  }
+  if (shared) restoreRunState(entries, parseSchedule(shared, settings, "the lease"), true);
+  log.info(`beat: Acquired the ${lease.kind} leader lease; sending due tasks.`);
+  return true;
 }
 
 async function openLease(
