@@ -174,6 +174,7 @@ export class RedisBroker implements Broker {
       options.prefetch,
     );
     this.#consumers.add(consumer);
+    consumer.done.then(() => this.#consumers.delete(consumer));
     return consumer.stream;
   }
 

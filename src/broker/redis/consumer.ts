@@ -23,6 +23,7 @@
 import { getLogger } from "../../log.ts";
 import type { Delivery, QueueSpec } from "../types.ts";
 import { RedisDelivery } from "./delivery.ts";
+import { subscribeFanout } from "./fanout.ts";
 import { type DecodedEnvelope, decodeEnvelope, type Envelope, parseEnvelope } from "./envelope.ts";
 import type { RedisConnection } from "./facade.ts";
 import type { KombuKeys, QueueList } from "./keys.ts";
@@ -58,6 +59,7 @@ interface Fetched {
 export class RedisConsumer {
   /** The deliveries. */
   readonly stream: ReadableStream<Delivery>;
+  readonly #done = Promise.withResolvers<void>();
   readonly #deps: ConsumerDeps;
   readonly #queues: QueueSpec[];
   readonly #prefetch: number;
@@ -176,11 +178,10 @@ export class RedisConsumer {
     const fanout = this.#queues.filter((q) => q.exchangeType === "fanout");
     if (fanout.length && !this.#subscriber) {
       this.#subscriber = await this.#deps.open("subscriber");
-      this.#subscriber.onMessage((channel, text) => this.#onFanout(channel, text, fanout));
-      const keys = this.#deps.keys;
-      await this.#subscriber.psubscribe(
-        fanout.map((q) => keys.fanoutSubscription(q.exchange, q.routingKey)),
-      );
+      await subscribeFanout(this.#subscriber, this.#deps.keys, fanout, (queue, decoded) => {
+        this.#buffer.push({ decoded, queue });
+        this.#notify();
+      });
     }
     if (this.#order.length) this.#deps.ledger.start();
     this.#started = true;
@@ -265,24 +266,6 @@ export class RedisConsumer {
     this.#notify();
   }
 
-  #onFanout(channel: string, text: string, fanout: QueueSpec[]): void {
-    const exchange = this.#deps.keys.exchangeOfChannel(channel);
-    const parsed = parseEnvelope(text);
-    const decoded = typeof parsed === "string" ? parsed : decodeEnvelope(parsed);
-    if (typeof decoded === "string") {
-      log.warning(
-        `Dropped a malformed fanout message on channel ${JSON.stringify(channel)}: ${
-          decoded.replace(/^the element/, "it")
-        }.`,
-      );
-      return;
-    }
-    for (const queue of fanout.filter((q) => q.exchange === exchange)) {
-      this.#buffer.push({ decoded, queue: queue.name });
-    }
-    this.#notify();
-  }
-
   #reportMalformed(queue: string, reason: string): void {
     const dead = this.#deps.keys.deadList(queue);
     log.warning(
@@ -321,5 +304,11 @@ export class RedisConsumer {
     }
     await this.#blocking?.close();
     await this.#subscriber?.close();
+    this.#done.resolve();
+  }
+
+  /** Resolves once the consumer stopped (stream cancelled or broker closed). */
+  get done(): Promise<void> {
+    return this.#done.promise;
   }
 }

@@ -9,6 +9,8 @@
  * or `subscriber` (pub/sub only). ioredis reconnects by itself, resends
  * commands that were in flight and resubscribes channels.
  *
+ * (Longer than most files: one small method per Redis command is the point.)
+ *
  * @module
  */
 
