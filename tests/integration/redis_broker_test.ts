@@ -265,3 +265,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "redis broker: ack_emulation false keeps no unacked bookkeeping (kombu's option)",
+  ignore: !available,
+  fn: async () => {
+    const prefix = `${uniqueName("celeriac-redis-noack")}:`;
+    const config = redisTestConfig(prefix, {
+      broker_transport_options: { global_keyprefix: prefix, ack_emulation: false },
+    });
+    const broker = await createBroker(REDIS_URL, config);
+    const redis = rawRedis();
+    const queue = directQueue("noack");
+    try {
+      await publishTexts(broker, queue, ["one", "two"]);
+      const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 1 }));
+      const first = await reader.expect(5000, "one");
+      assert.equal(await redis.exists(`${prefix}unacked`, `${prefix}unacked_index`), 0);
+      await first.reject(true);
+      const again = await reader.expect(5000, "two, then one requeued at the far end");
+      assert.equal(bodyText(again), "two");
+      await again.ack();
+      const requeued = await reader.expect(5000, "one again");
+      assert.equal(bodyText(requeued), "one");
+      assert.equal(requeued.redelivered, true);
+      await reader.cancel();
+      await broker.close(); // still unsettled: put back on close
+      assert.equal(await redis.llen(`${prefix}noack`), 1);
+    } finally {
+      await broker.close();
+      await redis.quit();
+      await deleteKeysWithPrefix(prefix);
+    }
+  },
+});
