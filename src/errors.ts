@@ -151,12 +151,26 @@ export class Retry extends CeleriacError {
   readonly when?: Date;
   /** The error that caused the retry. */
   readonly exc?: unknown;
+  /** Arguments for the next run, when they change. */
+  readonly args?: unknown[];
+  /** Keyword arguments for the next run, when they change. */
+  readonly kwargs?: Record<string, unknown>;
   /** Creates the signal. */
-  constructor(message: string, options: { when?: Date; exc?: unknown } & TaskErrorFields = {}) {
+  constructor(
+    message: string,
+    options: {
+      when?: Date;
+      exc?: unknown;
+      args?: unknown[];
+      kwargs?: Record<string, unknown>;
+    } & TaskErrorFields = {},
+  ) {
     super(message, options);
     this.name = "Retry";
     this.when = options.when;
     this.exc = options.exc;
+    this.args = options.args;
+    this.kwargs = options.kwargs;
   }
 }
 

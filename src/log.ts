@@ -97,7 +97,11 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<void> 
     },
     loggers: [
       { category: ["logtape", "meta"], lowestLevel: "error", sinks: ["stderr"] },
-      { category: ["celeriac"], lowestLevel: TO_LOGTAPE[options.level ?? "WARNING"], sinks: ["stderr"] },
+      {
+        category: ["celeriac"],
+        lowestLevel: TO_LOGTAPE[options.level ?? "WARNING"],
+        sinks: ["stderr"],
+      },
     ],
   });
 }
@@ -111,7 +115,8 @@ export async function stopLogging(): Promise<void> {
 export function getLogger(category: string): Logger {
   const logger: LogTapeLogger = getLogTapeLogger(["celeriac", category]);
   // Messages are passed pre-formatted; braces in them must not be read as placeholders.
-  const write = (level: LogTapeLevel, message: string) => logger[level]("{text}", { text: message });
+  const write = (level: LogTapeLevel, message: string) =>
+    logger[level]("{text}", { text: message });
   return {
     debug: (message) => write("debug", message),
     info: (message) => write("info", message),

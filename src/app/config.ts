@@ -151,62 +151,70 @@ export interface TableOptions {
 }
 
 /**
- * The app's settings. Read and assign fields directly (`app.conf.enable_utc =
- * true`), or use `update()`; `resolve()` validates everything and freezes it.
+ * The app's settings, as plain properties under Celery's names. Read and
+ * assign them directly (`app.conf.enable_utc = true`) or use `update()`;
+ * `resolve()` validates everything and returns a frozen copy.
  *
  * @example
  * ```ts
  * import { Settings } from "./config.ts";
  * const conf = new Settings();
- * conf.update({ task_default_queue: "jobs" });
+ * conf.task_default_queue = "jobs";
  * console.assert(conf.resolve().task_default_queue === "jobs");
  * ```
  */
+// deno-lint-ignore no-empty-interface
+export interface Settings extends CelerySettings {}
+
+/** The app's settings (see the interface of the same name). */
+// deno-lint-ignore no-unsafe-declaration-merging
 export class Settings {
-  /** Current values: every known setting, plus any of the user's own. */
-  readonly values: Record<string, unknown>;
+  #snapshot: Record<string, unknown> = {};
+  #resolved?: ResolvedConfig;
 
   /** Creates settings holding Celery's defaults, then `initial`. */
   constructor(initial: Record<string, unknown> = {}) {
-    this.values = structuredClone({ ...DEFAULT_SETTINGS }) as Record<string, unknown>;
+    Object.assign(this, structuredClone({ ...DEFAULT_SETTINGS }));
     this.update(initial);
   }
 
-  /** Sets several settings; old uppercase names are mapped. Throws on a bad value. */
+  /** Sets several settings; old uppercase names and a namespace prefix are mapped. Throws on a bad value. */
   update(settings: Record<string, unknown>, namespace?: string): this {
+    const values = this as unknown as Record<string, unknown>;
     for (const [key, value] of Object.entries(settings)) {
       if (value === undefined) continue;
       const name = settingNameFor(key, namespace) ?? (namespace ? undefined : key);
       if (name === undefined) continue;
       validateSetting(name, value);
-      this.values[name] = value;
+      values[name] = value;
     }
     return this;
   }
 
-  /** Reads one setting. */
-  get<K extends keyof CelerySettings>(key: K): CelerySettings[K] {
-    return this.values[key] as CelerySettings[K];
-  }
-
-  /** Sets one setting. Throws on a bad value. */
-  set<K extends keyof CelerySettings>(key: K, value: CelerySettings[K]): void {
-    this.update({ [key]: value });
-  }
-
-  /** Validates every value and returns a frozen copy. */
+  /** Validates every value and returns a frozen copy (the same object while nothing changed). */
   resolve(): ResolvedConfig {
-    for (const [key, value] of Object.entries(this.values)) validateSetting(key, value);
-    const copy = { ...this.values } as unknown as CelerySettings;
+    const values = this as unknown as Record<string, unknown>;
+    if (this.#resolved && this.#unchanged(values)) return this.#resolved;
+    for (const [key, value] of Object.entries(values)) validateSetting(key, value);
+    const copy = { ...values } as unknown as CelerySettings;
     if (copy.result_accept_content === null) copy.result_accept_content = copy.accept_content;
-    return Object.freeze(copy);
+    this.#snapshot = { ...values };
+    this.#resolved = Object.freeze(copy);
+    return this.#resolved;
+  }
+
+  #unchanged(values: Record<string, unknown>): boolean {
+    const keys = Object.keys(values);
+    if (keys.length !== Object.keys(this.#snapshot).length) return false;
+    return keys.every((key) => values[key] === this.#snapshot[key]);
   }
 
   /** The settings as an object, optionally without defaults and with secrets hidden. */
   table(options: TableOptions = {}): Record<string, unknown> {
     const { withDefaults = false, censored = true } = options;
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(this.values).sort(([a], [b]) => a < b ? -1 : 1)) {
+    const entries = Object.entries(this as unknown as Record<string, unknown>);
+    for (const [key, value] of entries.sort(([a], [b]) => a < b ? -1 : 1)) {
       const fallback = (DEFAULT_SETTINGS as unknown as Record<string, unknown>)[key];
       if (!withDefaults && JSON.stringify(value) === JSON.stringify(fallback)) continue;
       out[key] = censored ? censor(key, value) : value;

@@ -46,7 +46,9 @@ export interface BeatScheduleEntry {
   /** Task name. */
   task: string;
   /** Seconds, or a schedule object (`crontab(...)`, `interval(...)`). */
-  schedule: number | { isDue(lastRunAt: Date, now: Date): { isDue: boolean; nextInSeconds: number } };
+  schedule: number | {
+    isDue(lastRunAt: Date, now: Date): { isDue: boolean; nextInSeconds: number };
+  };
   /** Positional arguments. */
   args?: unknown[];
   /** Keyword arguments. */

@@ -1,0 +1,292 @@
+/**
+ * The Celery app: configuration, the task registry, and the client side of
+ * sending tasks and reading results. Connecting happens lazily inside async
+ * methods that already do I/O; reading a property never does anything.
+ *
+ * @module
+ */
+
+import { createResultBackend } from "../backend/resolve.ts";
+import type { ResultBackend } from "../backend/types.ts";
+import { createBroker } from "../broker/resolve.ts";
+import type { Broker } from "../broker/types.ts";
+import { ConfigurationError, NoResultBackendError } from "../errors.ts";
+import { AsyncResult } from "../task/async_result.ts";
+import { currentRequest } from "../task/current_request.ts";
+import { EagerResult } from "../task/eager_result.ts";
+import type { ApplyOptions, TaskOptions } from "../task/options.ts";
+import { runTask } from "../task/run_task.ts";
+import {
+  createTask,
+  readParamNames,
+  type Task,
+  type TaskBody,
+  type TaskDefinition,
+} from "../task/task.ts";
+import type { BoundTask, TaskDispatcher } from "../task/task.ts";
+import { eagerRequest } from "../task/eager_request.ts";
+import { type ResolvedConfig, Settings } from "./config.ts";
+import { loadConfig } from "./config_loader.ts";
+import { clearCurrentApp, setCurrentApp } from "./current_app.ts";
+import { defaultEmbeddedUrl } from "./embedded_default.ts";
+import { maskUrl } from "./mask_url.ts";
+import { TaskRegistry } from "./registry.ts";
+import { sendTaskMessage } from "./send_task.ts";
+import { nodeOrigin } from "./node_name.ts";
+
+/** Options of `new Celery(main, options)`. */
+export interface CeleryOptions {
+  /** Broker URL (`broker_url`). */
+  broker?: string;
+  /** Result backend URL (`result_backend`). */
+  backend?: string;
+  /** Initial settings (Celery names; old uppercase names are mapped). */
+  config?: Record<string, unknown>;
+  /** Become the current app (default true). */
+  setAsCurrent?: boolean;
+  /** Modules a worker imports at start (`include`). */
+  include?: string[];
+  /** Called once when the app is created (Celery's `on_init`). */
+  onInit?: (app: Celery) => void;
+}
+
+let nextAppNumber = 1;
+
+/**
+ * A Celery application.
+ *
+ * @example
+ * ```ts
+ * import { Celery } from "../../mod.ts";
+ * const app = new Celery("proj", { broker: "memory://", backend: "memory://", setAsCurrent: false });
+ * const add = app.task(function add(x: number, y: number) { return x + y; });
+ * console.assert(add.name === "proj.add");
+ * console.assert(await add(2, 3) === 5);
+ * ```
+ */
+export class Celery extends EventTarget implements TaskDispatcher, AsyncDisposable {
+  /** The app's main name: task names default to `<main>.<function name>`. */
+  readonly main: string;
+  /** Settings under Celery's names. */
+  readonly conf: Settings;
+  /** Registered tasks. */
+  readonly tasks: TaskRegistry = new TaskRegistry();
+  /** A random name for this client's reply queue (Celery's oid). */
+  readonly oid: string = crypto.randomUUID();
+  readonly #number = nextAppNumber++;
+  #broker?: Promise<Broker>;
+  #backend?: Promise<ResultBackend | undefined>;
+  #finalized = false;
+
+  /** Creates an app; it becomes the current app unless `setAsCurrent` is false. */
+  constructor(main = "__main__", options: CeleryOptions = {}) {
+    super();
+    this.main = main;
+    this.conf = new Settings();
+    const env = (name: string) => {
+      try {
+        return Deno.env.get(name);
+      } catch {
+        return undefined;
+      }
+    };
+    this.conf.update({
+      broker_url: env("CELERY_BROKER_URL"),
+      result_backend: env("CELERY_RESULT_BACKEND"),
+    });
+    this.conf.update(options.config ?? {});
+    this.conf.update({
+      broker_url: options.broker,
+      result_backend: options.backend,
+      include: options.include,
+    });
+    if (options.setAsCurrent ?? true) setCurrentApp(this);
+    options.onInit?.(this);
+  }
+
+  /** Defines a task whose body receives its arguments. */
+  task<A extends unknown[], R>(
+    fn: (...args: A) => R,
+    options?: TaskOptions & { bind?: false },
+  ): Task<A, Awaited<R>>;
+  /** Defines a bound task: its body's first argument is the task itself (`self`). */
+  task<A extends unknown[], R>(
+    fn: (self: BoundTask, ...args: A) => R,
+    options: TaskOptions & { bind: true },
+  ): Task<A, Awaited<R>>;
+  task(fn: TaskBody, options: TaskOptions = {}): Task {
+    const task = createTask(defineTask(fn, options, this.main), () => this);
+    this.tasks.register(task);
+    return task;
+  }
+
+  /** Applies settings from a module specifier, an object or a class (Celery's `config_from_object`). */
+  async configFromObject(source: string | object, options: { namespace?: string } = {}) {
+    this.conf.update(await loadConfig(source), options.namespace);
+  }
+
+  /** Applies settings from the module named by an environment variable. */
+  async configFromEnvvar(variable: string, options: { silent?: boolean } = {}): Promise<boolean> {
+    const specifier = Deno.env.get(variable);
+    if (!specifier) {
+      if (options.silent) return false;
+      throw new ConfigurationError(
+        `The environment variable ${JSON.stringify(variable)} is not set: ` +
+          `it must name a configuration module.`,
+      );
+    }
+    await this.configFromObject(specifier);
+    return true;
+  }
+
+  /** Imports modules so their tasks register (Django's autodiscovery). */
+  async autodiscoverTasks(moduleSpecifiers: string[]): Promise<void> {
+    for (const specifier of moduleSpecifiers) await import(specifier);
+  }
+
+  /** Validates the configuration; after this the app is ready to be used. */
+  finalize(): this {
+    this.conf.resolve();
+    this.#finalized = true;
+    return this;
+  }
+
+  /** True once `finalize()` ran. */
+  get finalized(): boolean {
+    return this.#finalized;
+  }
+
+  /** The broker URL this app uses (the embedded default when none is set). */
+  brokerUrl(): string {
+    return this.conf.broker_url ?? defaultEmbeddedUrl();
+  }
+
+  /** The result backend URL, or null when results are disabled. */
+  backendUrl(): string | null {
+    if (this.conf.result_backend) return this.conf.result_backend;
+    return this.conf.broker_url ? null : defaultEmbeddedUrl();
+  }
+
+  /** The broker URL with its password masked. */
+  describeBroker(): string {
+    return maskUrl(this.brokerUrl());
+  }
+
+  /** Connects the broker (once) and returns it. */
+  getBroker(): Promise<Broker> {
+    this.#broker ??= createBroker(this.brokerUrl(), this.conf.resolve()).catch((error) => {
+      this.#broker = undefined;
+      throw error;
+    });
+    return this.#broker;
+  }
+
+  /** Connects the result backend (once); undefined when results are disabled. */
+  getBackend(): Promise<ResultBackend | undefined> {
+    const url = this.backendUrl();
+    if (!url) return Promise.resolve(undefined);
+    this.#backend ??= createResultBackend(url, this.conf.resolve()).catch((error) => {
+      this.#backend = undefined;
+      throw error;
+    });
+    return this.#backend;
+  }
+
+  /** Like `getBackend()`, but throws Celery's "No result backend is configured." when disabled. */
+  async requireBackend(): Promise<ResultBackend> {
+    const backend = await this.getBackend();
+    if (!backend) throw new NoResultBackendError();
+    return backend;
+  }
+
+  /** Sends a task by name, without importing its code. */
+  async sendTask<R = unknown>(
+    name: string,
+    args: unknown[] = [],
+    options: ApplyOptions = {},
+    task?: TaskDefinition,
+  ): Promise<AsyncResult<R>> {
+    const config = this.conf.resolve();
+    if (config.task_always_eager && task) {
+      return await this.applyEager(task, args, options) as unknown as AsyncResult<R>;
+    }
+    const [broker, backend] = await Promise.all([this.getBroker(), this.getBackend()]);
+    const parent = currentRequest();
+    const { id, ignored } = await sendTaskMessage(name, args, options, task, {
+      config,
+      broker,
+      backend,
+      oid: this.oid,
+      origin: nodeOrigin(),
+      signals: this,
+      parent: parent && !parent.isEager ? { id: parent.id, rootId: parent.rootId } : undefined,
+    });
+    return new AsyncResult<R>(id, () => this.requireBackend(), { taskName: name, ignored });
+  }
+
+  /** Runs a task in this process and returns its `EagerResult` (Celery's `apply`). */
+  async applyEager(
+    task: TaskDefinition,
+    args: unknown[],
+    options: ApplyOptions = {},
+  ): Promise<EagerResult> {
+    const config = this.conf.resolve();
+    const request = eagerRequest(task.name, args, options);
+    const outcome = await runTask(task, request, new AbortController().signal, {
+      defaultRetryDelay: config.task_default_retry_delay,
+      maxRetries: config.task_max_retries,
+    });
+    const result = new EagerResult(request.id, task.name, outcome);
+    if (outcome.state === "FAILURE" && config.task_eager_propagates) await result.get();
+    return result;
+  }
+
+  /** A handle on any task's result by id (Celery's `app.AsyncResult(id)`). */
+  asyncResult<R = unknown>(id: string, taskName?: string): AsyncResult<R> {
+    return new AsyncResult<R>(id, () => this.requireBackend(), { taskName });
+  }
+
+  /** Closes the broker and result backend connections. */
+  async close(): Promise<void> {
+    const broker = this.#broker;
+    const backend = this.#backend;
+    this.#broker = undefined;
+    this.#backend = undefined;
+    await Promise.allSettled([
+      broker?.then((b) => b.close()),
+      backend?.then((b) => b?.close()),
+    ]);
+    clearCurrentApp(this);
+  }
+
+  /** Closes connections (`await using app = new Celery(...)`). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** `<Celery proj at 0x…>`. */
+  override toString(): string {
+    return `<Celery ${this.main} at 0x${(0x7f0000 + this.#number).toString(16)}>`;
+  }
+}
+
+/** Builds a task definition, checking its name. */
+export function defineTask(fn: TaskBody, options: TaskOptions, main?: string): TaskDefinition {
+  if (typeof fn !== "function") {
+    throw new ConfigurationError(`A task must be a function; got ${typeof fn}.`);
+  }
+  const base = options.name ?? fn.name;
+  if (!base) {
+    throw new ConfigurationError(
+      "A task needs a name: define it as a named function (function add(x, y) { … }) " +
+        'or pass { name: "…" }.',
+    );
+  }
+  const name = options.name ?? (main ? `${main}.${fn.name}` : fn.name);
+  return Object.freeze({
+    name,
+    fn,
+    options: Object.freeze({ ...options }),
+    paramNames: Object.freeze(readParamNames(fn, options)),
+  });
+}

@@ -1,0 +1,140 @@
+/**
+ * `AsyncResult`: a handle on a sent task's state and result, read from the
+ * result backend. Times are in seconds, as in Celery.
+ *
+ * @module
+ */
+
+import {
+  READY_STATES,
+  type ResultBackend,
+  type ResultMeta,
+  type TaskState,
+} from "../backend/types.ts";
+import { PROPAGATE_STATES } from "../backend/types.ts";
+import { isEncodedException, RemoteError } from "../protocol/exceptions.ts";
+
+/** Options of `get()`. */
+export interface GetOptions {
+  /** Seconds to wait before throwing TimeoutError; default forever. */
+  timeout?: number;
+  /** Throw the task's error (default true); false returns it. */
+  propagate?: boolean;
+  /** Seconds between polls, for backends that poll (default 0.5). */
+  interval?: number;
+}
+
+/** Where an AsyncResult reads from. */
+export type BackendProvider = () => Promise<ResultBackend>;
+
+/**
+ * A sent task's result.
+ *
+ * @example
+ * ```ts ignore
+ * const result = await add.delay(4, 4);
+ * console.log(await result.get({ timeout: 10 })); // 8
+ * ```
+ */
+export class AsyncResult<R = unknown> {
+  /** Task id. */
+  readonly id: string;
+  /** Task name, when known. */
+  readonly taskName?: string;
+  /** True when the task was sent with `ignoreResult`: `get()` returns null at once. */
+  readonly ignored: boolean;
+  readonly #backend: BackendProvider;
+  #cache?: ResultMeta;
+
+  /** Creates a handle; `backend` gives the result backend when first needed. */
+  constructor(
+    id: string,
+    backend: BackendProvider,
+    options: { taskName?: string; ignored?: boolean } = {},
+  ) {
+    this.id = id;
+    this.#backend = backend;
+    this.taskName = options.taskName;
+    this.ignored = options.ignored ?? false;
+  }
+
+  async #meta(): Promise<ResultMeta | undefined> {
+    if (this.#cache) return this.#cache;
+    const meta = await (await this.#backend()).read(this.id);
+    if (meta && READY_STATES.has(meta.status)) this.#cache = meta;
+    return meta;
+  }
+
+  /** The task's state: PENDING, STARTED, SUCCESS, FAILURE, RETRY, REVOKED or a custom one. */
+  async state(): Promise<TaskState> {
+    return (await this.#meta())?.status ?? "PENDING";
+  }
+
+  /** True once the task succeeded, failed or was revoked. */
+  async ready(): Promise<boolean> {
+    return READY_STATES.has(await this.state());
+  }
+
+  /** True when the task succeeded. */
+  async successful(): Promise<boolean> {
+    return (await this.state()) === "SUCCESS";
+  }
+
+  /** True when the task failed (REVOKED is not failed). */
+  async failed(): Promise<boolean> {
+    return (await this.state()) === "FAILURE";
+  }
+
+  /** The stored result: the return value, the error for failures, or null. */
+  async result(): Promise<R | Error | null> {
+    const meta = await this.#meta();
+    if (!meta) return null;
+    return this.#valueOf(meta) as R | Error | null;
+  }
+
+  /** The stored traceback text, or null. */
+  async traceback(): Promise<string | null> {
+    return (await this.#meta())?.traceback ?? null;
+  }
+
+  /** The whole stored document (Celery's meta), or undefined while PENDING. */
+  async meta(): Promise<ResultMeta | undefined> {
+    return await this.#meta();
+  }
+
+  /**
+   * Waits for the task to be ready and returns its value. A failed task
+   * throws a `RemoteError` carrying the remote type, message and traceback,
+   * unless `propagate` is false, when the error is returned.
+   */
+  async get(options: GetOptions = {}): Promise<R> {
+    if (this.ignored) return null as R;
+    const backend = await this.#backend();
+    const meta = this.#cache ?? await backend.waitFor(this.id, {
+      timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+      intervalMs: (options.interval ?? 0.5) * 1000,
+    });
+    this.#cache = meta;
+    const value = this.#valueOf(meta);
+    if (PROPAGATE_STATES.has(meta.status) && (options.propagate ?? true)) throw value;
+    return value as R;
+  }
+
+  /** Deletes the stored result (where the backend supports it). */
+  async forget(): Promise<void> {
+    this.#cache = undefined;
+    await (await this.#backend()).forget(this.id);
+  }
+
+  #valueOf(meta: ResultMeta): unknown {
+    if (isEncodedException(meta.result) && meta.status !== "SUCCESS") {
+      return new RemoteError(meta.result, meta.traceback, this.id);
+    }
+    return meta.result;
+  }
+
+  /** `<AsyncResult: id>`. */
+  toString(): string {
+    return `<AsyncResult: ${this.id}>`;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * A task: a plain function object made once, carrying its name, its body and
+ * its options. Calling it runs the body locally (Celery's `add(2, 3)`);
+ * `delay` / `applyAsync` send it; `apply` runs it eagerly.
+ *
+ * @module
+ */
+
+import type { ApplyOptions, RetryOptions, TaskOptions } from "./options.ts";
+import type { TaskRequest } from "./request.ts";
+import type { AsyncResult } from "./async_result.ts";
+import type { EagerResult } from "./eager_result.ts";
+import { parameterNames } from "./param_names.ts";
+
+/** What a bound task (`bind: true`) receives as its first argument: Celery's `self`. */
+export interface BoundTask {
+  /** Registered task name. */
+  readonly name: string;
+  /** This run's request: id, args, retries, hostname, delivery info, root and parent ids. */
+  readonly request: TaskRequest;
+  /** Aborts on revoke and when the soft time limit passes (reason: SoftTimeLimitExceeded). */
+  readonly signal: AbortSignal;
+  /** Most retries allowed. */
+  readonly maxRetries: number | null;
+  /** Ends this run and sends the task again later. Always throws a `Retry`. */
+  retry(options?: RetryOptions): never;
+}
+
+/** A task body: plain, or bound (first parameter is the `BoundTask`). */
+// deno-lint-ignore no-explicit-any
+export type TaskBody = (...args: any[]) => unknown;
+
+/** The part of a task that can be sent anywhere: name, body, options. */
+export interface TaskDefinition {
+  /** Registered name. */
+  readonly name: string;
+  /** The body as written. */
+  readonly fn: TaskBody;
+  /** Options given at definition. */
+  readonly options: Readonly<TaskOptions>;
+  /** Parameter names for keyword arguments (without the bound `self`). */
+  readonly paramNames: readonly (string | null)[];
+}
+
+/** Where a task's calls go: its app, or the current app for shared tasks. */
+export interface TaskDispatcher {
+  /** Sends a task by name. */
+  sendTask(
+    name: string,
+    args: unknown[],
+    options: ApplyOptions,
+    task?: TaskDefinition,
+  ): Promise<AsyncResult>;
+  /** Runs a task in-process. */
+  applyEager(task: TaskDefinition, args: unknown[], options: ApplyOptions): Promise<EagerResult>;
+}
+
+/** The methods every task has, typed by its arguments `A` and result `R`. */
+export interface TaskMethods<A extends unknown[], R> extends TaskDefinition {
+  /** Sends the task with positional arguments (Celery's `delay`). */
+  delay(...args: A): Promise<AsyncResult<R>>;
+  /** Sends the task with arguments and call options. */
+  applyAsync(args?: A | Partial<A>, options?: ApplyOptions): Promise<AsyncResult<R>>;
+  /** Runs the task eagerly in this process; returns an `EagerResult`. */
+  apply(args?: A | Partial<A>, options?: ApplyOptions): Promise<EagerResult<R>>;
+}
+
+/** A task: callable like its body (runs it locally), plus `delay`, `applyAsync`, `apply`. */
+export type Task<A extends unknown[] = unknown[], R = unknown> =
+  & ((...args: A) => Promise<R>)
+  & TaskMethods<A, R>;
+
+/** Reads the parameter names of a body, without the bound `self`. */
+export function readParamNames(fn: TaskBody, options: TaskOptions): (string | null)[] {
+  if (options.argNames) return [...options.argNames];
+  const names = parameterNames(fn);
+  return options.bind ? names.slice(1) : names;
+}
+
+/**
+ * Makes the callable task object. `dispatcher()` is asked at every call, so a
+ * shared task goes to whichever app is current then.
+ */
+export function createTask<A extends unknown[], R>(
+  definition: TaskDefinition,
+  dispatcher: () => TaskDispatcher,
+): Task<A, R> {
+  const local = async (...args: A): Promise<R> => {
+    const result = await dispatcher().applyEager(definition, args, {});
+    return await result.get() as R;
+  };
+  const methods: Omit<TaskMethods<A, R>, "name"> = {
+    fn: definition.fn,
+    options: definition.options,
+    paramNames: definition.paramNames,
+    delay: (...args: A) =>
+      dispatcher().sendTask(definition.name, args, {}, definition) as Promise<AsyncResult<R>>,
+    applyAsync: (args = [] as unknown as A, options = {}) =>
+      dispatcher().sendTask(definition.name, args as unknown[], options, definition) as Promise<
+        AsyncResult<R>
+      >,
+    apply: (args = [] as unknown as A, options = {}) =>
+      dispatcher().applyEager(definition, args as unknown[], options) as Promise<EagerResult<R>>,
+  };
+  Object.assign(local, methods);
+  // A function's own `name` is read-only but configurable: define it, do not assign it.
+  Object.defineProperty(local, "name", { value: definition.name, enumerable: true });
+  return Object.freeze(local) as unknown as Task<A, R>;
+}
