@@ -25,7 +25,7 @@ import {
 } from "../task/task.ts";
 import type { BoundTask, TaskDispatcher } from "../task/task.ts";
 import { eagerRequest } from "../task/eager_request.ts";
-import { type ResolvedConfig, Settings } from "./config.ts";
+import { Settings } from "./config.ts";
 import { loadConfig } from "./config_loader.ts";
 import { clearCurrentApp, setCurrentApp } from "./current_app.ts";
 import { defaultEmbeddedUrl } from "./embedded_default.ts";
@@ -33,6 +33,19 @@ import { maskUrl } from "./mask_url.ts";
 import { TaskRegistry } from "./registry.ts";
 import { sendTaskMessage } from "./send_task.ts";
 import { nodeOrigin } from "./node_name.ts";
+import { CeleryWorker, type WorkerOptions } from "../worker/worker.ts";
+import { runWorkerCommand } from "../cli/worker_command.ts";
+
+const OWN_SOURCES = new URL("../", import.meta.url).href;
+
+/** The first module on the stack outside celeriac's own sources: the app's module. */
+function callerModule(): string | undefined {
+  const stack = new Error().stack ?? "";
+  for (const match of stack.matchAll(/((?:file|https?|jsr|data):[^\s)]+?):\d+:\d+/g)) {
+    if (!match[1].startsWith(OWN_SOURCES)) return match[1];
+  }
+  return undefined;
+}
 
 /** Options of `new Celery(main, options)`. */
 export interface CeleryOptions {
@@ -77,6 +90,8 @@ export class Celery extends EventTarget implements TaskDispatcher, AsyncDisposab
   #broker?: Promise<Broker>;
   #backend?: Promise<ResultBackend | undefined>;
   #finalized = false;
+  /** URL of the module that created this app (Web Workers import it), when known. */
+  readonly definedIn: string | undefined = callerModule();
 
   /** Creates an app; it becomes the current app unless `setAsCurrent` is false. */
   constructor(main = "__main__", options: CeleryOptions = {}) {
@@ -239,6 +254,21 @@ export class Celery extends EventTarget implements TaskDispatcher, AsyncDisposab
     const result = new EagerResult(request.id, task.name, outcome);
     if (outcome.state === "FAILURE" && config.task_eager_propagates) await result.get();
     return result;
+  }
+
+  /** Starts a worker for this app in this process; resolves once it is consuming. */
+  async worker(options: WorkerOptions = {}): Promise<CeleryWorker> {
+    const worker = new CeleryWorker(this, options);
+    await worker.start();
+    return worker;
+  }
+
+  /**
+   * Runs a worker as `celeriac worker` would with these arguments (`-c 2 -Q a,b
+   * --loglevel INFO …`), until SIGINT/SIGTERM; returns the exit code.
+   */
+  workerMain(args: string[] = []): Promise<number> {
+    return runWorkerCommand(this, args);
   }
 
   /** A handle on any task's result by id (Celery's `app.AsyncResult(id)`). */

@@ -163,11 +163,10 @@ export interface TableOptions {
  * console.assert(conf.resolve().task_default_queue === "jobs");
  * ```
  */
-// deno-lint-ignore no-empty-interface
 export interface Settings extends CelerySettings {}
 
 /** The app's settings (see the interface of the same name). */
-// deno-lint-ignore no-unsafe-declaration-merging
+
 export class Settings {
   #snapshot: Record<string, unknown> = {};
   #resolved?: ResolvedConfig;

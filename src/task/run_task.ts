@@ -12,6 +12,7 @@ import { pythonRepr, safeRepr } from "../protocol/python_repr.ts";
 import type { RetryOptions } from "./options.ts";
 import type { TaskOutcome } from "./outcome.ts";
 import { bindArguments } from "./param_names.ts";
+import { withCurrentRequest } from "./current_request.ts";
 import type { TaskRequest } from "./request.ts";
 import type { BoundTask, TaskDefinition } from "./task.ts";
 
@@ -99,7 +100,10 @@ export async function runTask(
   const self = makeBoundTask(task, request, signal, defaults);
   try {
     const args = bindArguments(task.name, task.paramNames, request.args, request.kwargs);
-    const result = await (task.options.bind ? task.fn(self, ...args) : task.fn(...args));
+    const result = await withCurrentRequest(
+      request,
+      () => task.options.bind ? task.fn(self, ...args) : task.fn(...args),
+    );
     return { state: "SUCCESS", result: result === undefined ? null : result, runtime: runtime() };
   } catch (thrown) {
     let error = thrown;

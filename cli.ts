@@ -1,0 +1,21 @@
+/**
+ * The celeriac command line.
+ *
+ * ```sh
+ * deno run -A jsr:@celeriac/celeriac/cli worker -A ./tasks.ts --loglevel INFO -c 2
+ * deno run -A jsr:@celeriac/celeriac/cli call proj.add -A ./tasks.ts --args '[2, 2]'
+ * deno run -A jsr:@celeriac/celeriac/cli result <id> -A ./tasks.ts
+ * deno run -A jsr:@celeriac/celeriac/cli beat -A ./tasks.ts
+ * ```
+ *
+ * @module
+ */
+
+import { main } from "./src/cli/main.ts";
+
+export { main };
+
+if (import.meta.main) {
+  const code = await main(Deno.args);
+  Deno.exit(code);
+}

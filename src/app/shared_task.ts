@@ -1,0 +1,42 @@
+/**
+ * `sharedTask()` and `currentApp()`: tasks defined in a library without an
+ * app, sent through whichever app is current when they are called.
+ *
+ * @module
+ */
+
+import type { BoundTask, Task } from "../task/task.ts";
+import type { TaskOptions } from "../task/options.ts";
+import { Celery, defineTask } from "./celery.ts";
+import { currentAppLike, setDefaultAppFactory } from "./current_app.ts";
+import { addSharedTask } from "./shared_tasks.ts";
+import { createTask } from "../task/task.ts";
+
+setDefaultAppFactory(() => new Celery("default"));
+
+/**
+ * The current app: the last one created (unless made with `setAsCurrent:
+ * false`), else an implicit app named `default`. Falling back to `default` is
+ * logged with its broker; with `CELERIAC_STRICT=1` (or `setStrictMode(true)`)
+ * it throws instead.
+ */
+export function currentApp(): Celery {
+  return currentAppLike() as Celery;
+}
+
+/** Defines a task every app has, named after the function (no app prefix). */
+export function sharedTask<A extends unknown[], R>(
+  fn: (...args: A) => R,
+  options?: TaskOptions & { bind?: false },
+): Task<A, Awaited<R>>;
+/** Defines a bound shared task: its body's first argument is the task itself. */
+export function sharedTask<A extends unknown[], R>(
+  fn: (self: BoundTask, ...args: A) => R,
+  options: TaskOptions & { bind: true },
+): Task<A, Awaited<R>>;
+// deno-lint-ignore no-explicit-any
+export function sharedTask(fn: (...args: any[]) => unknown, options: TaskOptions = {}): Task {
+  const task = createTask(defineTask(fn, options), currentApp);
+  addSharedTask(task);
+  return task;
+}

@@ -1,0 +1,108 @@
+/**
+ * The `celeriac` command line: picks the command, loads the app, runs it,
+ * and turns user mistakes into one line on stderr and a non-zero exit code.
+ *
+ * @module
+ */
+
+import { CeleriacError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { BEAT_HELP, runBeatCommand } from "./beat_command.ts";
+import { CALL_HELP, runCallCommand } from "./call_command.ts";
+import { loadApp } from "./load_app.ts";
+import { RESULT_HELP, runResultCommand } from "./result_command.ts";
+import { UsageError } from "./usage_error.ts";
+import { runWorkerCommand, WORKER_HELP } from "./worker_command.ts";
+
+/** `celeriac --help`. */
+export const MAIN_HELP = `Usage: celeriac <command> -A ./app.ts[:export] [options]
+
+celeriac ${VERSION}: Celery, the distributed task queue, for Deno.
+
+Commands:
+  worker    start a worker that runs the app's tasks
+  beat      start beat, the periodic task scheduler
+  call      send a task by name and print its id
+  result    print a task's state and result by id
+
+Run 'celeriac <command> --help' for a command's options.
+`;
+
+const HELP: Record<string, string> = {
+  worker: WORKER_HELP,
+  beat: BEAT_HELP,
+  call: CALL_HELP,
+  result: RESULT_HELP,
+};
+
+/** Finds `-A x` / `--app x` / `--app=x` anywhere in the arguments. */
+function appFlag(args: string[]): string | undefined {
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
+    if (arg === "-A" || arg === "--app") return args[index + 1];
+    if (arg.startsWith("--app=")) return arg.slice(6);
+    if (arg.startsWith("-A") && arg.length > 2) return arg.slice(2);
+  }
+  return undefined;
+}
+
+/** Moves a leading `-A x` after the command, so `celeriac -A app worker` works as in Celery. */
+function commandFirst(args: string[]): string[] {
+  if ((args[0] === "-A" || args[0] === "--app") && args.length >= 3) {
+    return [args[2], args[0], args[1], ...args.slice(3)];
+  }
+  return args;
+}
+
+async function dispatch(argv: string[]): Promise<number> {
+  const args = commandFirst(argv);
+  const [command, ...rest] = args;
+  if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+    const topic = command === "help" ? rest[0] : undefined;
+    console.log(topic && HELP[topic] ? HELP[topic] : MAIN_HELP);
+    return 0;
+  }
+  if (command === "--version" || command === "-V") {
+    console.log(VERSION);
+    return 0;
+  }
+  if (!(command in HELP)) {
+    throw new UsageError(
+      `unknown command ${JSON.stringify(command)} (choose from worker, beat, call, result)`,
+    );
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(HELP[command]);
+    return 0;
+  }
+  const { app, location } = await loadApp(appFlag(rest), command);
+  switch (command) {
+    case "worker":
+      return await runWorkerCommand(app, rest, location);
+    case "beat":
+      return await runBeatCommand(app, rest);
+    case "call":
+      return await runCallCommand(app, rest);
+    default:
+      return await runResultCommand(app, rest);
+  }
+}
+
+/** Runs the command line; returns the exit code (2 for usage errors, 1 for other errors). */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    return await dispatch(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`celeriac: error: ${error.message}`);
+      console.error(`Try 'celeriac ${error.command ? `${error.command} ` : ""}--help'.`);
+      return 2;
+    }
+    const message = error instanceof CeleriacError || error instanceof Error
+      ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`
+      : String(error);
+    console.error(`celeriac: error: ${message}`);
+    if (Deno.env.get("CELERIAC_DEBUG")) console.error(error);
+    return 1;
+  }
+}

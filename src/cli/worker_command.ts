@@ -1,0 +1,177 @@
+/**
+ * `celeriac worker`: runs a worker until SIGINT/SIGTERM. SIGTERM and the
+ * first SIGINT are a warm shutdown; a second SIGINT, or SIGQUIT, is cold.
+ *
+ * @module
+ */
+
+import type { Celery } from "../app/celery.ts";
+import { setupLogging } from "../log.ts";
+import type { PoolKind } from "../worker/pool/types.ts";
+import type { AppLocation } from "../worker/pool/messages.ts";
+import { CeleryWorker, type WorkerOptions } from "../worker/worker.ts";
+import {
+  COMMON_FLAGS,
+  type FlagSpec,
+  helpText,
+  intFlag,
+  logLevelFlag,
+  parseFlags,
+} from "./args.ts";
+import { UsageError } from "./usage_error.ts";
+
+/** The worker's flags. */
+export const WORKER_FLAGS: Record<string, FlagSpec> = {
+  ...COMMON_FLAGS,
+  concurrency: {
+    type: "string",
+    short: "c",
+    help: "tasks run at once (default: number of CPUs)",
+    value: "N",
+  },
+  pool: { type: "string", short: "P", help: "workers (default), async or solo", value: "POOL" },
+  queues: {
+    type: "string",
+    short: "Q",
+    help: "queues to consume, comma-separated",
+    value: "QUEUES",
+  },
+  hostname: { type: "string", short: "n", help: "node name (default celery@%h)", value: "NAME" },
+  beat: { type: "boolean", short: "B", help: "also run beat, the periodic task scheduler" },
+  schedule: { type: "string", short: "s", help: "beat's schedule file (with -B)", value: "FILE" },
+  "prefetch-multiplier": {
+    type: "string",
+    help: "messages reserved per concurrent task (default 4)",
+    value: "N",
+  },
+  "max-tasks-per-child": {
+    type: "string",
+    help: "recycle a Web Worker after N tasks",
+    value: "N",
+  },
+  "time-limit": { type: "string", help: "hard time limit per task, seconds", value: "SECONDS" },
+  "soft-time-limit": {
+    type: "string",
+    help: "soft time limit per task, seconds",
+    value: "SECONDS",
+  },
+  "without-banner": { type: "boolean", help: "do not print the start-up banner" },
+};
+
+/** `celeriac worker --help`. */
+export const WORKER_HELP = helpText(
+  "celeriac worker -A ./app.ts[:export] [options]",
+  "Start a worker that runs the app's tasks.",
+  WORKER_FLAGS,
+);
+
+const POOLS: readonly PoolKind[] = ["workers", "async", "solo"];
+
+/** What the worker's flags say. */
+export interface WorkerCommandOptions extends WorkerOptions {
+  /** `-A`. */
+  app?: string;
+  /** `--help`. */
+  help?: boolean;
+  /** `--prefetch-multiplier`. */
+  prefetchMultiplier?: number;
+  /** `--max-tasks-per-child`. */
+  maxTasksPerChild?: number;
+  /** `--time-limit`. */
+  timeLimit?: number;
+  /** `--soft-time-limit`. */
+  softTimeLimit?: number;
+}
+
+/** Worker options from command-line flags (throws UsageError naming a bad flag). */
+export function workerOptionsFromArgs(args: string[]): WorkerCommandOptions {
+  const { values, positionals } = parseFlags(args, WORKER_FLAGS, "worker");
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, "worker");
+  }
+  const pool = values.pool as string | undefined;
+  if (pool !== undefined && !POOLS.includes(pool as PoolKind)) {
+    throw new UsageError(
+      `invalid value for -P/--pool: ${JSON.stringify(pool)} (choose from workers, async, solo)`,
+      "worker",
+    );
+  }
+  const queues = typeof values.queues === "string"
+    ? values.queues.split(",").map((queue) => queue.trim()).filter(Boolean)
+    : undefined;
+  return {
+    app: values.app as string | undefined,
+    help: values.help === true,
+    concurrency: intFlag(values.concurrency, "-c/--concurrency", "worker", 1),
+    pool: pool as PoolKind | undefined,
+    queues,
+    hostname: values.hostname as string | undefined,
+    logLevel: logLevelFlag(values.loglevel, "worker"),
+    beat: values.beat === true,
+    scheduleFile: values.schedule as string | undefined,
+    banner: values["without-banner"] !== true,
+    prefetchMultiplier: intFlag(values["prefetch-multiplier"], "--prefetch-multiplier", "worker"),
+    maxTasksPerChild: intFlag(values["max-tasks-per-child"], "--max-tasks-per-child", "worker", 1),
+    timeLimit: intFlag(values["time-limit"], "--time-limit", "worker", 1),
+    softTimeLimit: intFlag(values["soft-time-limit"], "--soft-time-limit", "worker", 1),
+  };
+}
+
+function notice(text: string): void {
+  console.error(`\n${text}`);
+}
+
+/**
+ * Runs a worker for `app` until it is signalled to stop; returns the exit
+ * code. `location` tells Web Workers where the app is (the `-A` module).
+ */
+export async function runWorkerCommand(
+  app: Celery,
+  args: string[],
+  location?: AppLocation,
+): Promise<number> {
+  const options = workerOptionsFromArgs(args);
+  if (options.help) {
+    console.log(WORKER_HELP);
+    return 0;
+  }
+  await setupLogging({ level: options.logLevel, processName: "MainProcess" });
+  app.conf.update({
+    worker_prefetch_multiplier: options.prefetchMultiplier,
+    worker_max_tasks_per_child: options.maxTasksPerChild,
+    task_time_limit: options.timeLimit,
+    task_soft_time_limit: options.softTimeLimit,
+  });
+  const worker = new CeleryWorker(app, { ...options, appLocation: location });
+  let signals = 0;
+  const onInterrupt = () => {
+    signals++;
+    if (signals === 1) {
+      notice("worker: Hitting Ctrl+C again will terminate all running tasks!");
+      notice("worker: Warm shutdown (MainProcess)");
+      void worker.stop("warm");
+    } else {
+      notice("worker: Cold shutdown (MainProcess)");
+      void worker.stop("cold");
+    }
+  };
+  const onTerminate = () => {
+    notice("worker: Warm shutdown (MainProcess)");
+    void worker.stop("warm");
+  };
+  const onQuit = () => {
+    notice("worker: Cold shutdown (MainProcess)");
+    void worker.stop("cold");
+  };
+  const listeners: [Deno.Signal, () => void][] = [["SIGINT", onInterrupt]];
+  if (Deno.build.os !== "windows") listeners.push(["SIGTERM", onTerminate], ["SIGQUIT", onQuit]);
+  for (const [signal, listener] of listeners) Deno.addSignalListener(signal, listener);
+  try {
+    await worker.start();
+    await worker.finished;
+  } finally {
+    for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
+    await app.close();
+  }
+  return 0;
+}

@@ -1,0 +1,68 @@
+/**
+ * The worker's log texts, worded as Celery's (spec §5.2), so log searches and
+ * dashboards written for Celery keep working.
+ *
+ * @module
+ */
+
+import { safeRepr } from "../protocol/python_repr.ts";
+
+/** `Task proj.add[<id>] received`. */
+export function receivedLine(name: string, id: string): string {
+  return `Task ${name}[${id}] received`;
+}
+
+/** `Task proj.add[<id>] succeeded in 0.0012s: 8`. */
+export function succeededLine(name: string, id: string, runtime: number, result: unknown): string {
+  return `Task ${name}[${id}] succeeded in ${runtime}s: ${safeRepr(result, 1024)}`;
+}
+
+/** `Task proj.fail[<id>] raised unexpected: ValueError('boom')`, then the traceback. */
+export function failedLine(
+  name: string,
+  id: string,
+  repr: string,
+  traceback: string | null,
+): string {
+  const head = `Task ${name}[${id}] raised unexpected: ${repr}`;
+  return traceback ? `${head}\n${traceback.trimEnd()}` : head;
+}
+
+/** `Task proj.retrier[<id>] retry: Retry in 1s: KeyError('again')`. */
+export function retryLine(name: string, id: string, reason: string): string {
+  return `Task ${name}[${id}] retry: ${reason}`;
+}
+
+/** `Task <name>[<id>] ignored`. */
+export function ignoredLine(name: string, id: string): string {
+  return `Task ${name}[${id}] ignored`;
+}
+
+/** `Task <name>[<id>] Reject(reason, requeue=…)`. */
+export function rejectedLine(name: string, id: string, reason: string, requeue: boolean): string {
+  return `Task ${name}[${id}] Reject(${safeRepr(reason)}, requeue=${requeue ? "True" : "False"})`;
+}
+
+/** `Discarding revoked task: proj.add[<id>]`. */
+export function discardingLine(name: string, id: string): string {
+  return `Discarding revoked task: ${name}[${id}]`;
+}
+
+/** `Hard time limit (2s) exceeded for proj.sleeper[<id>]`. */
+export function hardLimitLine(name: string, id: string, limit: number): string {
+  return `Hard time limit (${limit}s) exceeded for ${name}[${id}]`;
+}
+
+/** Celery's unregistered-task explanation, with the message's headers. */
+export function unregisteredLine(name: string, id: string): string {
+  return `Received unregistered task of type ${safeRepr(name)}.\n` +
+    "The message has been ignored and discarded.\n\n" +
+    "Did you remember to import the module containing this task?\n" +
+    "Or maybe you're using relative imports?\n\n" +
+    `The task id was ${id}; a NotRegistered failure was stored for it.`;
+}
+
+/** A malformed message: what was wrong, and where it came from. */
+export function malformedLine(queue: string, reason: string): string {
+  return `Rejected a malformed message from queue ${safeRepr(queue)}: ${reason}`;
+}

@@ -1,0 +1,70 @@
+/**
+ * Messages between the worker's main thread and its Web Workers. Plain data
+ * only: they cross threads by structured clone.
+ *
+ * @module
+ */
+
+import type { LogLevel } from "../../log.ts";
+import type { TaskOutcome } from "../../task/outcome.ts";
+import type { TaskRequest } from "../../task/request.ts";
+import type { RetryDefaults } from "../../task/run_task.ts";
+
+/** Where a Web Worker finds the app: a module URL and, optionally, the export. */
+export interface AppLocation {
+  /** Module URL to import. */
+  moduleUrl: string;
+  /** Export holding the app; when absent, the export whose `main` matches. */
+  exportName?: string;
+  /** The app's main name, to pick among several exported apps. */
+  main: string;
+}
+
+/** Main thread → Web Worker: load the app. */
+export interface InitMessage extends AppLocation {
+  /** Discriminant. */
+  type: "init";
+  /** Log level for task logs. */
+  logLevel: LogLevel;
+  /** Name shown in log lines (`WebWorker-1`). */
+  processName: string;
+  /** Retry settings. */
+  retryDefaults: RetryDefaults;
+}
+
+/** Main thread → Web Worker: run one task. */
+export interface RunMessage {
+  /** Discriminant. */
+  type: "run";
+  /** The request. */
+  request: TaskRequest;
+  /** Soft limit in seconds, or null. */
+  softTimeLimit: number | null;
+}
+
+/** Web Worker → main thread: the app is loaded. */
+export interface ReadyMessage {
+  /** Discriminant. */
+  type: "ready";
+}
+
+/** Web Worker → main thread: the app could not be loaded. */
+export interface InitFailedMessage {
+  /** Discriminant. */
+  type: "init-failed";
+  /** Why. */
+  message: string;
+}
+
+/** Web Worker → main thread: a run ended. */
+export interface DoneMessage {
+  /** Discriminant. */
+  type: "done";
+  /** The outcome. */
+  outcome: TaskOutcome;
+}
+
+/** Anything the main thread sends. */
+export type ToWorker = InitMessage | RunMessage;
+/** Anything a Web Worker sends. */
+export type FromWorker = ReadyMessage | InitFailedMessage | DoneMessage;

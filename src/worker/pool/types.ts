@@ -1,0 +1,54 @@
+/**
+ * The pool seam: where task bodies run. Three kinds, as Celery's `-P`:
+ * `workers` (Deno Web Workers, one task at a time each), `async` (N
+ * concurrent on the main thread) and `solo` (one at a time on the main thread).
+ *
+ * @module
+ */
+
+import type { TaskOutcome } from "../../task/outcome.ts";
+import type { TaskRequest } from "../../task/request.ts";
+
+/** Pool kinds, as given to `-P`. */
+export type PoolKind = "workers" | "async" | "solo";
+
+/** One task run handed to a pool. */
+export interface PoolJob {
+  /** The request the body sees. */
+  request: TaskRequest;
+  /** Seconds before the body's signal aborts with SoftTimeLimitExceeded, or null. */
+  softTimeLimit: number | null;
+  /** Seconds before the run is stopped and TimeLimitExceeded stored, or null. */
+  hardTimeLimit: number | null;
+}
+
+/** How a run ended: the task's own outcome, or the pool lost it. */
+export type PoolResult =
+  | { kind: "outcome"; outcome: TaskOutcome }
+  /** The Web Worker running it died (crash, `Deno.exit`, out of memory). */
+  | { kind: "worker-lost"; reason: string; runtime: number }
+  /** The hard time limit passed; the Web Worker was terminated and replaced. */
+  | { kind: "time-limit"; limit: number; runtime: number }
+  /** Shutdown came before the run started; the message should be requeued. */
+  | { kind: "not-started" };
+
+/** A pool of executors. */
+export interface Pool {
+  /** Pool kind. */
+  readonly kind: PoolKind;
+  /** How many tasks run at once. */
+  readonly size: number;
+  /** Starts the executors; resolves when all are ready to run tasks. */
+  start(): Promise<void>;
+  /**
+   * Queues a run. `onStart` is called on the main thread at the moment the
+   * run begins (the early-ack point, Celery's "accepted").
+   */
+  run(job: PoolJob, onStart: () => void): Promise<PoolResult>;
+  /** Resolves every queued, not yet started run with `not-started`. */
+  cancelPending(): void;
+  /** Waits for running tasks, then stops the executors (warm). */
+  close(): Promise<void>;
+  /** Stops the executors now; running tasks end as `worker-lost` (cold). */
+  terminate(): Promise<void>;
+}

@@ -1,0 +1,224 @@
+/**
+ * The worker: connects, starts the pool, prints the banner, consumes the
+ * queues and hands each delivery to the `TaskHandler`; stops warm (finish
+ * running tasks, give back the rest) or cold (terminate running tasks).
+ *
+ * @module
+ */
+
+import type { Celery } from "../app/celery.ts";
+import { expandNodeName, hostName } from "../app/node_name.ts";
+import { consumedQueues } from "../app/routing.ts";
+import { sendSignal } from "../app/signals.ts";
+import { maskUrl } from "../app/mask_url.ts";
+import { defaultEmbeddedUrl } from "../app/embedded_default.ts";
+import { sqliteFilePath } from "../broker/sqlite/location.ts";
+import type { Delivery, QueueSpec } from "../broker/types.ts";
+import { ConfigurationError } from "../errors.ts";
+import { getLogger, type LogLevel } from "../log.ts";
+import { runBeat } from "../beat/service.ts";
+import { workerBanner } from "./banner.ts";
+import { InlinePool } from "./pool/inline_pool.ts";
+import type { AppLocation } from "./pool/messages.ts";
+import type { Pool, PoolKind } from "./pool/types.ts";
+import { WebWorkerPool } from "./pool/web_worker_pool.ts";
+import { TaskHandler } from "./task_handler.ts";
+
+/** Options of a worker (the CLI's flags, or `app.worker(options)`). */
+export interface WorkerOptions {
+  /** Number of concurrent tasks (`-c`); default `worker_concurrency`, else the CPU count. */
+  concurrency?: number;
+  /** Pool (`-P`): `workers` (default), `async` or `solo`. */
+  pool?: PoolKind;
+  /** Queues to consume (`-Q a,b`); default every `task_queues` entry, else the default queue. */
+  queues?: string[];
+  /** Node name (`-n`), `%h` is the host name; default `celery@%h`. */
+  hostname?: string;
+  /** Log level, which decides whether `[tasks]` is shown in the banner. */
+  logLevel?: LogLevel;
+  /** Where Web Workers import the app from; default the module that created the app. */
+  appLocation?: AppLocation;
+  /** Print the banner to stdout (default true). */
+  banner?: boolean;
+  /** Run beat inside the worker (`-B`). */
+  beat?: boolean;
+  /** Beat's schedule file (`--schedule`). */
+  scheduleFile?: string;
+}
+
+/** A running (or stopped) worker. */
+export class CeleryWorker {
+  /** Node name, such as `celery@host`. */
+  readonly hostname: string;
+  /** Resolves when the worker has stopped and settled every delivery. */
+  readonly finished: Promise<void>;
+  readonly #app: Celery;
+  readonly #options: WorkerOptions;
+  readonly #logger = getLogger("worker");
+  #pool?: Pool;
+  #handler?: TaskHandler;
+  #reader?: ReadableStreamDefaultReader<Delivery>;
+  #consuming?: Promise<void>;
+  #beat?: { stop: AbortController; done: Promise<void> };
+  #stopping?: Promise<void>;
+  #markFinished!: () => void;
+  #queues: QueueSpec[] = [];
+
+  /** Prepares a worker; nothing connects before `start()`. */
+  constructor(app: Celery, options: WorkerOptions = {}) {
+    this.#app = app;
+    this.#options = options;
+    this.hostname = expandNodeName(options.hostname ?? `celery@${hostName()}`);
+    this.finished = new Promise((resolve) => (this.#markFinished = resolve));
+  }
+
+  /** The queues consumed. */
+  get queues(): readonly QueueSpec[] {
+    return this.#queues;
+  }
+
+  /** Connects, starts the pool and consumes; resolves once the worker is ready. */
+  async start(): Promise<void> {
+    const app = this.#app;
+    const config = app.finalize().conf.resolve();
+    const kind = this.#options.pool ?? config.worker_pool;
+    if (!["workers", "async", "solo"].includes(kind)) {
+      throw new ConfigurationError(
+        `Unknown pool ${JSON.stringify(kind)}: accepted pools are workers, async and solo.`,
+      );
+    }
+    const concurrency = this.#options.concurrency ?? config.worker_concurrency ??
+      navigator.hardwareConcurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw new ConfigurationError(
+        `Invalid concurrency ${JSON.stringify(concurrency)}: expected a whole number of 1 or more.`,
+      );
+    }
+    this.#queues = consumedQueues(this.#options.queues ?? [], config);
+    const [broker, backend] = await Promise.all([app.getBroker(), app.getBackend()]);
+    const retryDefaults = {
+      defaultRetryDelay: config.task_default_retry_delay,
+      maxRetries: config.task_max_retries,
+    };
+    const lookup = (name: string) => app.tasks.get(name);
+    const logLevel = this.#options.logLevel ?? "WARNING";
+    const pool: Pool = kind === "workers"
+      ? new WebWorkerPool({
+        size: concurrency,
+        app: this.#options.appLocation ?? this.#defaultLocation(),
+        logLevel,
+        retryDefaults,
+        maxTasksPerChild: config.worker_max_tasks_per_child,
+        logger: this.#logger,
+      })
+      : new InlinePool({ kind, size: concurrency, lookup, retryDefaults, logger: this.#logger });
+    await pool.start();
+    this.#pool = pool;
+    this.#handler = new TaskHandler({
+      config,
+      lookup,
+      pool,
+      broker,
+      backend,
+      hostname: this.hostname,
+      signals: app,
+      logger: this.#logger,
+    });
+    if (this.#options.banner ?? true) {
+      this.#printBanner(pool, logLevel === "DEBUG" || logLevel === "INFO");
+    }
+    this.#logger.info(`Connected to ${maskUrl(app.brokerUrl())}`);
+    const multiplier = config.worker_prefetch_multiplier;
+    const stream = broker.consume({
+      queues: this.#queues,
+      prefetch: multiplier > 0 ? pool.size * multiplier : 0,
+    });
+    this.#reader = stream.getReader();
+    this.#consuming = this.#consume(this.#reader);
+    if (this.#options.beat) this.#startBeat();
+    this.#logger.info(`${this.hostname} ready.`);
+    sendSignal(app, "worker_ready", { sender: this.hostname });
+  }
+
+  #defaultLocation(): AppLocation {
+    const moduleUrl = this.#app.definedIn;
+    if (!moduleUrl) {
+      throw new ConfigurationError(
+        "The workers pool cannot tell which module defines the app: pass " +
+          "{ appLocation: { moduleUrl: import.meta.url, main } } or use pool async/solo.",
+      );
+    }
+    return { moduleUrl, main: this.#app.main };
+  }
+
+  #printBanner(pool: Pool, showTasks: boolean): void {
+    const app = this.#app;
+    const brokerUrl = app.brokerUrl();
+    const embedded = brokerUrl === defaultEmbeddedUrl() ? sqliteFilePath(brokerUrl) : undefined;
+    const text = workerBanner({
+      hostname: this.hostname,
+      app: String(app).replace(/^<Celery (\S+) at (\S+)>$/, "$1:$2"),
+      transport: maskUrl(brokerUrl),
+      results: app.backendUrl() ? maskUrl(app.backendUrl()!) : "disabled://",
+      embeddedData: embedded,
+      concurrency: pool.size,
+      pool: pool.kind,
+      queues: this.#queues,
+      tasks: app.tasks.names(),
+      showTasks,
+    });
+    console.log(" \n" + text);
+  }
+
+  async #consume(reader: ReadableStreamDefaultReader<Delivery>): Promise<void> {
+    const handler = this.#handler!;
+    try {
+      while (true) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        handler.handle(value);
+      }
+    } catch (error) {
+      if (this.#stopping) return;
+      this.#logger.critical(`Consumer stopped: ${error}`);
+      void this.stop("warm");
+    }
+  }
+
+  #startBeat(): void {
+    const stop = new AbortController();
+    const done = runBeat(this.#app, {
+      signal: stop.signal,
+      scheduleFile: this.#options.scheduleFile,
+    })
+      .catch((error) => this.#logger.error(`beat stopped: ${error}`));
+    this.#beat = { stop, done };
+  }
+
+  /**
+   * Stops. Warm: stop consuming, give back prefetched and ETA-held messages,
+   * let running tasks finish and store their results. Cold: also terminate
+   * running tasks. A second call can turn a warm stop cold.
+   */
+  stop(mode: "warm" | "cold" = "warm"): Promise<void> {
+    if (mode === "cold" && this.#pool) {
+      this.#handler?.beginColdShutdown();
+      void this.#pool.terminate();
+    }
+    this.#stopping ??= this.#shutdown();
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    sendSignal(this.#app, "worker_shutdown", { sender: this.hostname });
+    this.#beat?.stop.abort();
+    await this.#reader?.cancel().catch(() => {});
+    await this.#consuming;
+    this.#pool?.cancelPending();
+    await this.#handler?.releaseHeld();
+    await this.#handler?.drain();
+    await this.#pool?.close();
+    await this.#beat?.done;
+    this.#markFinished();
+  }
+}
