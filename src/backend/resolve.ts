@@ -23,11 +23,17 @@ const ADAPTERS: Record<string, () => Promise<{ createResultBackend: ResultBacken
 /** URL schemes with a result backend adapter. */
 export const BACKEND_SCHEMES: readonly string[] = Object.keys(ADAPTERS);
 
+/** Celery also accepts a bare backend name (`"amqp"`, `"rpc"`, `"redis"`), meaning `<name>://`. */
+function withScheme(url: string): string {
+  return /^[a-z][a-z0-9+.-]*$/i.test(url) ? `${url}://` : url;
+}
+
 /** Creates the result backend for `url`; an unknown scheme is an error listing the supported ones. */
 export async function createResultBackend(
-  url: string,
+  given: string,
   config: ResolvedConfig,
 ): Promise<ResultBackend> {
+  const url = withScheme(given);
   const load = ADAPTERS[schemeOf(url)];
   if (!load) {
     throw new ConfigurationError(
