@@ -97,6 +97,14 @@ export interface Delivery {
   ack(): Promise<void>;
   /** Gives the message back (`requeue: true`) or drops / dead-letters it. */
   reject(requeue: boolean): Promise<void>;
+  /**
+   * Says this delivery will stay unsettled for a while (a worker holding an
+   * ETA task until its time): from now until it is settled it no longer
+   * counts against `prefetch`, so held messages never starve the window
+   * (Celery raises `basic.qos` by one per held ETA message). Optional:
+   * without it a held delivery keeps its prefetch slot.
+   */
+  hold?(): void;
 }
 
 /** What an adapter can do; the docs and the conformance suite read the same constant. */

@@ -27,6 +27,10 @@ interface ChannelState {
   open: boolean;
   consumerTags: Map<string, string>;
   unsettled: number;
+  /** Unsettled deliveries that do not count against prefetch (`Delivery.hold`). */
+  held: number;
+  /** `basic.qos` global flag used on this channel. */
+  globalQos: boolean;
 }
 
 class AmqpDelivery implements Delivery {
@@ -38,13 +42,16 @@ class AmqpDelivery implements Delivery {
   readonly #raw: ConsumeMessage;
   readonly #state: ChannelState;
   readonly #onSettled: (state: ChannelState) => void;
+  readonly #onHeld: (state: ChannelState, change: 1 | -1) => void;
   #settled = false;
+  #held = false;
 
   constructor(
     raw: ConsumeMessage,
     queue: string,
     state: ChannelState,
     onSettled: (state: ChannelState) => void,
+    onHeld: (state: ChannelState, change: 1 | -1) => void,
   ) {
     this.message = wireMessageOf(raw);
     this.exchange = raw.fields.exchange;
@@ -54,6 +61,14 @@ class AmqpDelivery implements Delivery {
     this.#raw = raw;
     this.#state = state;
     this.#onSettled = onSettled;
+    this.#onHeld = onHeld;
+  }
+
+  /** Celery's `qos.increment_eventually()`: basic.qos grows by one until this is settled. */
+  hold(): void {
+    if (this.#settled || this.#held) return;
+    this.#held = true;
+    this.#onHeld(this.#state, 1);
   }
 
   #settle(send: (channel: Channel) => void): Promise<void> {
@@ -67,6 +82,7 @@ class AmqpDelivery implements Delivery {
       }
     }
     this.#onSettled(this.#state);
+    if (this.#held) this.#onHeld(this.#state, -1);
     return Promise.resolve();
   }
 
@@ -143,12 +159,19 @@ export class ConsumerSession {
   }
 
   async #setUp(channel: Channel): Promise<ChannelState> {
-    const state: ChannelState = { channel, open: true, consumerTags: new Map(), unsettled: 0 };
+    const quorum = this.#options.queues.some((queue) => isQuorum(queue, this.#config));
+    const state: ChannelState = {
+      channel,
+      open: true,
+      consumerTags: new Map(),
+      unsettled: 0,
+      held: 0,
+      globalQos: !quorum,
+    };
     channel.on("error", (error: Error) => log.debug(`Consumer channel error: ${error.message}`));
     channel.once("close", () => this.#onChannelClosed(state));
     this.#state = state;
-    const quorum = this.#options.queues.some((queue) => isQuorum(queue, this.#config));
-    await channel.prefetch(this.#options.prefetch, !quorum);
+    await channel.prefetch(this.#options.prefetch, state.globalQos);
     for (const queue of this.#options.queues) await declareOn(channel, queue, this.#config);
     for (const queue of this.#options.queues) {
       if (this.#stopped) break;
@@ -164,7 +187,13 @@ export class ConsumerSession {
         return;
       }
       state.unsettled++;
-      const delivery = new AmqpDelivery(raw, queue, state, (s) => this.#onSettled(s));
+      const delivery = new AmqpDelivery(
+        raw,
+        queue,
+        state,
+        (s) => this.#onSettled(s),
+        (s, change) => this.#onHeld(s, change),
+      );
       if (this.#stopped || state !== this.#state) {
         delivery.reject(true);
       } else if (this.#demand) {
@@ -196,6 +225,16 @@ export class ConsumerSession {
     state.open = false;
     // Buffered deliveries of a closed channel come back from the broker.
     if (state === this.#state) this.#buffer.length = 0;
+  }
+
+  /** Held deliveries widen the window: basic.qos = prefetch + held (Celery's ETA rule). */
+  #onHeld(state: ChannelState, change: 1 | -1): void {
+    state.held += change;
+    const base = this.#options.prefetch;
+    if (base <= 0 || !state.open || this.#stopped) return;
+    state.channel.prefetch(base + state.held, state.globalQos).catch((error: Error) =>
+      log.debug(`Could not change basic.qos: ${error.message}`)
+    );
   }
 
   #onSettled(state: ChannelState): void {

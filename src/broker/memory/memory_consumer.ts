@@ -17,15 +17,23 @@ class MemoryDelivery implements Delivery {
   readonly routingKey: string;
   readonly queue: string;
   readonly redelivered: boolean;
-  readonly #settle: (requeue: boolean | "ack") => void;
+  readonly #settle: (requeue: boolean | "ack" | "hold") => void;
 
-  constructor(queue: string, entry: StoredMessage, settle: (how: boolean | "ack") => void) {
+  constructor(
+    queue: string,
+    entry: StoredMessage,
+    settle: (how: boolean | "ack" | "hold") => void,
+  ) {
     this.message = entry.message;
     this.exchange = entry.exchange;
     this.routingKey = entry.routingKey;
     this.queue = queue;
     this.redelivered = entry.redelivered;
     this.#settle = settle;
+  }
+
+  hold(): void {
+    this.#settle("hold");
   }
 
   ack(): Promise<void> {
@@ -48,6 +56,8 @@ export class MemoryConsumer implements QueueListener {
   readonly #queues: MemoryQueue[];
   readonly #prefetch: number;
   readonly #unsettled = new Map<StoredMessage, string>();
+  /** Unsettled deliveries that do not count against prefetch (`Delivery.hold`). */
+  readonly #held = new Set<StoredMessage>();
   #controller?: ReadableStreamDefaultController<Delivery>;
   #resolvePull?: () => void;
   #timer?: ReturnType<typeof setTimeout>;
@@ -77,7 +87,8 @@ export class MemoryConsumer implements QueueListener {
   /** Hands out a message if the reader waits for one and prefetch allows it. */
   wake(): void {
     if (this.#stopped || !this.#resolvePull) return;
-    if (this.#prefetch > 0 && this.#unsettled.size >= this.#prefetch) return;
+    const counted = this.#unsettled.size - this.#held.size;
+    if (this.#prefetch > 0 && counted >= this.#prefetch) return;
     const now = Date.now();
     for (let i = 0; i < this.#queues.length; i++) {
       const queue = this.#queues[(this.#next + i) % this.#queues.length];
@@ -117,13 +128,20 @@ export class MemoryConsumer implements QueueListener {
     }
     const held = [...this.#unsettled];
     this.#unsettled.clear();
+    this.#held.clear();
     for (const [entry, queueName] of held) this.#hub.requeue(queueName, entry);
   }
 
-  #settle(entry: StoredMessage, how: boolean | "ack"): void {
+  #settle(entry: StoredMessage, how: boolean | "ack" | "hold"): void {
     const queueName = this.#unsettled.get(entry);
     if (queueName === undefined) return;
+    if (how === "hold") {
+      this.#held.add(entry);
+      this.wake();
+      return;
+    }
     this.#unsettled.delete(entry);
+    this.#held.delete(entry);
     if (how === true) this.#hub.requeue(queueName, entry);
     this.wake();
   }

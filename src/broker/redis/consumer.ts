@@ -49,6 +49,8 @@ export class RedisConsumer {
   readonly #fetcher: ListFetcher;
   #buffer: Fetched[] = [];
   readonly #unsettled = new Set<string>();
+  /** Unsettled tags that do not count against prefetch (`Delivery.hold`). */
+  readonly #held = new Set<string>();
   #waiters: (() => void)[] = [];
   #stopping = false;
   #stopped?: Promise<void>;
@@ -94,9 +96,14 @@ export class RedisConsumer {
     const ledger = this.#deps.ledger;
     const settle = () => {
       this.#unsettled.delete(tag);
+      this.#held.delete(tag);
       this.#notify();
     };
     return new RedisDelivery(fields, {
+      hold: () => {
+        if (this.#unsettled.has(tag)) this.#held.add(tag);
+        this.#notify();
+      },
       ack: () => {
         settle();
         return ledger.ack(tag);
@@ -110,7 +117,7 @@ export class RedisConsumer {
 
   #capacity(): number {
     if (this.#prefetch <= 0) return MAX_BATCH - this.#buffer.length;
-    return this.#prefetch - this.#buffer.length - this.#unsettled.size;
+    return this.#prefetch - this.#buffer.length - (this.#unsettled.size - this.#held.size);
   }
 
   #notify(): void {

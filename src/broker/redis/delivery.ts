@@ -12,6 +12,8 @@ export interface SettleActions {
   ack(): Promise<void>;
   /** Puts it back at the far end of its list with the redelivered flags (kombu: LPUSH). */
   requeue(): Promise<void>;
+  /** Stops counting it against prefetch until settled (`Delivery.hold`). */
+  hold?(): void;
 }
 
 /** A delivery from a Redis list or a fanout channel. */
@@ -46,6 +48,11 @@ export class RedisDelivery implements Delivery {
   ack(): Promise<void> {
     this.#settled ??= this.#actions.ack();
     return this.#settled;
+  }
+
+  /** Keeps it unsettled without holding a prefetch slot (the ledger keeps it visible). */
+  hold(): void {
+    if (!this.#settled) this.#actions.hold?.();
   }
 
   /** `requeue`: back on its queue, redelivered; otherwise dropped, as kombu does. */

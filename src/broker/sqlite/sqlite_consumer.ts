@@ -46,9 +46,9 @@ class SqliteDelivery implements Delivery {
   readonly routingKey: string;
   readonly queue: string;
   readonly redelivered: boolean;
-  readonly #settle: (how: "ack" | boolean) => Promise<void>;
+  readonly #settle: (how: "ack" | boolean | "hold") => Promise<void>;
 
-  constructor(row: MessageRow, settle: (how: "ack" | boolean) => Promise<void>) {
+  constructor(row: MessageRow, settle: (how: "ack" | boolean | "hold") => Promise<void>) {
     this.message = {
       headers: JSON.parse(row.headers),
       properties: JSON.parse(row.properties),
@@ -70,6 +70,10 @@ class SqliteDelivery implements Delivery {
   reject(requeue: boolean): Promise<void> {
     return this.#settle(requeue);
   }
+
+  hold(): void {
+    void this.#settle("hold");
+  }
 }
 
 /** Consumes some queues through one broker connection. */
@@ -81,6 +85,8 @@ export class SqliteConsumer {
   readonly #prefetch: number;
   #buffer: MessageRow[] = [];
   readonly #handedOut = new Set<number>();
+  /** Handed-out rows that do not count against prefetch (`Delivery.hold`). */
+  readonly #held = new Set<number>();
   #controller?: ReadableStreamDefaultController<Delivery>;
   #resolvePull?: () => void;
   #next = 0;
@@ -150,12 +156,14 @@ export class SqliteConsumer {
     }
     const held = [...this.#handedOut].map((id): [number, boolean] => [id, true]);
     this.#handedOut.clear();
+    this.#held.clear();
     return [...unread, ...held];
   }
 
   /** Claims rows into the buffer; false (and waiting registered) when there are none. */
   #claim(): boolean {
-    const room = this.#prefetch > 0 ? this.#prefetch - this.#handedOut.size : MAX_CLAIM;
+    const counted = this.#handedOut.size - this.#held.size;
+    const room = this.#prefetch > 0 ? this.#prefetch - counted : MAX_CLAIM;
     if (room <= 0) return false; // a settle wakes us
     const { store, holder, leaseMs } = this.#host;
     const now = Date.now();
@@ -184,7 +192,13 @@ export class SqliteConsumer {
   }
 
   /** Settles like AMQP: the ack or reject is written within a millisecond, not awaited. */
-  #settle(id: number, how: "ack" | boolean): Promise<void> {
+  #settle(id: number, how: "ack" | boolean | "hold"): Promise<void> {
+    if (how === "hold") {
+      if (this.#handedOut.has(id)) this.#held.add(id);
+      this.wake();
+      return Promise.resolve();
+    }
+    this.#held.delete(id);
     if (!this.#handedOut.delete(id) || this.#host.closed) return Promise.resolve();
     const { store, holder, batcher } = this.#host;
     if (how === "ack") batcher.defer(() => store.ack(id, holder));
