@@ -17,16 +17,21 @@ import { EagerResult } from "../task/eager_result.ts";
 import type { ApplyOptions, TaskOptions } from "../task/options.ts";
 import { runTask } from "../task/run_task.ts";
 import {
+  type BoundTaskBody,
+  type BoundTaskFor,
   createTask,
+  type PlainTaskBody,
   readParamNames,
   type Task,
   type TaskBody,
   type TaskDefinition,
+  type TaskDispatcher,
+  type TaskFor,
 } from "../task/task.ts";
-import type { BoundTask, TaskDispatcher } from "../task/task.ts";
 import { eagerRequest } from "../task/eager_request.ts";
 import { Settings } from "./config.ts";
-import { loadConfig } from "./config_loader.ts";
+import { SignalTarget } from "./signal_target.ts";
+import { loadConfig, toModuleUrl } from "./config_loader.ts";
 import { clearCurrentApp, setCurrentApp } from "./current_app.ts";
 import { defaultEmbeddedUrl } from "./embedded_default.ts";
 import { maskUrl } from "./mask_url.ts";
@@ -77,7 +82,7 @@ let nextAppNumber = 1;
  * console.assert(await add(2, 3) === 5);
  * ```
  */
-export class Celery extends EventTarget implements TaskDispatcher, AsyncDisposable {
+export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposable {
   /** The app's main name: task names default to `<main>.<function name>`. */
   readonly main: string;
   /** Settings under Celery's names. */
@@ -119,16 +124,13 @@ export class Celery extends EventTarget implements TaskDispatcher, AsyncDisposab
     options.onInit?.(this);
   }
 
-  /** Defines a task whose body receives its arguments. */
-  task<A extends unknown[], R>(
-    fn: (...args: A) => R,
-    options?: TaskOptions & { bind?: false },
-  ): Task<A, Awaited<R>>;
+  /**
+   * Defines a task whose body receives its arguments. The task is typed by
+   * the body: parameter types (defaults included) and the awaited return type.
+   */
+  task<F extends PlainTaskBody>(fn: F, options?: TaskOptions & { bind?: false }): TaskFor<F>;
   /** Defines a bound task: its body's first argument is the task itself (`self`). */
-  task<A extends unknown[], R>(
-    fn: (self: BoundTask, ...args: A) => R,
-    options: TaskOptions & { bind: true },
-  ): Task<A, Awaited<R>>;
+  task<F extends BoundTaskBody>(fn: F, options: TaskOptions & { bind: true }): BoundTaskFor<F>;
   task(fn: TaskBody, options: TaskOptions = {}): Task {
     const task = createTask(defineTask(fn, options, this.main), () => this);
     this.tasks.register(task);
@@ -154,9 +156,30 @@ export class Celery extends EventTarget implements TaskDispatcher, AsyncDisposab
     return true;
   }
 
-  /** Imports modules so their tasks register (Django's autodiscovery). */
+  /**
+   * Imports modules so their tasks register (Django's autodiscovery). A
+   * relative specifier (`./tasks/email.ts`) is resolved against the module
+   * that created the app, as an `import` there would be; pass
+   * `import.meta.resolve(...)` URLs to be explicit. Discovered modules should
+   * define their tasks with `sharedTask` (they must not import a module that
+   * is still waiting on this call).
+   */
   async autodiscoverTasks(moduleSpecifiers: string[]): Promise<void> {
-    for (const specifier of moduleSpecifiers) await import(specifier);
+    const base = this.definedIn ?? toModuleUrl("./");
+    for (const specifier of moduleSpecifiers) {
+      const url = /^\.\.?\//.test(specifier)
+        ? new URL(specifier, base).href
+        : toModuleUrl(specifier);
+      try {
+        await import(url);
+      } catch (error) {
+        throw new ConfigurationError(
+          `Cannot import task module ${JSON.stringify(specifier)} (${url}): ` +
+            `${(error as Error)?.message ?? error}`,
+          { cause: error },
+        );
+      }
+    }
   }
 
   /** Validates the configuration; after this the app is ready to be used. */

@@ -1,0 +1,62 @@
+/**
+ * An `EventTarget` whose listeners cannot crash the process: in Deno an
+ * exception thrown by a listener during `dispatchEvent` is an uncaught error
+ * that ends the program. Signal receivers are user code, so each is wrapped:
+ * what it throws is logged (as Celery logs a failing signal receiver) and the
+ * worker goes on.
+ *
+ * @module
+ */
+
+import { getLogger } from "../log.ts";
+
+const log = getLogger("signals");
+
+type Listener = EventListenerOrEventListenerObject;
+
+/** An `EventTarget` that logs, instead of rethrowing, what its listeners throw. */
+export class SignalTarget extends EventTarget {
+  readonly #wrapped = new WeakMap<Listener, EventListener>();
+
+  /** Adds a listener; an error it throws is logged, never propagated. */
+  override addEventListener(
+    type: string,
+    listener: Listener | null,
+    options?: boolean | AddEventListenerOptions,
+  ): void {
+    if (!listener) return;
+    let wrapped = this.#wrapped.get(listener);
+    if (!wrapped) {
+      wrapped = (event: Event) => {
+        try {
+          const result = typeof listener === "function"
+            ? listener.call(this, event)
+            : listener.handleEvent(event);
+          // An async listener's rejection is reported the same way.
+          if (result && typeof (result as Promise<unknown>).catch === "function") {
+            (result as Promise<unknown>).catch((error) => report(type, error));
+          }
+        } catch (error) {
+          report(type, error);
+        }
+      };
+      this.#wrapped.set(listener, wrapped);
+    }
+    super.addEventListener(type, wrapped, options);
+  }
+
+  /** Removes a listener added with `addEventListener`. */
+  override removeEventListener(
+    type: string,
+    listener: Listener | null,
+    options?: boolean | EventListenerOptions,
+  ): void {
+    if (!listener) return;
+    super.removeEventListener(type, this.#wrapped.get(listener) ?? listener, options);
+  }
+}
+
+function report(type: string, error: unknown): void {
+  const text = error instanceof Error ? error.stack ?? error.message : String(error);
+  log.error(`Signal handler for ${type} raised: ${text}`);
+}
