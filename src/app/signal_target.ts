@@ -29,7 +29,7 @@ export class SignalTarget extends EventTarget {
     if (!wrapped) {
       wrapped = (event: Event) => {
         try {
-          const result = typeof listener === "function"
+          const result: unknown = typeof listener === "function"
             ? listener.call(this, event)
             : listener.handleEvent(event);
           // An async listener's rejection is reported the same way.
