@@ -32,7 +32,17 @@ export type { SignalDetails, SignalEvent, SignalName } from "./src/app/signals.t
 export { TaskRegistry } from "./src/app/registry.ts";
 export { AsyncResult, type GetOptions } from "./src/task/async_result.ts";
 export { EagerResult } from "./src/task/eager_result.ts";
-export type { BoundTask, Task, TaskBody, TaskDefinition } from "./src/task/task.ts";
+export type {
+  ArgsAfterSelf,
+  BoundTask,
+  BoundTaskBody,
+  BoundTaskFor,
+  PlainTaskBody,
+  Task,
+  TaskBody,
+  TaskDefinition,
+  TaskFor,
+} from "./src/task/task.ts";
 export type { ApplyOptions, RetryOptions, TaskOptions } from "./src/task/options.ts";
 export type { DeliveryInfo, TaskRequest } from "./src/task/request.ts";
 export { describeRequest } from "./src/task/request.ts";

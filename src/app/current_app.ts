@@ -7,7 +7,6 @@
  */
 
 import { ConfigurationError } from "../errors.ts";
-import { getLogger } from "../log.ts";
 
 /** The least an app must offer to be the current app. */
 export interface AppLike {
@@ -18,9 +17,16 @@ export interface AppLike {
 }
 
 let current: AppLike | undefined;
-let strict = Deno.env.get("CELERIAC_STRICT") === "1";
+function strictFromEnvironment(): boolean {
+  try {
+    return Deno.env.get("CELERIAC_STRICT") === "1";
+  } catch {
+    return false; // no --allow-env
+  }
+}
+
+let strict = strictFromEnvironment();
 let makeDefault: (() => AppLike) | undefined;
-let warned = false;
 
 /** Makes `app` the current app (done by `new Celery()` unless `setAsCurrent: false`). */
 export function setCurrentApp(app: AppLike): void {
@@ -43,8 +49,10 @@ export function setDefaultAppFactory(factory: () => AppLike): void {
 }
 
 /**
- * The current app. When no app was made, an implicit app named `default` is
- * created, and a warning names it and its broker; in strict mode this throws.
+ * The current app. When no app was made (or the current one was closed), an
+ * implicit app named `default` is created and a warning naming it and its
+ * broker is written to stderr, whether or not logging is set up; in strict
+ * mode this throws instead.
  */
 export function currentAppLike(): AppLike {
   if (current) return current;
@@ -55,12 +63,11 @@ export function currentAppLike(): AppLike {
     );
   }
   current = makeDefault();
-  if (!warned) {
-    warned = true;
-    getLogger("app").warning(
-      `No app was created: falling back to the default app "${current.main}" ` +
-        `using broker ${current.describeBroker()}.`,
-    );
-  }
+  // console.warn, not the logger: with logging not set up, the logger would drop it silently.
+  console.warn(
+    `celeriac: warning: no app was created, so falling back to the default app ` +
+      `"${current.main}" using broker ${current.describeBroker()}. Create your app before ` +
+      `calling shared tasks, or set CELERIAC_STRICT=1 to make this an error.`,
+  );
   return current;
 }

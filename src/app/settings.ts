@@ -182,8 +182,6 @@ export interface CelerySettings {
   imports: string[];
   /** More modules to import when a worker starts. */
   include: string[];
-  /** celeriac: throw instead of falling back to the default app for shared tasks. */
-  strict: boolean;
 }
 
 /** The validated, frozen settings every component reads. */
@@ -255,7 +253,6 @@ export const DEFAULT_SETTINGS: ResolvedConfig = Object.freeze({
   beat_max_loop_interval: 300,
   imports: [],
   include: [],
-  strict: false,
 });
 
 /** Pre-4.0 uppercase names and the new names they map to (Celery's table). */

@@ -5,7 +5,14 @@
  * @module
  */
 
-import type { BoundTask, Task } from "../task/task.ts";
+import type {
+  BoundTaskBody,
+  BoundTaskFor,
+  PlainTaskBody,
+  Task,
+  TaskBody,
+  TaskFor,
+} from "../task/task.ts";
 import type { TaskOptions } from "../task/options.ts";
 import { Celery, defineTask } from "./celery.ts";
 import { currentAppLike, setDefaultAppFactory } from "./current_app.ts";
@@ -25,17 +32,16 @@ export function currentApp(): Celery {
 }
 
 /** Defines a task every app has, named after the function (no app prefix). */
-export function sharedTask<A extends unknown[], R>(
-  fn: (...args: A) => R,
+export function sharedTask<F extends PlainTaskBody>(
+  fn: F,
   options?: TaskOptions & { bind?: false },
-): Task<A, Awaited<R>>;
+): TaskFor<F>;
 /** Defines a bound shared task: its body's first argument is the task itself. */
-export function sharedTask<A extends unknown[], R>(
-  fn: (self: BoundTask, ...args: A) => R,
+export function sharedTask<F extends BoundTaskBody>(
+  fn: F,
   options: TaskOptions & { bind: true },
-): Task<A, Awaited<R>>;
-// deno-lint-ignore no-explicit-any
-export function sharedTask(fn: (...args: any[]) => unknown, options: TaskOptions = {}): Task {
+): BoundTaskFor<F>;
+export function sharedTask(fn: TaskBody, options: TaskOptions = {}): Task {
   const task = createTask(defineTask(fn, options), currentApp);
   addSharedTask(task);
   return task;

@@ -107,7 +107,12 @@ export class AsyncResult<R = unknown> {
    * throws a `RemoteError` carrying the remote type, message and traceback,
    * unless `propagate` is false, when the error is returned.
    */
-  async get(options: GetOptions = {}): Promise<R> {
+  get(options?: GetOptions & { propagate?: true }): Promise<R>;
+  /** With `propagate: false`, a failure's error is returned instead of thrown. */
+  get(options: GetOptions & { propagate: false }): Promise<R | Error>;
+  /** Either of the above, decided at run time. */
+  get(options: GetOptions): Promise<R | Error>;
+  async get(options: GetOptions = {}): Promise<R | Error> {
     if (this.ignored) return null as R;
     const backend = await this.#backend();
     const meta = this.#cache ?? await backend.waitFor(this.id, {

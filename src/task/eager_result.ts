@@ -58,12 +58,17 @@ export class EagerResult<R = unknown> {
     );
   }
 
-  /** The value, or throws the error (unless `propagate: false`). */
-  get(options: { propagate?: boolean } = {}): Promise<R> {
+  /** The value, or throws the error. */
+  get(options?: { propagate?: true }): Promise<R>;
+  /** With `propagate: false`, a failure's error is returned instead of thrown. */
+  get(options: { propagate: false }): Promise<R | Error>;
+  /** Either of the above, decided at run time. */
+  get(options: { propagate?: boolean }): Promise<R | Error>;
+  get(options: { propagate?: boolean } = {}): Promise<R | Error> {
     if (this.outcome.state === "SUCCESS") return Promise.resolve(this.outcome.result as R);
     const error = this.#error ?? new Error(`Task ${this.taskName} ended ${this.outcome.state}`);
     if (options.propagate ?? true) return Promise.reject(error);
-    return Promise.resolve(error as R);
+    return Promise.resolve(error);
   }
 
   /** Nothing is stored: does nothing. */

@@ -65,6 +65,27 @@ export interface TaskMethods<A extends unknown[], R> extends TaskDefinition {
   apply(args?: A | Partial<A>, options?: ApplyOptions): Promise<EagerResult<R>>;
 }
 
+/** Any plain task body; its parameters and return type type the task. */
+// deno-lint-ignore no-explicit-any
+export type PlainTaskBody = (...args: any[]) => unknown;
+
+/** Any bound task body: its first parameter is the task itself (`self`). */
+// deno-lint-ignore no-explicit-any
+export type BoundTaskBody = (self: BoundTask, ...args: any[]) => unknown;
+
+/** The parameters of a bound body after `self`. */
+export type ArgsAfterSelf<F> = F extends (self: BoundTask, ...args: infer A) => unknown ? A
+  : never;
+
+/**
+ * The task made from a plain body `F`: typed by its parameters and its
+ * (awaited) return value, so `add.delay("a", 1)` does not type-check.
+ */
+export type TaskFor<F extends PlainTaskBody> = Task<Parameters<F>, Awaited<ReturnType<F>>>;
+
+/** The task made from a bound body `F` (its arguments after `self`). */
+export type BoundTaskFor<F extends BoundTaskBody> = Task<ArgsAfterSelf<F>, Awaited<ReturnType<F>>>;
+
 /** A task: callable like its body (runs it locally), plus `delay`, `applyAsync`, `apply`. */
 export type Task<A extends unknown[] = unknown[], R = unknown> =
   & ((...args: A) => Promise<R>)
@@ -93,14 +114,18 @@ export function createTask<A extends unknown[], R>(
     fn: definition.fn,
     options: definition.options,
     paramNames: definition.paramNames,
-    delay: (...args: A) =>
-      dispatcher().sendTask(definition.name, args, {}, definition) as Promise<AsyncResult<R>>,
-    applyAsync: (args = [] as unknown as A, options = {}) =>
-      dispatcher().sendTask(definition.name, args as unknown[], options, definition) as Promise<
-        AsyncResult<R>
-      >,
-    apply: (args = [] as unknown as A, options = {}) =>
-      dispatcher().applyEager(definition, args as unknown[], options) as Promise<EagerResult<R>>,
+    // async, so that a missing current app (strict mode) rejects rather than throws.
+    delay: async (...args: A) =>
+      await dispatcher().sendTask(definition.name, args, {}, definition) as AsyncResult<R>,
+    applyAsync: async (args = [] as unknown as A, options = {}) =>
+      await dispatcher().sendTask(
+        definition.name,
+        args as unknown[],
+        options,
+        definition,
+      ) as AsyncResult<R>,
+    apply: async (args = [] as unknown as A, options = {}) =>
+      await dispatcher().applyEager(definition, args as unknown[], options) as EagerResult<R>,
   };
   Object.assign(local, methods);
   // A function's own `name` is read-only but configurable: define it, do not assign it.
