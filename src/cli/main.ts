@@ -88,21 +88,38 @@ async function dispatch(argv: string[]): Promise<number> {
   }
 }
 
-/** Runs the command line; returns the exit code (2 for usage errors, 1 for other errors). */
+function debugging(): boolean {
+  try {
+    return Boolean(Deno.env.get("CELERIAC_DEBUG"));
+  } catch {
+    return false; // no --allow-env
+  }
+}
+
+/** One line: newlines in a message become spaces. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").trim();
+}
+
+/**
+ * Runs the command line; returns the exit code (2 for usage errors, 1 for
+ * other errors). An error is one line on stderr, `celeriac: error: …`, never
+ * a stack trace (set CELERIAC_DEBUG=1 to see it).
+ */
 export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`celeriac: error: ${error.message}`);
-      console.error(`Try 'celeriac ${error.command ? `${error.command} ` : ""}--help'.`);
+      const help = `celeriac ${error.command ? `${error.command} ` : ""}--help`;
+      console.error(`celeriac: error: ${oneLine(error.message)} (see '${help}')`);
       return 2;
     }
     const message = error instanceof CeleriacError || error instanceof Error
       ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`
       : String(error);
-    console.error(`celeriac: error: ${message}`);
-    if (Deno.env.get("CELERIAC_DEBUG")) console.error(error);
+    console.error(`celeriac: error: ${oneLine(message)}`);
+    if (debugging()) console.error(error);
     return 1;
   }
 }

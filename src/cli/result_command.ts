@@ -7,6 +7,7 @@
 
 import type { Celery } from "../app/celery.ts";
 import { stringifyJson } from "../protocol/json_content.ts";
+import { isEncodedException, RemoteError } from "../protocol/exceptions.ts";
 import { setupLogging } from "../log.ts";
 import {
   COMMON_FLAGS,
@@ -61,8 +62,12 @@ export async function runResultCommand(app: Celery, args: string[]): Promise<num
     console.log(state);
     if (state === "FAILURE" || state === "RETRY" || state === "REVOKED") {
       const meta = await result.meta();
-      const error = meta?.result as { exc_type?: string; exc_message?: unknown } | undefined;
-      console.log(`${error?.exc_type ?? "Error"}: ${stringifyJson(error?.exc_message ?? null)}`);
+      const error = isEncodedException(meta?.result)
+        ? new RemoteError(meta.result, meta.traceback)
+        : undefined;
+      console.log(
+        error ? `${error.excType}: ${error.message}` : stringifyJson(meta?.result ?? null),
+      );
       if (values.traceback && meta?.traceback) console.log(meta.traceback.trimEnd());
       return state === "FAILURE" ? 1 : 0;
     }
