@@ -1,0 +1,42 @@
+/**
+ * The app every celeriac benchmark worker runs: one task, `bench.add`, as in
+ * BENCHMARKS.md. Broker, backend and queue come from the environment
+ * (`CELERY_BROKER_URL`, `CELERY_RESULT_BACKEND`, `CELERIAC_BENCH_QUEUE`; with
+ * none of the first two, the embedded default).
+ *
+ * When `CELERIAC_BENCH_EXPECT` is set to N, the worker's main thread counts task
+ * starts (`task_prerun`) and, at the N-th, prints one line
+ * `@@bench {"first":…,"last":…,"count":N}` (wall-clock milliseconds): the
+ * drain time, stamped inside the worker, with no per-task I/O. It also prints
+ * `@@bench {"ready":…}` when the worker is ready. Signals are dispatched on
+ * the main thread only, so Web Workers importing this module do nothing.
+ *
+ * @module
+ */
+
+import { Celery } from "../mod.ts";
+
+/** The benchmark app. */
+export const app = new Celery("bench");
+app.conf.task_default_queue = Deno.env.get("CELERIAC_BENCH_QUEUE") ?? "celery";
+
+/** The benchmark task (a third argument, the growth table's payload, is ignored). */
+export const add = app.task(function add(x: number, y: number) {
+  return x + y;
+});
+
+const expectText = Deno.env.get("CELERIAC_BENCH_EXPECT");
+const now = () => performance.timeOrigin + performance.now();
+const report = (fields: Record<string, number>) => console.log(`@@bench ${JSON.stringify(fields)}`);
+
+if (expectText !== undefined) {
+  const expect = Number(expectText);
+  let count = 0;
+  let first = 0;
+  app.addEventListener("task_prerun", () => {
+    const at = now();
+    if (count === 0) first = at;
+    if (++count === expect) report({ first, last: at, count });
+  });
+  app.addEventListener("worker_ready", () => report({ ready: now() }));
+}

@@ -1,0 +1,105 @@
+/**
+ * The client side of the celeriac benchmark, through the public API a user
+ * calls: `app.sendTask("bench.add", [i, i])` (what `add.delay(i, i)` does),
+ * and `AsyncResult.get()`. Sends are issued up to `WINDOW` at a time, as a
+ * program sending many tasks does (`Promise.all` over a batch); each
+ * `sendTask` still publishes one message and resolves once the broker has it.
+ *
+ * @module
+ */
+
+import { Celery } from "../mod.ts";
+import type { AsyncResult } from "../src/task/async_result.ts";
+import type { RunPlace } from "./setups.ts";
+import { waitUntil } from "./stats.ts";
+
+/** Sends in flight at most. */
+export const WINDOW = 1000;
+
+/** A celeriac client for one run's queue. */
+export class CeleriacClient implements AsyncDisposable {
+  readonly app: Celery;
+  readonly #queue: string;
+
+  /** A client app on the place's broker and backend (not the current app). */
+  constructor(place: RunPlace, payload?: string) {
+    this.app = new Celery("bench", {
+      broker: place.brokerUrl,
+      backend: place.backendUrl,
+      setAsCurrent: false,
+    });
+    this.app.conf.task_default_queue = place.queue;
+    this.#queue = place.queue;
+    this.#payload = payload;
+  }
+
+  readonly #payload?: string;
+
+  #args(i: number): unknown[] {
+    return this.#payload === undefined ? [i, i] : [i, i, this.#payload];
+  }
+
+  /** Sends `count` tasks (results ignored), `WINDOW` at a time. */
+  async fill(count: number, ignoreResult = true): Promise<void> {
+    for (let sent = 0; sent < count; sent += WINDOW) {
+      const batch = Math.min(WINDOW, count - sent);
+      await Promise.all(
+        Array.from(
+          { length: batch },
+          (_, j) => this.app.sendTask("bench.add", this.#args(sent + j), { ignoreResult }),
+        ),
+      );
+    }
+  }
+
+  /** Milliseconds to send `count` tasks until the broker reports them all queued. */
+  async enqueue(count: number): Promise<number> {
+    const broker = await this.app.getBroker();
+    await broker.purge(this.#queue).catch(() => 0);
+    const started = performance.now();
+    await this.fill(count);
+    await waitUntil(async () => await broker.messageCount(this.#queue) >= count, "enqueue count");
+    return performance.now() - started;
+  }
+
+  async #sendOne(i: number): Promise<AsyncResult<unknown>> {
+    return await this.app.sendTask("bench.add", this.#args(i));
+  }
+
+  /** Milliseconds from the first send to the last of `count` results (after 20 warm-up round trips). */
+  async roundTrip(count: number): Promise<number> {
+    for (let i = 0; i < 20; i++) await (await this.#sendOne(i)).get({ timeout: 60 });
+    const started = performance.now();
+    const waits: Promise<unknown>[] = [];
+    for (let sent = 0; sent < count; sent += WINDOW) {
+      const batch = Math.min(WINDOW, count - sent);
+      const results = await Promise.all(
+        Array.from({ length: batch }, (_, j) => this.#sendOne(sent + j)),
+      );
+      for (const result of results) waits.push(result.get({ timeout: 300 }));
+    }
+    await Promise.all(waits);
+    return performance.now() - started;
+  }
+
+  /** `count` sequential send → result round trips, each in milliseconds. */
+  async latency(count: number): Promise<number[]> {
+    const samples: number[] = [];
+    for (let i = 0; i < count + 20; i++) {
+      const started = performance.now();
+      await (await this.#sendOne(i)).get({ timeout: 60 });
+      if (i >= 20) samples.push(performance.now() - started);
+    }
+    return samples;
+  }
+
+  /** Closes connections. */
+  close(): Promise<void> {
+    return this.app.close();
+  }
+
+  /** Same as `close()`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

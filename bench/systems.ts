@@ -1,0 +1,119 @@
+/**
+ * The three systems every setup is measured with: celeriac's worker (the CLI,
+ * a 2-Web-Worker pool), the raw broker-client loop (amqplib or ioredis, no
+ * task queue) and Python Celery 5.2.6 (`-c 2`, prefork, defaults otherwise).
+ *
+ * @module
+ */
+
+import { CeleriacClient } from "./celeriac_client.ts";
+import { WatchedProcess } from "./process_watch.ts";
+import { PYTHON_DIR, pythonClient, pythonDrained } from "./python_system.ts";
+import { RawClient } from "./raw/raw_client.ts";
+import type { DrainStamps, StartedWorker, System } from "./session.ts";
+import { placeEnv, type RunPlace } from "./setups.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+/** The Python interpreter with Celery 5.2.6. */
+export const PYTHON: string = Deno.env.get("CELERIAC_BENCH_PYTHON") ?? "/usr/bin/python3";
+
+function reportingWorker(proc: WatchedProcess): StartedWorker {
+  return {
+    proc,
+    drained: (expect) =>
+      expect === 0 ? Promise.resolve({ first: 0, last: 0 }) : proc.report<DrainStamps>("last"),
+    ready: async () => void await proc.report("ready"),
+  };
+}
+
+function denoEnv(place: RunPlace, expect: number): Record<string, string> {
+  return { ...placeEnv(place), CELERIAC_BENCH_EXPECT: String(expect), NO_COLOR: "1" };
+}
+
+/** celeriac: `deno run -A cli.ts worker -A bench/bench_app.ts -c 2 -P workers`. */
+export const CELERIAC: System = {
+  id: "celeriac",
+  label: () => "celeriac, 2 Web Workers",
+  supports: () => true,
+  start: (place, expect) =>
+    reportingWorker(
+      new WatchedProcess({
+        command: Deno.execPath(),
+        args: [
+          "run",
+          ...(Deno.env.get("CELERIAC_BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ?? []),
+          "-A",
+          "cli.ts",
+          "worker",
+          "-A",
+          "./bench/bench_app.ts",
+          "-c",
+          "2",
+          "-P",
+          "workers",
+          "--loglevel",
+          "WARNING",
+        ],
+        cwd: ROOT,
+        env: denoEnv(place, expect),
+      }),
+    ),
+  client: (place) => Promise.resolve(new CeleriacClient(place)),
+};
+
+/** The raw client loop: amqplib (prefetch 100) or ioredis (pipelined RPOP 100). */
+export const RAW: System = {
+  id: "raw",
+  label: (setup) => setup.broker === "amqp" ? "raw amqplib loop" : "raw ioredis loop",
+  supports: (setup) => setup.broker !== "sqlite",
+  start: (place, expect) =>
+    reportingWorker(
+      new WatchedProcess({
+        command: Deno.execPath(),
+        args: [
+          "run",
+          "-A",
+          place.setup.broker === "amqp" ? "bench/raw/amqp_worker.ts" : "bench/raw/redis_worker.ts",
+        ],
+        cwd: ROOT,
+        env: { ...denoEnv(place, expect), CELERY_BROKER_URL: place.brokerUrl },
+      }),
+    ),
+  client: (place) => RawClient.open(place),
+};
+
+/** Python Celery 5.2.6: `python3 -m celery -A bench_app worker -c 2 -P prefork`. */
+export const PYTHON_CELERY: System = {
+  id: "python",
+  label: () => "Python Celery 5.2.6, prefork -c 2",
+  supports: (setup) => setup.broker !== "sqlite",
+  start: (place, expect) => {
+    const stats = Deno.makeTempDirSync({ prefix: "celeriac-bench-py-" });
+    // Default log level (WARNING) when measuring; INFO only to see "ready." at rest.
+    const level = expect === 0 ? ["--loglevel", "INFO"] : [];
+    const proc = new WatchedProcess({
+      command: PYTHON,
+      args: ["-m", "celery", "-A", "bench_app", "worker", "-c", "2", "-P", "prefork", ...level],
+      cwd: PYTHON_DIR,
+      env: { ...placeEnv(place), CELERIAC_BENCH_STATS_DIR: stats, PYTHONDONTWRITEBYTECODE: "1" },
+      onStop: () => Deno.remove(stats, { recursive: true }).catch(() => {}),
+    });
+    return {
+      proc,
+      drained: (count) => pythonDrained(stats, count, proc),
+      ready: () => pythonReady(proc),
+    };
+  },
+  client: (place) => Promise.resolve(pythonClient(place)),
+};
+
+async function pythonReady(proc: WatchedProcess): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  while (!/ready\./.test(proc.stderr)) {
+    if (performance.now() > deadline) throw new Error(`Python worker not ready:\n${proc.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Every system, in row order. */
+export const SYSTEMS: readonly System[] = [CELERIAC, RAW, PYTHON_CELERY];
