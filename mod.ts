@@ -69,5 +69,6 @@ export {
 export type { TaskState } from "./src/backend/types.ts";
 export type { Broker, Delivery, WireMessage } from "./src/broker/types.ts";
 export type { ResultBackend } from "./src/backend/types.ts";
+export { type LoggingOptions, type LogLevel, setupLogging } from "./src/log.ts";
 export { crontab, type CrontabOptions } from "./src/beat/crontab.ts";
 export { interval } from "./src/beat/interval.ts";

@@ -65,7 +65,58 @@ export interface TaskRequest {
   };
 }
 
-/** Text like Celery's `Request: <Context: {...}>` for debugging. */
+/**
+ * The request under Celery's field names (`delivery_info`, `root_id`,
+ * `is_eager`, …), as Celery's `Context` holds them; custom headers appear as
+ * their own keys, as in Celery.
+ */
+export function celeryContext(request: TaskRequest): Record<string, unknown> {
+  const context: Record<string, unknown> = {
+    id: request.id,
+    task: request.task,
+    args: request.args,
+    kwargs: request.kwargs,
+    retries: request.retries,
+    hostname: request.hostname,
+    delivery_info: {
+      exchange: request.deliveryInfo.exchange,
+      routing_key: request.deliveryInfo.routingKey,
+      priority: request.deliveryInfo.priority,
+      redelivered: request.deliveryInfo.redelivered,
+    },
+    root_id: request.rootId,
+    parent_id: request.parentId,
+    group: request.group,
+    eta: request.eta,
+    expires: request.expires,
+    correlation_id: request.correlationId,
+    reply_to: request.replyTo,
+    origin: request.origin,
+    timelimit: request.timeLimit,
+    is_eager: request.isEager,
+    callbacks: request.embed.callbacks,
+    errbacks: request.embed.errbacks,
+    chain: request.embed.chain,
+    chord: request.embed.chord,
+  };
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (!(key in context)) context[key] = value;
+  }
+  return context;
+}
+
+/**
+ * Text like Celery's `<Context: {...}>`, for the seeds' `debug_task`:
+ * `console.log(\`Request: ${describeRequest(self.request)}\`)`.
+ *
+ * @example
+ * ```ts
+ * import { describeRequest } from "./request.ts";
+ * import { eagerRequest } from "./eager_request.ts";
+ * const text = describeRequest(eagerRequest("proj.add", [2, 2], { taskId: "t-1" }));
+ * console.assert(text.startsWith("<Context: {'id': 't-1', 'task': 'proj.add', 'args': [2, 2]"));
+ * ```
+ */
 export function describeRequest(request: TaskRequest): string {
-  return `<Context: ${pythonRepr({ ...request })}>`;
+  return `<Context: ${pythonRepr(celeryContext(request))}>`;
 }

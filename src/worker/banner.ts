@@ -78,6 +78,7 @@ export function workerBanner(info: WorkerBannerInfo): string {
     `.> app:         ${info.app}`,
     `.> transport:   ${info.transport}`,
     `.> results:     ${info.results}`,
+    ...(info.embeddedData ? [`.> data:        ${info.embeddedData} (embedded default)`] : []),
     `.> concurrency: ${info.concurrency} (${info.pool})`,
     ".> task events: OFF",
     "",
@@ -87,10 +88,9 @@ export function workerBanner(info: WorkerBannerInfo): string {
       `key=${queue.routingKey}`
     ),
   ];
-  if (info.embeddedData) text.push(".> embedded data: " + info.embeddedData);
   text.push("");
   const lines = text.map((line, index) =>
-    index < ART.length ? `${ART[index]} ${line}` : `${" ".repeat(16)}${line}`
+    index < ART.length ? `${ART[index]} ${line}` : `${" ".repeat(16)}${line}`.trimEnd()
   );
   if (info.showTasks) {
     lines.push("", "[tasks]");
