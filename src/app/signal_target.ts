@@ -9,6 +9,7 @@
  */
 
 import { getLogger } from "../log.ts";
+import type { SignalEvent, SignalName } from "./signals.ts";
 
 const log = getLogger("signals");
 
@@ -18,20 +19,36 @@ type Listener = EventListenerOrEventListenerObject;
 export class SignalTarget extends EventTarget {
   readonly #wrapped = new WeakMap<Listener, EventListener>();
 
-  /** Adds a listener; an error it throws is logged, never propagated. */
+  /**
+   * Adds a receiver for one of Celery's signals, typed by its payload:
+   * `app.addEventListener("task_success", (event) => event.detail.result)`.
+   * An error it throws is logged, never propagated.
+   */
+  override addEventListener<K extends SignalName>(
+    type: K,
+    listener: (event: SignalEvent<K>) => unknown,
+    options?: boolean | AddEventListenerOptions,
+  ): void;
+  /** Adds a listener for any event type; an error it throws is logged, never propagated. */
   override addEventListener(
     type: string,
     listener: Listener | null,
     options?: boolean | AddEventListenerOptions,
+  ): void;
+  override addEventListener(
+    type: string,
+    listener: Listener | ((event: never) => unknown) | null,
+    options?: boolean | AddEventListenerOptions,
   ): void {
     if (!listener) return;
-    let wrapped = this.#wrapped.get(listener);
+    const key = listener as Listener;
+    let wrapped = this.#wrapped.get(key);
     if (!wrapped) {
       wrapped = (event: Event) => {
         try {
-          const result: unknown = typeof listener === "function"
-            ? listener.call(this, event)
-            : listener.handleEvent(event);
+          const result: unknown = typeof key === "function"
+            ? key.call(this, event)
+            : key.handleEvent(event);
           // An async listener's rejection is reported the same way.
           if (result && typeof (result as Promise<unknown>).catch === "function") {
             (result as Promise<unknown>).catch((error) => report(type, error));
@@ -40,19 +57,31 @@ export class SignalTarget extends EventTarget {
           report(type, error);
         }
       };
-      this.#wrapped.set(listener, wrapped);
+      this.#wrapped.set(key, wrapped);
     }
     super.addEventListener(type, wrapped, options);
   }
 
+  /** Removes a signal receiver added with `addEventListener`. */
+  override removeEventListener<K extends SignalName>(
+    type: K,
+    listener: (event: SignalEvent<K>) => unknown,
+    options?: boolean | EventListenerOptions,
+  ): void;
   /** Removes a listener added with `addEventListener`. */
   override removeEventListener(
     type: string,
     listener: Listener | null,
     options?: boolean | EventListenerOptions,
+  ): void;
+  override removeEventListener(
+    type: string,
+    listener: Listener | ((event: never) => unknown) | null,
+    options?: boolean | EventListenerOptions,
   ): void {
     if (!listener) return;
-    super.removeEventListener(type, this.#wrapped.get(listener) ?? listener, options);
+    const key = listener as Listener;
+    super.removeEventListener(type, this.#wrapped.get(key) ?? key, options);
   }
 }
 

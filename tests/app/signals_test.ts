@@ -98,6 +98,28 @@ Deno.test("task and worker signals fire with their payloads", async () => {
   assert.equal(postrun[0].retval, 7);
 });
 
+Deno.test("receivers are typed by the signal's payload", async () => {
+  await using app = memoryApp();
+  const ids: string[] = [];
+  const receiver = (event: CustomEvent<SignalDetails["after_task_publish"]>) => {
+    const id: unknown = event.detail.headers.id;
+    ids.push(String(id));
+  };
+  app.addEventListener("after_task_publish", receiver);
+  app.addEventListener("task_success", (event) => {
+    const taskId: string = event.detail.taskId;
+    // @ts-expect-error: task_success has no `exception`
+    return [taskId, event.detail.exception];
+  });
+  const add = app.task(function add(x: number, y: number) {
+    return x + y;
+  });
+  const first = await add.delay(1, 1);
+  app.removeEventListener("after_task_publish", receiver);
+  await add.delay(2, 2);
+  assert.deepEqual(ids, [first.id]);
+});
+
 Deno.test("a signal receiver that throws does not break sending", async () => {
   await using app = memoryApp();
   app.addEventListener("before_task_publish", () => {

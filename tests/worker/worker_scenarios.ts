@@ -56,6 +56,17 @@ async function steps(t: Deno.TestContext, worker: CeleryWorker, pool: PoolKind, 
     assert.equal(await (await add.delay(4, 4)).get({ timeout: 20 }), 8);
   });
 
+  await t.step(
+    "keyword arguments (as a Python client sends them) reach named parameters",
+    async () => {
+      // A Python client's add.apply_async(kwargs={"x": 10, "y": 5}) sends exactly this body.
+      const result = await app.sendTask<number>("wtest.subtract", [], { kwargs: { y: 5, x: 10 } });
+      assert.equal(await result.get({ timeout: 20 }), 5);
+      const mixed = await app.sendTask<number>("wtest.subtract", [10], { kwargs: { y: 1 } });
+      assert.equal(await mixed.get({ timeout: 20 }), 9);
+    },
+  );
+
   await t.step("a failure is stored in Celery's format and the worker goes on", async () => {
     const result = await fail.delay("boom");
     const error = await result.get({ timeout: 20, propagate: false });
