@@ -44,13 +44,17 @@ export interface WorkerProcess {
   stop(signal?: Deno.Signal): Promise<CliRun>;
 }
 
-/** Starts `cli.ts worker …` and resolves once it logged that it is ready. */
+/**
+ * Starts `cli.ts worker …` (or `script …` when given) and resolves once it
+ * logged that it is ready.
+ */
 export async function startWorker(
   args: string[],
   env: Record<string, string>,
+  script?: string,
 ): Promise<WorkerProcess> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, "worker", ...args],
+    args: ["run", "-A", ...(script ? [script] : [CLI, "worker"]), ...args],
     env: { NO_COLOR: "1", ...env },
     stdin: "null",
     stdout: "piped",
