@@ -13,6 +13,7 @@ import type { ResolvedConfig } from "../../app/config.ts";
 import { BrokerConnectionError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import type { AmqpEndpoint } from "./url.ts";
+import { coalesceWrites } from "./write_coalescing.ts";
 
 const log = getLogger("broker.amqp");
 
@@ -130,6 +131,7 @@ export class AmqpConnection {
   }
 
   #attach(model: ChannelModel): void {
+    coalesceWrites(model);
     this.#model = model;
     this.#generation++;
     this.#declared = new Set();
