@@ -62,7 +62,7 @@ export interface CeleryOptions {
   config?: Record<string, unknown>;
   /** Become the current app (default true). */
   setAsCurrent?: boolean;
-  /** Modules a worker imports at start (`include`). */
+  /** Modules a worker imports at start (`include`; see `importDefaultModules()`). */
   include?: string[];
   /** Called once when the app is created (Celery's `on_init`). */
   onInit?: (app: Celery) => void;
@@ -164,7 +164,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
    * define their tasks with `sharedTask` (they must not import a module that
    * is still waiting on this call).
    */
-  async autodiscoverTasks(moduleSpecifiers: string[]): Promise<void> {
+  async autodiscoverTasks(moduleSpecifiers: readonly string[]): Promise<void> {
     const base = this.definedIn ?? toModuleUrl("./");
     for (const specifier of moduleSpecifiers) {
       const url = /^\.\.?\//.test(specifier)
@@ -180,6 +180,14 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
         );
       }
     }
+  }
+
+  /**
+   * Imports the modules named by the `imports` and `include` settings, as a
+   * Celery worker does at start (relative specifiers as in `autodiscoverTasks`).
+   */
+  async importDefaultModules(): Promise<void> {
+    await this.autodiscoverTasks([...this.conf.imports, ...this.conf.include]);
   }
 
   /** Validates the configuration; after this the app is ready to be used. */

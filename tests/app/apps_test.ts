@@ -124,6 +124,17 @@ Deno.test("autodiscoverTasks imports task modules (relative to the app's module)
   );
 });
 
+Deno.test("importDefaultModules imports the `imports` and `include` settings", async () => {
+  await using app = new Celery("proj", {
+    broker: memoryUrl(),
+    setAsCurrent: false,
+    include: ["./fixtures/included_tasks.ts"],
+  });
+  assert.equal(app.tasks.has("included_negate"), false);
+  await app.importDefaultModules();
+  assert.equal(app.tasks.has("included_negate"), true);
+});
+
 Deno.test("await using closes the app's connections", async () => {
   const url = memoryUrl();
   let broker;
