@@ -30,6 +30,11 @@ export interface Logger {
   error(message: string): void;
   /** A failure that stops a component. */
   critical(message: string): void;
+  /**
+   * Whether a message of `level` would be written: check it before building
+   * an expensive message (a task's result repr) on a hot path.
+   */
+  isEnabledFor(level: LogLevel): boolean;
 }
 
 const TO_LOGTAPE: Record<LogLevel, LogTapeLevel> = {
@@ -49,7 +54,18 @@ const FROM_LOGTAPE: Record<LogTapeLevel, string> = {
   fatal: "CRITICAL",
 };
 
+const SEVERITY: Record<LogTapeLevel, number> = {
+  trace: 0,
+  debug: 10,
+  info: 20,
+  warning: 30,
+  error: 40,
+  fatal: 50,
+};
+
 let processName = "MainProcess";
+/** Lowest severity written, once `setupLogging` ran (0: not set up, LogTape decides). */
+let threshold = 0;
 
 function pad(value: number, width = 2): string {
   return String(value).padStart(width, "0");
@@ -90,6 +106,7 @@ export interface LoggingOptions {
 /** Sends celeriac's log lines to stderr in Celery's format. Safe to call again to change level. */
 export async function setupLogging(options: LoggingOptions = {}): Promise<void> {
   processName = options.processName ?? processName;
+  threshold = SEVERITY[TO_LOGTAPE[options.level ?? "WARNING"]];
   await configure({
     reset: true,
     sinks: {
@@ -108,6 +125,7 @@ export async function setupLogging(options: LoggingOptions = {}): Promise<void> 
 
 /** Stops logging (tests call it to leave no configured sinks behind). */
 export async function stopLogging(): Promise<void> {
+  threshold = 0;
   await reset();
 }
 
@@ -115,13 +133,16 @@ export async function stopLogging(): Promise<void> {
 export function getLogger(category: string): Logger {
   const logger: LogTapeLogger = getLogTapeLogger(["celeriac", category]);
   // Messages are passed pre-formatted; braces in them must not be read as placeholders.
-  const write = (level: LogTapeLevel, message: string) =>
-    logger[level]("{text}", { text: message });
+  // Below the configured level, return before LogTape builds a record (hot paths log per task).
+  const write = (level: LogTapeLevel, message: string) => {
+    if (SEVERITY[level] >= threshold) logger[level]("{text}", { text: message });
+  };
   return {
     debug: (message) => write("debug", message),
     info: (message) => write("info", message),
     warning: (message) => write("warning", message),
     error: (message) => write("error", message),
     critical: (message) => write("fatal", message),
+    isEnabledFor: (level) => SEVERITY[TO_LOGTAPE[level]] >= threshold,
   };
 }
