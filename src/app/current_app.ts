@@ -52,11 +52,11 @@ export function setDefaultAppFactory(factory: () => AppLike): void {
  * The current app. When no app was made (or the current one was closed), an
  * implicit app named `default` is created and a warning naming it and its
  * broker is written to stderr, whether or not logging is set up; in strict
- * mode this throws instead.
+ * mode (global, or `{ strict: true }` for this call) this throws instead.
  */
-export function currentAppLike(): AppLike {
+export function currentAppLike(options: { strict?: boolean } = {}): AppLike {
   if (current) return current;
-  if (strict || !makeDefault) {
+  if (strict || options.strict || !makeDefault) {
     throw new ConfigurationError(
       "No current app: create one with new Celery(...) before using shared tasks " +
         "(strict mode forbids falling back to the default app).",

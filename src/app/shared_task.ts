@@ -31,7 +31,12 @@ export function currentApp(): Celery {
   return currentAppLike() as Celery;
 }
 
-/** Defines a task every app has, named after the function (no app prefix). */
+/**
+ * Defines a task every app has, named after the function (no app prefix).
+ * Each call goes through the app current at that moment; with no app, the
+ * fallback to the default app is logged, or throws with `{ strict: true }`
+ * (or global strict mode).
+ */
 export function sharedTask<F extends PlainTaskBody>(
   fn: F,
   options?: TaskOptions & { bind?: false },
@@ -42,7 +47,8 @@ export function sharedTask<F extends BoundTaskBody>(
   options: TaskOptions & { bind: true },
 ): BoundTaskFor<F>;
 export function sharedTask(fn: TaskBody, options: TaskOptions = {}): Task {
-  const task = createTask(defineTask(fn, options), currentApp);
+  const strict = options.strict ?? false;
+  const task = createTask(defineTask(fn, options), () => currentAppLike({ strict }) as Celery);
   addSharedTask(task);
   return task;
 }

@@ -43,6 +43,11 @@ export interface TaskOptions {
   rateLimit?: string;
   /** Parameter names for keyword arguments, when they cannot be read from the function. */
   argNames?: string[];
+  /**
+   * Shared tasks only: when no app is current, throw instead of falling back
+   * to the implicit `default` app (as global strict mode does).
+   */
+  strict?: boolean;
 }
 
 /** Options of one call (`applyAsync(args, options)`, `sendTask(name, args, options)`). */

@@ -14,6 +14,10 @@ const ping = sharedTask(function current_app_ping() {
   return "pong";
 });
 
+const strictPing = sharedTask(function current_app_strict_ping() {
+  return "pong";
+}, { strict: true });
+
 /** Runs `body` with console.warn captured. */
 async function capturingWarnings<T>(body: () => T | Promise<T>): Promise<[T, string[]]> {
   const warnings: string[] = [];
@@ -69,6 +73,19 @@ Deno.test("strict mode: using a shared task with no app throws", async () => {
   } finally {
     setStrictMode(false);
   }
+});
+
+Deno.test("a shared task defined with { strict: true } never falls back", async () => {
+  const [, warnings] = await capturingWarnings(async () => {
+    await assert.rejects(() => strictPing.delay(), (error: unknown) => {
+      return error instanceof ConfigurationError && /No current app/.test(error.message);
+    });
+    await assert.rejects(() => strictPing(), ConfigurationError);
+  });
+  assert.deepEqual(warnings, []);
+  await using app = new Celery("proj", { broker: `memory://${uniqueName("strict-task")}` });
+  assert.equal(currentApp(), app);
+  assert.equal(await strictPing(), "pong");
 });
 
 Deno.test("closing the current app makes the next fallback warn again", async () => {
