@@ -81,7 +81,8 @@ Deno.test("an unknown id is PENDING and not ready", async () => {
 Deno.test("STARTED is seen while a trackStarted task runs", async () => {
   await using fixture = await startFixture();
   const result = await fixture.hold();
-  while ((await result.state()) !== "STARTED") {
+  for (let polls = 0; (await result.state()) !== "STARTED"; polls++) {
+    assert.ok(polls < 2000, "the task never reached STARTED");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   assert.equal(await result.ready(), false);

@@ -73,7 +73,8 @@ Deno.test("examples/web: POST enqueues a task, its page shows the state", async 
 
       let state = "PENDING";
       let body: { id: string; state: string; result: unknown } | undefined;
-      while (state !== "SUCCESS") {
+      for (let polls = 0; state !== "SUCCESS"; polls++) {
+        assert.ok(polls < 600, `still ${state} after ${polls} polls`);
         const page = await fetch(`${server.base}${location}`, {
           headers: { accept: "application/json" },
         });
