@@ -43,6 +43,11 @@ def echo(*args, **kwargs):
     return {"args": list(args), "kwargs": kwargs}
 
 
+@app.task(name="interop.greet")
+def greet(name, greeting="hello", punctuation="!"):
+    return f"{greeting}, {name}{punctuation}"
+
+
 @app.task(name="interop.fail")
 def fail(message="boom"):
     raise ValueError(message)

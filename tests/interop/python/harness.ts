@@ -185,7 +185,14 @@ export interface PythonPlan {
   /** Calls, sent in order, then their results read in order. */
   calls?: PythonCall[];
   /** Many `task(i, i)` calls in flight, then every result checked to be `2 * i`. */
-  bulk?: { task?: string; count: number; timeout?: number; options?: Record<string, unknown> };
+  bulk?: {
+    task?: string;
+    count: number;
+    timeout?: number;
+    options?: Record<string, unknown>;
+  };
+  /** Collect results with `ResultSet.join_native` before reading them one by one (faster). */
+  joinNative?: boolean;
 }
 
 /** What the Python client saw. */
@@ -204,6 +211,8 @@ export interface PythonOutcome {
     missing: unknown[];
     missing_count: number;
     seconds: number;
+    /** Every bulk task id, in order. */
+    ids: string[];
   };
 }
 
@@ -218,7 +227,9 @@ export async function runPythonClient(plan: PythonPlan, env: PythonEnv): Promise
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(plan)));
+  const { joinNative, ...rest } = plan;
+  const wire = { ...rest, join_native: joinNative ?? false };
+  await writer.write(new TextEncoder().encode(JSON.stringify(wire)));
   await writer.close();
   const { code, stdout, stderr } = await child.output();
   const decoder = new TextDecoder();
