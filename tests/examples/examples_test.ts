@@ -7,6 +7,16 @@
 import assert from "node:assert/strict";
 import { runDeno, runExample, withHome } from "./example_runner.ts";
 import { startWorker } from "../cli/cli_tools.ts";
+// Type-only imports: `deno test` type-checks every example without running it here.
+import type * as _demo from "../../examples/demo.ts";
+import type * as _firstSteps from "../../examples/first_steps/client.ts";
+import type * as _severalApps from "../../examples/several_apps/apps.ts";
+import type * as _configuration from "../../examples/configuration/app.ts";
+import type * as _production from "../../examples/configuration/production.ts";
+import type * as _debugTask from "../../examples/debug_task/app.ts";
+import type * as _sharedTasks from "../../examples/shared_tasks/app.ts";
+import type * as _web from "../../examples/web/server.ts";
+import type * as _periodic from "../../examples/periodic/app.ts";
 
 Deno.test("examples/demo.ts (deno task demo)", async () => {
   const run = await withHome((home) => runDeno(["task", "demo"], { CELERIAC_HOME: home }));
