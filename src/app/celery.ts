@@ -21,15 +21,17 @@ import {
   type BoundTaskFor,
   createTask,
   type PlainTaskBody,
-  readParamNames,
   type Task,
   type TaskBody,
   type TaskDefinition,
   type TaskDispatcher,
   type TaskFor,
 } from "../task/task.ts";
+import { callerModule } from "./caller_module.ts";
+import { defineTask } from "./define_task.ts";
 import { eagerRequest } from "../task/eager_request.ts";
-import { Settings } from "./config.ts";
+import { type ResolvedConfig, Settings } from "./config.ts";
+import { environmentUrls, withEnvironmentUrls } from "./environment.ts";
 import { SignalTarget } from "./signal_target.ts";
 import { loadConfig, toModuleUrl } from "./config_loader.ts";
 import { clearCurrentApp, setCurrentApp } from "./current_app.ts";
@@ -40,17 +42,6 @@ import { sendTaskMessage } from "./send_task.ts";
 import { nodeOrigin } from "./node_name.ts";
 import { CeleryWorker, type WorkerOptions } from "../worker/worker.ts";
 import { runWorkerCommand } from "../cli/worker_command.ts";
-
-const OWN_SOURCES = new URL("../", import.meta.url).href;
-
-/** The first module on the stack outside celeriac's own sources: the app's module. */
-function callerModule(): string | undefined {
-  const stack = new Error().stack ?? "";
-  for (const match of stack.matchAll(/((?:file|https?|jsr|data):[^\s)]+?):\d+:\d+/g)) {
-    if (!match[1].startsWith(OWN_SOURCES)) return match[1];
-  }
-  return undefined;
-}
 
 /** Options of `new Celery(main, options)`. */
 export interface CeleryOptions {
@@ -103,23 +94,14 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     super();
     this.main = main;
     this.conf = new Settings();
-    const env = (name: string) => {
-      try {
-        return Deno.env.get(name);
-      } catch {
-        return undefined;
-      }
-    };
-    this.conf.update({
-      broker_url: env("CELERY_BROKER_URL"),
-      result_backend: env("CELERY_RESULT_BACKEND"),
-    });
     this.conf.update(options.config ?? {});
     this.conf.update({
       broker_url: options.broker,
       result_backend: options.backend,
       include: options.include,
     });
+    // As in Celery, CELERY_BROKER_URL / CELERY_RESULT_BACKEND win (see brokerUrl()).
+    this.conf.update(environmentUrls());
     if (options.setAsCurrent ?? true) setCurrentApp(this);
     options.onInit?.(this);
   }
@@ -202,15 +184,28 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     return this.#finalized;
   }
 
-  /** The broker URL this app uses (the embedded default when none is set). */
+  /**
+   * The broker URL this app uses: `CELERY_BROKER_URL` when set (it wins, as
+   * in Celery), else `broker_url`, else the embedded default.
+   */
   brokerUrl(): string {
-    return this.conf.broker_url ?? defaultEmbeddedUrl();
+    return environmentUrls().broker_url ?? this.conf.broker_url ?? defaultEmbeddedUrl();
   }
 
-  /** The result backend URL, or null when results are disabled. */
+  /**
+   * The result backend URL (`CELERY_RESULT_BACKEND`, else `result_backend`),
+   * or null when results are disabled: a broker is configured but no backend.
+   */
   backendUrl(): string | null {
-    if (this.conf.result_backend) return this.conf.result_backend;
-    return this.conf.broker_url ? null : defaultEmbeddedUrl();
+    const env = environmentUrls();
+    const backend = env.result_backend ?? this.conf.result_backend;
+    if (backend) return backend;
+    return (env.broker_url ?? this.conf.broker_url) ? null : defaultEmbeddedUrl();
+  }
+
+  /** The validated settings, with the environment's URLs in place (what connections use). */
+  #connectionConfig(): ResolvedConfig {
+    return withEnvironmentUrls(this.conf.resolve());
   }
 
   /** The broker URL with its password masked. */
@@ -220,7 +215,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
 
   /** Connects the broker (once) and returns it. */
   getBroker(): Promise<Broker> {
-    this.#broker ??= createBroker(this.brokerUrl(), this.conf.resolve()).catch((error) => {
+    this.#broker ??= createBroker(this.brokerUrl(), this.#connectionConfig()).catch((error) => {
       this.#broker = undefined;
       throw error;
     });
@@ -231,7 +226,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   getBackend(): Promise<ResultBackend | undefined> {
     const url = this.backendUrl();
     if (!url) return Promise.resolve(undefined);
-    this.#backend ??= createResultBackend(url, this.conf.resolve()).catch((error) => {
+    this.#backend ??= createResultBackend(url, this.#connectionConfig()).catch((error) => {
       this.#backend = undefined;
       throw error;
     });
@@ -329,25 +324,4 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   override toString(): string {
     return `<Celery ${this.main} at 0x${(0x7f0000 + this.#number).toString(16)}>`;
   }
-}
-
-/** Builds a task definition, checking its name. */
-export function defineTask(fn: TaskBody, options: TaskOptions, main?: string): TaskDefinition {
-  if (typeof fn !== "function") {
-    throw new ConfigurationError(`A task must be a function; got ${typeof fn}.`);
-  }
-  const base = options.name ?? fn.name;
-  if (!base) {
-    throw new ConfigurationError(
-      "A task needs a name: define it as a named function (function add(x, y) { … }) " +
-        'or pass { name: "…" }.',
-    );
-  }
-  const name = options.name ?? (main ? `${main}.${fn.name}` : fn.name);
-  return Object.freeze({
-    name,
-    fn,
-    options: Object.freeze({ ...options }),
-    paramNames: Object.freeze(readParamNames(fn, options)),
-  });
 }

@@ -14,7 +14,8 @@ import type {
   TaskFor,
 } from "../task/task.ts";
 import type { TaskOptions } from "../task/options.ts";
-import { Celery, defineTask } from "./celery.ts";
+import { Celery } from "./celery.ts";
+import { defineTask } from "./define_task.ts";
 import { currentAppLike, setDefaultAppFactory } from "./current_app.ts";
 import { addSharedTask } from "./shared_tasks.ts";
 import { createTask } from "../task/task.ts";

@@ -159,16 +159,30 @@ Deno.test("configFromEnvvar loads the module the variable names", async () => {
   assert.equal(await app.configFromEnvvar(variable, { silent: true }), false);
 });
 
-Deno.test("CELERY_BROKER_URL and CELERY_RESULT_BACKEND in the environment work", async () => {
+Deno.test("CELERY_BROKER_URL and CELERY_RESULT_BACKEND win, as in Celery", async () => {
   await withEnv({
     CELERY_BROKER_URL: "memory://from-env",
     CELERY_RESULT_BACKEND: "memory://results-from-env",
   }, async () => {
     await using app = new Celery("proj", { setAsCurrent: false });
+    assert.equal(app.conf.broker_url, "memory://from-env");
     assert.equal(app.brokerUrl(), "memory://from-env");
     assert.equal(app.backendUrl(), "memory://results-from-env");
-    await using explicit = new Celery("proj", { broker: "memory://explicit", setAsCurrent: false });
-    assert.equal(explicit.brokerUrl(), "memory://explicit");
+    // Celery reads the environment first: explicit and later settings do not override it.
+    await using explicit = new Celery("proj", {
+      broker: "memory://explicit",
+      backend: "memory://explicit",
+      setAsCurrent: false,
+    });
+    await explicit.configFromObject({ broker_url: "memory://from-config" });
+    assert.equal(explicit.brokerUrl(), "memory://from-env");
+    assert.equal(explicit.backendUrl(), "memory://results-from-env");
+    assert.equal((await explicit.getBroker()).url, "memory://from-env");
+  });
+  await withEnv({ CELERY_BROKER_URL: "memory://only-broker-from-env" }, async () => {
+    await using app = new Celery("proj", { setAsCurrent: false });
+    // A broker is configured (by the environment) and no backend: results are disabled.
+    assert.equal(app.backendUrl(), null);
   });
 });
 
