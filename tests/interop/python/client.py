@@ -10,14 +10,18 @@ Reads a JSON plan on stdin:
 
 Prints {"calls": [{"id", "value"} | {"id", "error": {"type", "module", "args"}}],
         "bulk": {"sent", "received", "wrong": [...], "missing": [...], "seconds", "ids"}}.
-The app comes from celery_app.py (configured from CELERIAC_PY_* variables).
+The app comes from celery_app.py (configured from CELERIAC_PY_* variables), or
+from the module named by CELERIAC_PY_APP (such as seed_app).
 """
+import importlib
 import json
+import os
 import sys
 import time
 
 from celery.result import ResultSet
-from celery_app import app
+
+app = importlib.import_module(os.environ.get("CELERIAC_PY_APP") or "celery_app").app
 
 
 def outcome(result, timeout):

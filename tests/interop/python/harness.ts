@@ -19,6 +19,8 @@ export const PYTHON_APP_DIR: string = new URL(".", import.meta.url).pathname;
 
 /** How the Python app is configured (the `CELERIAC_PY_*` variables). */
 export interface PythonEnv {
+  /** The app module in this directory (default `celery_app`; `seed_app` is the seeds' config). */
+  app?: string;
   /** Broker URL. */
   broker: string;
   /** Result backend URL (`rpc://`, `redis://…`); `""` for none. Default `rpc://`. */
@@ -33,6 +35,7 @@ export interface PythonEnv {
 
 function envVars(env: PythonEnv): Record<string, string> {
   const vars: Record<string, string> = {
+    CELERIAC_PY_APP: env.app ?? "celery_app",
     CELERIAC_PY_BROKER: env.broker,
     CELERIAC_PY_BACKEND: env.backend ?? "rpc://",
     CELERIAC_PY_QUEUE: env.queue ?? "celery",
@@ -111,14 +114,14 @@ export class PythonWorker implements AsyncDisposable {
   }
 }
 
-/** Starts `celery -A celery_app worker` and waits until it logs "ready.". */
+/** Starts `celery -A celery_app worker` (or `env.app`) and waits until it logs "ready.". */
 export async function startPythonWorker(options: PythonWorkerOptions): Promise<PythonWorker> {
   const queue = options.env.queue ?? "celery";
   const args = [
     "-m",
     "celery",
     "-A",
-    "celery_app",
+    options.env.app ?? "celery_app",
     "worker",
     "--loglevel",
     "INFO",
