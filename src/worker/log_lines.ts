@@ -5,7 +5,12 @@
  * @module
  */
 
-import { safeRepr } from "../protocol/python_repr.ts";
+import { pythonRepr, safeRepr } from "../protocol/python_repr.ts";
+
+/** A runtime as Python's float repr prints it (`6.06e-05`, `0.0012`, `2.0`). */
+function pythonFloat(seconds: number): string {
+  return Number.isInteger(seconds) ? `${seconds}.0` : pythonRepr(seconds);
+}
 
 /** `Task proj.add[<id>] received`. */
 export function receivedLine(name: string, id: string): string {
@@ -14,7 +19,7 @@ export function receivedLine(name: string, id: string): string {
 
 /** `Task proj.add[<id>] succeeded in 0.0012s: 8`. */
 export function succeededLine(name: string, id: string, runtime: number, result: unknown): string {
-  return `Task ${name}[${id}] succeeded in ${runtime}s: ${safeRepr(result, 1024)}`;
+  return `Task ${name}[${id}] succeeded in ${pythonFloat(runtime)}s: ${safeRepr(result, 1024)}`;
 }
 
 /** `Task proj.fail[<id>] raised unexpected: ValueError('boom')`, then the traceback. */
