@@ -8,7 +8,7 @@ Environment variables (all optional):
   CELERIAC_PY_CONFIG        JSON object of further Celery settings
 
 Tasks are named ``interop.<name>`` so a celeriac module can register the
-same names (see celeriac_tasks.ts).
+same names (see ../worker_app.ts).
 """
 import json
 import os
