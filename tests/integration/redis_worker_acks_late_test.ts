@@ -64,7 +64,7 @@ Deno.test({
     const { prefix, queue, env, client } = world(2);
     const redis = rawRedis();
     try {
-      const victim = await startCeleriacWorker({ module: MODULE, env, concurrency: 1 });
+      await using victim = await startCeleriacWorker({ module: MODULE, env, concurrency: 1 });
       const counter = (i: number) => `${prefix}runs:${i}`;
       const results = [
         await client.sendTask("acks_late.hold", [counter(0), 60]),
