@@ -30,7 +30,8 @@
  * deno run -A examples/rabbitmq/client.ts                                             # terminal 2
  * ```
  *
- * `CELERY_BROKER_URL` and `CELERY_RESULT_BACKEND` override the URLs below.
+ * As in Celery, `CELERY_BROKER_URL` and `CELERY_RESULT_BACKEND` in the
+ * environment win over the URLs below.
  *
  * @module
  */
@@ -39,8 +40,8 @@ import { Celery } from "../../mod.ts";
 
 /** The app: broker on the `lafoglia` virtual host, results over rpc://. */
 export const app = new Celery("lafoglia", {
-  broker: Deno.env.get("CELERY_BROKER_URL") ?? "amqp://guest:guest@localhost:5672/lafoglia",
-  backend: Deno.env.get("CELERY_RESULT_BACKEND") ?? "rpc://",
+  broker: "amqp://guest:guest@localhost:5672/lafoglia",
+  backend: "rpc://",
   config: {
     // kombu's Queue("lafoglia", Exchange("lafoglia"), routing_key="lafoglia"):
     // a durable queue bound to a durable direct exchange.
