@@ -178,6 +178,8 @@ export interface CelerySettings {
   beat_schedule_filename: string;
   /** Longest sleep of beat's loop, in seconds. */
   beat_max_loop_interval: number;
+  /** celeriac: seconds beat's leader lease lasts unrenewed; take-over within 4/3 of it. */
+  beat_lease_ttl: number;
   /** Modules to import when a worker starts. */
   imports: string[];
   /** More modules to import when a worker starts. */
@@ -251,6 +253,7 @@ export const DEFAULT_SETTINGS: ResolvedConfig = Object.freeze({
   beat_schedule: {},
   beat_schedule_filename: "celerybeat-schedule.json",
   beat_max_loop_interval: 300,
+  beat_lease_ttl: 30,
   imports: [],
   include: [],
 });
