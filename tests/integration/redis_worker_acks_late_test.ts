@@ -5,9 +5,10 @@
  * - a worker SIGKILLed while running one task and holding three prefetched
  *   ones loses none of them: after the (shortened) `visibility_timeout` a new
  *   worker restores all four from `unacked` and runs them;
- * - a task that runs four times longer than `visibility_timeout` is not
- *   restored while it runs, although another worker keeps restoring: it
- *   runs once (Celery's duplicate-execution bug does not happen).
+ * - a task that runs four times longer than `visibility_timeout`, and one
+ *   whose ETA is three times `visibility_timeout` away, are not restored
+ *   while a worker holds them, although another worker keeps restoring:
+ *   each runs once (Celery's duplicate-execution bug does not happen).
  *
  * The task (redis_acks_late_app.ts) counts its runs in Redis.
  *
@@ -91,7 +92,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "Redis acks_late: a task running 4× visibility_timeout is not restored while it runs",
+  name: "Redis acks_late: tasks running or waiting for their ETA past visibility_timeout run once",
   ignore: !available,
   fn: async () => {
     const { prefix, env, client } = world(1);
@@ -101,8 +102,14 @@ Deno.test({
       await using _one = await startCeleriacWorker({ module: MODULE, env, concurrency: 1 });
       await using _two = await startCeleriacWorker({ module: MODULE, env, concurrency: 1 });
       const result = await client.sendTask("acks_late.hold", [`${prefix}runs`, 4]);
+      // An ETA 3× the visibility timeout away: held unacked by a worker all that time.
+      const delayed = await client.sendTask("acks_late.hold", [`${prefix}eta-runs`, 0], {
+        countdown: 3,
+      });
       assert.equal(await result.get({ timeout: 30 }), 1);
-      assert.equal(await redis.get(`${prefix}runs`), "1", "the task ran exactly once");
+      assert.equal(await delayed.get({ timeout: 30 }), 1);
+      assert.equal(await redis.get(`${prefix}runs`), "1", "the long task ran exactly once");
+      assert.equal(await redis.get(`${prefix}eta-runs`), "1", "the ETA task ran exactly once");
       assert.equal(await redis.hlen(`${prefix}unacked`), 0);
     } finally {
       await client.close();
