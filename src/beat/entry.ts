@@ -105,8 +105,24 @@ export interface PeriodicTaskOptions {
 }
 
 /**
+ * What `addPeriodicTask` schedules: a task name, a task (anything with a
+ * `name`), or a signature as a plain object (`{ task, args, kwargs, options }`,
+ * the shape signatures travel in).
+ */
+export type PeriodicTaskTarget =
+  | string
+  | { readonly name: string }
+  | {
+    readonly task: string;
+    readonly args?: readonly unknown[];
+    readonly kwargs?: Readonly<Record<string, unknown>>;
+    readonly options?: Readonly<Record<string, unknown>>;
+  };
+
+/**
  * Celery's `add_periodic_task`: adds an entry to a `beat_schedule` table and
- * returns its name. `task` is a task name or anything with a `name` (a task).
+ * returns its name. A signature's args come first and its kwargs and options
+ * are overridden by the ones given here (Celery's `sig.clone(args, kwargs)`).
  *
  * @example
  * ```ts
@@ -119,15 +135,31 @@ export interface PeriodicTaskOptions {
 export function addPeriodicTask(
   beatSchedule: Record<string, BeatScheduleItem>,
   schedule: ScheduleLike,
-  task: string | { readonly name: string },
+  target: PeriodicTaskTarget,
   options: PeriodicTaskOptions = {},
 ): string {
-  const taskName = typeof task === "string" ? task : task.name;
-  const args = [...(options.args ?? [])];
-  const kwargs = { ...(options.kwargs ?? {}) };
-  const key = options.name ?? signatureRepr(taskName, args, kwargs);
+  const signature = typeof target === "string"
+    ? { task: target }
+    : "task" in target && typeof target.task === "string"
+    ? target
+    : { task: (target as { name: string }).name };
+  if (typeof signature.task !== "string" || signature.task === "") {
+    throw new ConfigurationError(
+      `addPeriodicTask needs a task name, a task or a signature; got ${pythonRepr(target)}.`,
+    );
+  }
+  const base = signature as Exclude<PeriodicTaskTarget, string | { readonly name: string }>;
+  const args = [...(base.args ?? []), ...(options.args ?? [])];
+  const kwargs = { ...base.kwargs, ...options.kwargs };
+  const key = options.name ?? signatureRepr(base.task, args, kwargs);
   toSchedule(schedule, key);
-  beatSchedule[key] = { task: taskName, schedule, args, kwargs, options: { ...options.options } };
+  beatSchedule[key] = {
+    task: base.task,
+    schedule,
+    args,
+    kwargs,
+    options: { ...base.options, ...options.options },
+  };
   return key;
 }
 

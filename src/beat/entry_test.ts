@@ -29,6 +29,35 @@ Deno.test("addPeriodicTask names entries like Celery's signature repr", () => {
   assert.equal(signatureRepr("t", [], {}), "t()");
 });
 
+Deno.test("addPeriodicTask with a signature: its args first, its kwargs and options overridden", () => {
+  const table = {};
+  const signature = {
+    task: "tasks.mul",
+    args: [2],
+    kwargs: { a: 1, b: 1 },
+    options: { queue: "q", priority: 1 },
+  };
+  const key = addPeriodicTask(table, 5, signature, {
+    args: [3],
+    kwargs: { b: 2 },
+    options: { priority: 9 },
+  });
+  assert.equal(key, "tasks.mul(2, 3, a=1, b=2)");
+  assert.deepEqual((table as Record<string, unknown>)[key], {
+    task: "tasks.mul",
+    schedule: 5,
+    args: [2, 3],
+    kwargs: { a: 1, b: 2 },
+    options: { queue: "q", priority: 9 },
+  });
+  assert.deepEqual(signature.args, [2], "the signature is not modified");
+  assert.throws(
+    () => addPeriodicTask(table, 5, {} as never),
+    (error: unknown) =>
+      error instanceof ConfigurationError && /needs a task name/.test(error.message),
+  );
+});
+
 Deno.test("a bad schedule is a ConfigurationError naming the entry", () => {
   for (const bad of [0, -5, "30", null, {}] as unknown[]) {
     assert.throws(
