@@ -42,6 +42,12 @@ import { sendTaskMessage } from "./send_task.ts";
 import { nodeOrigin } from "./node_name.ts";
 import { CeleryWorker, type WorkerOptions } from "../worker/worker.ts";
 import { runWorkerCommand } from "../cli/worker_command.ts";
+import {
+  addPeriodicTask,
+  type PeriodicTaskOptions,
+  type PeriodicTaskTarget,
+} from "../beat/entry.ts";
+import type { ScheduleLike } from "../beat/schedule.ts";
 
 /** Options of `new Celery(main, options)`. */
 export interface CeleryOptions {
@@ -136,6 +142,22 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     }
     await this.configFromObject(specifier);
     return true;
+  }
+
+  /**
+   * Adds a periodic task to `beat_schedule` from code (Celery's
+   * `add_periodic_task`): `app.addPeriodicTask(10, add, { args: [2, 2] })`.
+   * Returns the entry's name (default: the call's repr, `proj.add(2, 2)`).
+   */
+  addPeriodicTask(
+    schedule: ScheduleLike,
+    task: PeriodicTaskTarget,
+    options?: PeriodicTaskOptions,
+  ): string {
+    const table = { ...this.conf.beat_schedule };
+    const name = addPeriodicTask(table, schedule, task, options);
+    this.conf.update({ beat_schedule: table });
+    return name;
   }
 
   /**
