@@ -5,82 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { crontab } from "../src/beat/crontab.ts";
 import { interval } from "../src/beat/interval.ts";
-import type { ScheduleEntry } from "../src/beat/entry.ts";
-import { type BeatApp, type BeatConfig, runBeat } from "../src/beat/service.ts";
+import type { BeatApp } from "../src/beat/service.ts";
+import { fakeApp, fakeClock, recorder, SEEDS, type Sent } from "./beat/fake_beat.ts";
 import type { StoredSchedule } from "../src/beat/store.ts";
-
-interface Sent {
-  at: string;
-  name: string;
-  task: string;
-  args: unknown[];
-}
-
-/** A fake clock: `sleep` advances it; beat stops once it reaches `until`. */
-function fakeClock(startIso: string) {
-  let t = Date.parse(startIso);
-  return {
-    now: () => new Date(t),
-    set: (iso: string) => t = Date.parse(iso),
-    advance: (seconds: number) => t += seconds * 1000,
-    run(app: BeatApp, until: string, options: Parameters<typeof runBeat>[1] = {}) {
-      const stop = new AbortController();
-      const end = Date.parse(until);
-      return runBeat(app, {
-        lease: false,
-        ...options,
-        now: () => new Date(t),
-        signal: stop.signal,
-        sleep: (seconds) => {
-          t = Math.min(t + seconds * 1000, end);
-          if (t >= end) stop.abort();
-          return Promise.resolve();
-        },
-      });
-    },
-  };
-}
-
-function fakeApp(config: Partial<BeatConfig>): BeatApp {
-  const resolved: BeatConfig = {
-    beat_schedule: {},
-    timezone: null,
-    enable_utc: true,
-    beat_schedule_filename: "unused",
-    beat_max_loop_interval: 300,
-    broker_url: null,
-    broker_transport_options: {},
-    ...config,
-  };
-  return {
-    main: "proj",
-    conf: { resolve: () => resolved },
-    sendTask: () => Promise.reject(new Error("not used: tests pass send")),
-  };
-}
-
-function recorder(clock: { now(): Date }, sent: Sent[]) {
-  return (entry: Readonly<ScheduleEntry>) => {
-    sent.push({
-      at: clock.now().toISOString(),
-      name: entry.name,
-      task: entry.task,
-      args: entry.args,
-    });
-    return Promise.resolve(crypto.randomUUID());
-  };
-}
-
-const SEEDS = {
-  "every-30-seconds": { task: "proj.ping", schedule: 30, args: [1] },
-  "monthly-report": {
-    task: "proj.report",
-    schedule: crontab({ minute: 0, hour: 8, dayOfMonth: 1 }),
-    kwargs: { kind: "monthly" },
-  },
-};
 
 Deno.test("sends each entry on schedule: 30 s interval and 08:00 on the 1st (Tokyo)", async () => {
   const clock = fakeClock("2026-01-31T22:58:00Z"); // 07:58 Feb 1 in Tokyo
@@ -135,6 +63,28 @@ Deno.test("a restart neither re-sends nor forgets; a run missed while down fires
     const after: StoredSchedule = JSON.parse(await Deno.readTextFile(scheduleFile));
     assert.equal(after.entries["monthly-report"].total_run_count, 2);
     assert.equal(after.entries["every-30-seconds"].total_run_count, 5); // 3 + 1 + 1
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a restart before the first send keeps each entry's start time (Celery syncs at start)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "celeriac-beat-" });
+  try {
+    const scheduleFile = `${dir}/celerybeat-schedule.json`;
+    const clock = fakeClock("2026-06-01T12:00:00Z");
+    const sent: Sent[] = [];
+    const send = recorder(clock, sent);
+    const app = fakeApp({ beat_schedule: { ping: { task: "t.ping", schedule: 30 } } });
+    await clock.run(app, "2026-06-01T12:00:20Z", { scheduleFile, send });
+    assert.equal(sent.length, 0);
+    const stored: StoredSchedule = JSON.parse(await Deno.readTextFile(scheduleFile));
+    assert.equal(stored.entries.ping.last_run_at, "2026-06-01T12:00:00.000000+00:00");
+    assert.equal(stored.entries.ping.total_run_count, 0);
+
+    clock.set("2026-06-01T12:00:25Z");
+    await clock.run(app, "2026-06-01T12:01:05Z", { scheduleFile, send });
+    assert.deepEqual(sent.map((s) => s.at.slice(11, 19)), ["12:00:30", "12:01:00"]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

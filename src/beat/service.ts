@@ -28,6 +28,7 @@ export type BeatConfig = Pick<
   | "enable_utc"
   | "beat_schedule_filename"
   | "beat_max_loop_interval"
+  | "beat_lease_ttl"
   | "broker_url"
   | "broker_transport_options"
 >;
@@ -74,7 +75,10 @@ export interface RunBeatOptions {
   lease?: BeatLease | false;
   /** Lease name; default the app's `main`. */
   leaseName?: string;
-  /** Lease time-to-live, seconds (default 30): the take-over bound is `ttl * 4 / 3`. */
+  /**
+   * Lease time-to-live, seconds; default `beat_lease_ttl` (30). The take-over
+   * bound is `ttl * 4 / 3`.
+   */
   leaseTtl?: number;
   /** How entries are sent; default through `app`. */
   send?: SendEntry;
@@ -140,10 +144,20 @@ export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promi
     ? config.beat_schedule_filename
     : options.scheduleFile;
   const file = path === null ? undefined : new ScheduleFile(path);
-  if (file) restoreRunState(entries, await file.load(settings));
+  if (file) {
+    restoreRunState(entries, await file.load(settings));
+    // Celery syncs at start: a restart before the first send keeps each entry's start time.
+    await file.save(entries.values(), settings);
+  }
+  // When this beat last sent each entry: its own runs win over an older shared state.
+  const sentHere = new Map<string, Date>();
+  const send = options.send ?? sendThroughApp(app);
   const scheduler = new Scheduler({
     entries,
-    send: options.send ?? sendThroughApp(app),
+    send: (entry) => {
+      sentHere.set(entry.name, entry.lastRunAt);
+      return send(entry);
+    },
     timeZone: appTimeZone(config),
     maxInterval,
     now,
@@ -169,7 +183,7 @@ export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promi
       const wasLeading = leading;
       leading = lease ? await lease.acquire() : true;
       if (lease && leading && !wasLeading) {
-        leading = await takeOver(lease, entries, settings);
+        leading = await takeOver(lease, entries, settings, sentHere);
       } else if (lease && !leading && (wasLeading || first)) {
         log.info(`beat: Another beat holds the ${lease.kind} leader lease; standing by.`);
       }
@@ -185,6 +199,10 @@ export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promi
     }
   } finally {
     if (leading && scheduler.unsaved > 0) await save();
+    else {
+      await file?.save(entries.values(), settings)
+        .catch((error) => log.error(`beat: Could not save the schedule: ${error}`));
+    }
     await lease?.close().catch((error) => log.warning(`beat: Closing the lease failed: ${error}`));
     log.info("beat: Shutting down...");
   }
@@ -195,6 +213,7 @@ async function takeOver(
   lease: BeatLease,
   entries: Map<string, ScheduleEntry>,
   settings: { timezone: string | null; enable_utc: boolean },
+  sentHere: ReadonlyMap<string, Date>,
 ): Promise<boolean> {
   let shared: string | null;
   try {
@@ -204,7 +223,7 @@ async function takeOver(
     log.warning(`beat: Could not read the shared schedule from the ${lease.kind} lease: ${error}`);
     return false;
   }
-  if (shared) restoreRunState(entries, parseSchedule(shared, settings, "the lease"), true);
+  if (shared) restoreRunState(entries, parseSchedule(shared, settings, "the lease"), sentHere);
   log.info(`beat: Acquired the ${lease.kind} leader lease; sending due tasks.`);
   return true;
 }
@@ -222,7 +241,7 @@ async function openLease(
   if (!url) return undefined;
   const lease = await createLease(url, {
     name: options.leaseName ?? app.main,
-    ttl: options.leaseTtl,
+    ttl: options.leaseTtl ?? config.beat_lease_ttl,
     config,
   });
   log.debug(`beat: Leader lease on ${maskUrl(url)} (${lease.kind}, ttl ${lease.ttl}s).`);

@@ -132,20 +132,26 @@ export function parseSchedule(
 }
 
 /**
- * Restores run state onto entries of the same name. With `newest`, a stored
- * time only replaces an older one (merging a leader's shared state).
+ * Restores run state onto entries of the same name. When taking over from
+ * another leader, pass `sentHere` (entry name → when this beat last sent it):
+ * the shared state replaces an entry's own, except where this beat sent the
+ * entry later than the shared run (its own send could not be shared).
  */
 export function restoreRunState(
   entries: Map<string, ScheduleEntry>,
   state: Map<string, { lastRunAt: Date; totalRunCount: number }>,
-  newest = false,
+  sentHere?: ReadonlyMap<string, Date>,
 ): void {
   for (const [name, stored] of state) {
     const entry = entries.get(name);
     if (!entry) continue;
-    if (newest && stored.lastRunAt <= entry.lastRunAt) continue;
+    const ownSend = sentHere?.get(name);
+    if (ownSend && ownSend > stored.lastRunAt) {
+      entry.totalRunCount = Math.max(stored.totalRunCount, entry.totalRunCount);
+      continue;
+    }
     entry.lastRunAt = stored.lastRunAt;
-    entry.totalRunCount = Math.max(stored.totalRunCount, newest ? entry.totalRunCount : 0);
+    entry.totalRunCount = stored.totalRunCount;
   }
 }
 

@@ -39,15 +39,21 @@ Deno.test("corrupted text, tz or utc changes give an empty state", () => {
   assert.equal(parseSchedule(text, { timezone: null, enable_utc: false }, "x").size, 0);
 });
 
-Deno.test("restoreRunState: stored state applies by name; `newest` keeps the later run", () => {
+Deno.test("restoreRunState: stored state applies by name; a later own send is kept", () => {
   const entries = entriesFromConfig({ a: { task: "t", schedule: 5 } }, new Date(5000));
+  const a = entries.get("a")!;
   restoreRunState(entries, new Map([["gone", { lastRunAt: new Date(1), totalRunCount: 1 }]]));
-  assert.equal(entries.get("a")!.lastRunAt.getTime(), 5000);
-  restoreRunState(entries, new Map([["a", { lastRunAt: new Date(1000), totalRunCount: 4 }]]), true);
-  assert.equal(entries.get("a")!.lastRunAt.getTime(), 5000, "an older shared run is ignored");
-  restoreRunState(entries, new Map([["a", { lastRunAt: new Date(9000), totalRunCount: 4 }]]), true);
-  assert.deepEqual([entries.get("a")!.lastRunAt.getTime(), entries.get("a")!.totalRunCount], [
-    9000,
-    4,
-  ]);
+  assert.equal(a.lastRunAt.getTime(), 5000);
+  const shared = new Map([["a", { lastRunAt: new Date(1000), totalRunCount: 4 }]]);
+  restoreRunState(entries, shared, new Map());
+  assert.deepEqual([a.lastRunAt.getTime(), a.totalRunCount], [1000, 4], "start time is no run");
+  [a.lastRunAt, a.totalRunCount] = [new Date(7000), 5];
+  restoreRunState(entries, shared, new Map([["a", new Date(7000)]]));
+  assert.deepEqual([a.lastRunAt.getTime(), a.totalRunCount], [7000, 5], "own later send kept");
+  restoreRunState(
+    entries,
+    new Map([["a", { lastRunAt: new Date(9000), totalRunCount: 6 }]]),
+    new Map([["a", new Date(7000)]]),
+  );
+  assert.deepEqual([a.lastRunAt.getTime(), a.totalRunCount], [9000, 6]);
 });
