@@ -134,3 +134,12 @@ Deno.test("an unknown broker scheme lists the supported ones", async () => {
     /No beat leader lease for broker "kafka:\/\/localhost": unknown scheme "kafka". Supported: redis/,
   );
 });
+
+Deno.test("a lease TTL of 0 or less is a ConfigurationError naming beat_lease_ttl", async () => {
+  for (const ttl of [0, -1, Number.NaN]) {
+    await assert.rejects(
+      () => createLease("memory://", { ttl }),
+      /Invalid beat leader lease TTL \(setting "beat_lease_ttl"\)/,
+    );
+  }
+});

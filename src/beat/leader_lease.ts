@@ -83,10 +83,17 @@ export async function createLease(
         `"${scheme}". Supported: ${LEASE_SCHEMES.join(", ")}.`,
     );
   }
+  const ttl = options.ttl ?? 30;
+  if (!Number.isFinite(ttl) || ttl <= 0) {
+    throw new ConfigurationError(
+      `Invalid beat leader lease TTL (setting "beat_lease_ttl"): ${ttl}. ` +
+        `Accepted: seconds above 0.`,
+    );
+  }
   const { createLease: create } = await load();
   return await create(brokerUrl, {
     name: options.name || "celeriac",
-    ttl: options.ttl ?? 30,
+    ttl,
     holder: options.holder ?? crypto.randomUUID(),
     config: options.config,
   });
