@@ -53,7 +53,9 @@ function makeBoundTask(
       const delay = options.countdown ?? task.options.defaultRetryDelay ??
         defaults.defaultRetryDelay;
       const when = options.eta ?? new Date(Date.now() + delay * 1000);
-      throw new Retry(`Retry in ${Math.round((when.getTime() - Date.now()) / 1000)}s`, {
+      // Celery's Retry.humanize(): "in 5s" for a countdown, "at <eta>" for an ETA.
+      const humanized = options.eta ? `at ${options.eta.toISOString()}` : `in ${delay}s`;
+      throw new Retry(`Retry ${humanized}`, {
         when,
         exc: options.exc,
         args: options.args,
@@ -77,7 +79,8 @@ function matchesAutoretry(task: TaskDefinition, error: unknown): boolean {
 function backoffSeconds(task: TaskDefinition, retries: number): number | undefined {
   const backoff = task.options.retryBackoff;
   if (!backoff) return undefined;
-  const base = backoff === true ? 1 : backoff;
+  // Celery: factor = int(max(1.0, retry_backoff)).
+  const base = backoff === true ? 1 : Math.trunc(Math.max(1, backoff));
   const ceiling = task.options.retryBackoffMax ?? 600;
   const delay = Math.min(ceiling, base * 2 ** retries);
   return task.options.retryJitter === false ? delay : Math.floor(Math.random() * (delay + 1));

@@ -1,7 +1,9 @@
 /**
  * Sending a task again: Celery's retry (spec §5.10) publishes a copy with the
  * same id, `retries + 1`, the new ETA, `parent_id` = the task's own id and the
- * same root and embed, to where the original came from.
+ * same root and embed, to where the original came from. A held ETA message
+ * is also published again, as it is, when the worker must not hold it longer
+ * (see `eta_plan.ts`).
  *
  * @module
  */
@@ -34,5 +36,30 @@ export async function publishRetry(
     exchange: delivery.exchange,
     routingKey: delivery.routingKey || delivery.queue,
     deliverAt: eta,
+  });
+}
+
+/**
+ * Publishes a held message again, unchanged but for its AMQP `expiration`
+ * (recomputed from the `expires` header, so the copy cannot outlive it), to
+ * where it came from; `deliverAt` parks it in a broker with delayed
+ * delivery. Resolves once the broker has the copy; the caller then acks the
+ * held one.
+ */
+export async function publishCopy(
+  broker: Broker,
+  delivery: Delivery,
+  call: TaskCall,
+  deliverAt?: Date,
+): Promise<void> {
+  const properties = { ...delivery.message.properties };
+  delete properties.expiration;
+  if (call.expires) {
+    properties.expiration = String(Math.max(1, call.expires.getTime() - Date.now()));
+  }
+  await broker.publish({ ...delivery.message, properties }, {
+    exchange: delivery.exchange,
+    routingKey: delivery.routingKey || delivery.queue,
+    deliverAt,
   });
 }

@@ -1,17 +1,18 @@
 /**
- * One delivery's path through the worker: decode, check, wait for its ETA,
- * run it in the pool, store its result, acknowledge. Every delivery is
- * settled exactly once (ack, reject, or requeue), whatever happens, and
- * nothing here throws into the consumer loop.
+ * One delivery's path through the worker: decode, check, wait for its ETA
+ * (see `eta_plan.ts`) and its rate limit, run it in the pool, report the
+ * outcome (`outcome_report.ts`), acknowledge. Every delivery is settled
+ * exactly once (ack, reject, or requeue), whatever happens, and nothing here
+ * throws into the consumer loop.
  *
  * @module
  */
 
-import type { ResultBackend, ResultMeta, TaskState } from "../backend/types.ts";
+import type { ResultBackend } from "../backend/types.ts";
 import type { Broker, Delivery } from "../broker/types.ts";
 import { NotRegistered, TaskRevokedError, TimeLimitExceeded, WorkerLostError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { buildResultMeta, errorResultMeta, type ResultContext } from "../protocol/result_meta.ts";
+import { buildResultMeta, errorResultMeta } from "../protocol/result_meta.ts";
 import { decodeTaskMessage, type TaskCall } from "../protocol/task_message.ts";
 import type { ResolvedConfig } from "../app/settings.ts";
 import { sendSignal } from "../app/signals.ts";
@@ -19,11 +20,15 @@ import type { TaskOutcome } from "../task/outcome.ts";
 import type { TaskDefinition } from "../task/task.ts";
 import * as lines from "./log_lines.ts";
 import type { Pool, PoolResult } from "./pool/types.ts";
-import { publishRetry } from "./republish.ts";
+import { publishCopy } from "./republish.ts";
 import { requestFromCall } from "./request_from_call.ts";
 import { acceptedContentTypes } from "../protocol/json_content.ts";
-import { encodeException, formatTraceback } from "../protocol/exceptions.ts";
+import { encodeException } from "../protocol/exceptions.ts";
 import { pythonRepr } from "../protocol/python_repr.ts";
+import { planEta } from "./eta_plan.ts";
+import { parseRateLimit, RateLimiter } from "./rate_limit.ts";
+import { ResultWriter } from "./result_writer.ts";
+import { reportOutcome } from "./outcome_report.ts";
 
 /** What the handler needs from the worker. */
 export interface HandlerContext {
@@ -31,9 +36,11 @@ export interface HandlerContext {
   config: ResolvedConfig;
   /** Finds a task by name. */
   lookup: (name: string) => TaskDefinition | undefined;
+  /** Registered task names (their rate-limit buckets are made at start, as Celery does). */
+  taskNames: readonly string[];
   /** The pool. */
   pool: Pool;
-  /** The broker (for retries). */
+  /** The broker (for retries and re-sent ETA messages). */
   broker: Broker;
   /** The result backend, when results are enabled. */
   backend: ResultBackend | undefined;
@@ -43,21 +50,38 @@ export interface HandlerContext {
   signals: EventTarget;
   /** The worker's logger. */
   logger: Logger;
+  /** Longest time an ETA message is held unacked (see `eta_plan.ts`). */
+  holdLimitMs: number;
 }
 
 /** Settles deliveries; handles each task message end to end. */
 export class TaskHandler {
   readonly #context: HandlerContext;
   readonly #accepted: ReadonlySet<string>;
-  readonly #held = new Map<Delivery, { timer: ReturnType<typeof setTimeout>; wake(): void }>();
-  readonly #released = new WeakSet<Delivery>();
+  readonly #writer: ResultWriter;
+  readonly #limiter = new RateLimiter();
   readonly #inFlight = new Set<Promise<void>>();
+  /** Aborts when the worker stops taking new work: waits end and messages go back. */
+  readonly #stopAccepting = new AbortController();
   #cold = false;
 
   /** Creates a handler. */
   constructor(context: HandlerContext) {
     this.#context = context;
     this.#accepted = acceptedContentTypes(context.config.accept_content);
+    this.#writer = new ResultWriter(
+      context.backend,
+      context.config,
+      context.hostname,
+      context.logger,
+    );
+    if (!context.config.worker_disable_rate_limits) {
+      for (const name of context.taskNames) {
+        const task = context.lookup(name);
+        const limit = task?.options.rateLimit ?? context.config.task_default_rate_limit;
+        this.#limiter.prepare(name, parseRateLimit(limit));
+      }
+    }
   }
 
   /** Number of deliveries being handled (held, waiting, running or being stored). */
@@ -74,16 +98,12 @@ export class TaskHandler {
     this.#inFlight.add(handling);
   }
 
-  /** Gives every message held for its ETA back to the broker (warm shutdown). */
-  async releaseHeld(): Promise<void> {
-    const held = [...this.#held.entries()];
-    this.#held.clear();
-    await Promise.allSettled(held.map(([delivery, { timer, wake }]) => {
-      clearTimeout(timer);
-      this.#released.add(delivery);
-      wake();
-      return delivery.reject(true);
-    }));
+  /**
+   * Warm shutdown: messages waiting for their ETA or their rate limit go
+   * back to the broker, and nothing new is handed to the pool.
+   */
+  releaseHeld(): void {
+    this.#stopAccepting.abort();
   }
 
   /**
@@ -93,55 +113,117 @@ export class TaskHandler {
    */
   beginColdShutdown(): void {
     this.#cold = true;
+    this.#stopAccepting.abort();
   }
 
   /** Resolves when every delivery taken so far is settled. */
   async drain(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+    this.#limiter.close();
   }
 
   async #handle(delivery: Delivery): Promise<void> {
-    const { logger } = this.#context;
+    const { logger, signals } = this.#context;
     let call: TaskCall;
     try {
       call = decodeTaskMessage(delivery.message, this.#accepted);
     } catch (error) {
       const reason = (error as Error)?.message ?? String(error);
       logger.error(lines.malformedLine(delivery.queue, reason));
-      sendSignal(this.#context.signals, "task_rejected", { sender: delivery.queue, reason });
+      sendSignal(signals, "task_rejected", { sender: delivery.queue, reason });
       await delivery.reject(false);
       return;
     }
     const task = this.#context.lookup(call.task);
-    if (!task) {
-      logger.error(lines.unregisteredLine(call.task, call.id));
-      sendSignal(this.#context.signals, "task_unknown", {
-        sender: call.task,
-        taskId: call.id,
-        name: call.task,
-      });
-      await this.#store(
-        call,
-        errorResultMeta(this.#resultContext(call), "FAILURE", new NotRegistered(call.task)),
-      );
-      await delivery.reject(false);
-      return;
-    }
+    if (!task) return await this.#unregistered(call, delivery);
     logger.info(lines.receivedLine(call.task, call.id));
     if (this.#expired(call)) return await this.#revokeExpired(call, delivery);
-    const wait = call.eta ? call.eta.getTime() - Date.now() : 0;
-    if (wait > 0) {
-      await new Promise<void>((wake) => {
-        const timer = setTimeout(() => {
-          this.#held.delete(delivery);
-          wake();
-        }, Math.min(wait, 2 ** 31 - 1));
-        this.#held.set(delivery, { timer, wake });
-      });
-      if (this.#released.has(delivery)) return;
-      if (this.#expired(call)) return await this.#revokeExpired(call, delivery);
+    if (call.eta && !await this.#waitForEta(call, delivery)) return;
+    if (this.#expired(call)) return await this.#revokeExpired(call, delivery);
+    if (!await this.#limiter.acquire(call.task, this.#stopAccepting.signal)) {
+      await delivery.reject(true);
+      return;
+    }
+    if (this.#stopAccepting.signal.aborted) {
+      await delivery.reject(true);
+      return;
     }
     await this.#execute(call, task, delivery);
+  }
+
+  async #unregistered(call: TaskCall, delivery: Delivery): Promise<void> {
+    this.#context.logger.error(lines.unregisteredLine(call.task, call.id));
+    sendSignal(this.#context.signals, "task_unknown", {
+      sender: call.task,
+      taskId: call.id,
+      name: call.task,
+    });
+    const error = new NotRegistered(call.task);
+    await this.#writer.store(call, errorResultMeta(this.#writer.context(call), "FAILURE", error));
+    await delivery.reject(false);
+  }
+
+  /**
+   * Holds, parks or re-sends a message until its ETA. Returns true when it
+   * is due and still ours; false when it was settled here (parked, re-sent,
+   * or given back at shutdown).
+   */
+  async #waitForEta(call: TaskCall, delivery: Delivery): Promise<boolean> {
+    const { broker, holdLimitMs } = this.#context;
+    let holding = false;
+    while (true) {
+      const plan = planEta(
+        call.eta!.getTime() - Date.now(),
+        holdLimitMs,
+        broker.capabilities.delayedDelivery,
+      );
+      if (plan.action === "run") return true;
+      if (plan.action === "park") return await this.#sendAgain(call, delivery, call.eta!);
+      if (!holding) delivery.hold?.();
+      holding = true;
+      if (!await this.#sleep(plan.ms)) {
+        await delivery.reject(true);
+        return false;
+      }
+      if (plan.action === "hold-then-resend") return await this.#sendAgain(call, delivery);
+    }
+  }
+
+  /** Publishes a copy of the message (parked until `deliverAt`, if given), then acks this one. */
+  async #sendAgain(call: TaskCall, delivery: Delivery, deliverAt?: Date): Promise<false> {
+    try {
+      await publishCopy(this.#context.broker, delivery, call, deliverAt);
+    } catch (error) {
+      this.#context.logger.error(
+        `Cannot hand ${call.task}[${call.id}] back to the broker until its ETA: ${error}; requeued.`,
+      );
+      await delivery.reject(true);
+      return false;
+    }
+    this.#context.logger.debug(
+      `Task ${call.task}[${call.id}] sent back to the broker until its ETA ${
+        call.eta!.toISOString()
+      }`,
+    );
+    await delivery.ack();
+    return false;
+  }
+
+  /** Waits `ms`; false when the worker stopped accepting work first. */
+  #sleep(ms: number): Promise<boolean> {
+    const signal = this.#stopAccepting.signal;
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(true);
+      }, Math.min(ms, 2 ** 31 - 1));
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
   }
 
   #expired(call: TaskCall): boolean {
@@ -156,7 +238,8 @@ export class TaskHandler {
       reason: "expired",
     });
     const error = new TaskRevokedError("expired", { taskName: call.task, taskId: call.id });
-    await this.#store(call, errorResultMeta(this.#resultContext(call), "REVOKED", error, false));
+    const meta = errorResultMeta(this.#writer.context(call), "REVOKED", error, false);
+    await this.#writer.store(call, meta);
     await delivery.ack();
   }
 
@@ -178,9 +261,10 @@ export class TaskHandler {
           kwargs: call.kwargs,
         });
         if (task.options.trackStarted ?? config.task_track_started) {
-          void this.#store(
+          const started = { pid: Deno.pid, hostname };
+          void this.#writer.store(
             call,
-            buildResultMeta(this.#resultContext(call), "STARTED", { pid: Deno.pid, hostname }),
+            buildResultMeta(this.#writer.context(call), "STARTED", started),
           );
         }
       },
@@ -195,7 +279,10 @@ export class TaskHandler {
       return;
     }
     const outcome = this.#outcomeOf(call, result);
-    const settle = await this.#report(call, task, delivery, outcome, result);
+    const settle = await reportOutcome(
+      { ...this.#context, writer: this.#writer },
+      { call, task, delivery, outcome, result, acksLate },
+    );
     if (acksLate) await settle();
   }
 
@@ -206,9 +293,12 @@ export class TaskHandler {
     const error = result.kind === "time-limit"
       ? new TimeLimitExceeded(result.limit, fields)
       : new WorkerLostError(`Worker exited prematurely: ${result.reason}.`, fields);
+    const { logger } = this.#context;
     if (result.kind === "time-limit") {
-      this.#context.logger.error(`Task handler raised error: TimeLimitExceeded(${result.limit})`);
-      this.#context.logger.error(lines.hardLimitLine(call.task, call.id, result.limit));
+      logger.error(`Task handler raised error: TimeLimitExceeded(${result.limit})`);
+      logger.error(lines.hardLimitLine(call.task, call.id, result.limit));
+    } else {
+      logger.error(`Task handler raised error: ${pythonRepr(error)}`);
     }
     return {
       state: "FAILURE",
@@ -217,150 +307,5 @@ export class TaskHandler {
       runtime: result.runtime,
       repr: pythonRepr(error),
     };
-  }
-
-  /**
-   * Logs, stores and signals the outcome; returns how to settle the message
-   * for acks_late (early-acked messages are already settled).
-   */
-  async #report(
-    call: TaskCall,
-    task: TaskDefinition,
-    delivery: Delivery,
-    outcome: TaskOutcome,
-    result: PoolResult,
-  ): Promise<() => Promise<void>> {
-    const { logger, config, signals } = this.#context;
-    const context = this.#resultContext(call, delivery.queue);
-    const ack = () => delivery.ack();
-    let state: TaskState | "REJECTED" | "IGNORED" = outcome.state;
-    let retval: unknown = null;
-    let settle = ack;
-    switch (outcome.state) {
-      case "SUCCESS": {
-        retval = outcome.result;
-        logger.info(lines.succeededLine(call.task, call.id, outcome.runtime, outcome.result));
-        const ignore = call.ignoreResult ||
-          (task.options.ignoreResult ?? config.task_ignore_result);
-        if (!ignore) {
-          const stored = await this.#store(
-            call,
-            buildResultMeta(context, "SUCCESS", outcome.result),
-          );
-          if (!stored) state = "FAILURE";
-        }
-        sendSignal(signals, "task_success", {
-          sender: call.task,
-          taskId: call.id,
-          result: outcome.result,
-        });
-        break;
-      }
-      case "FAILURE": {
-        retval = outcome.exception;
-        logger.error(lines.failedLine(call.task, call.id, outcome.repr, outcome.traceback));
-        const lost = result.kind === "worker-lost";
-        const rejectOnLost = task.options.rejectOnWorkerLost ?? config.task_reject_on_worker_lost;
-        if (lost && rejectOnLost) {
-          settle = () => delivery.reject(true);
-          break;
-        }
-        await this.#store(
-          call,
-          buildResultMeta(context, "FAILURE", outcome.exception, outcome.traceback),
-        );
-        sendSignal(signals, "task_failure", {
-          sender: call.task,
-          taskId: call.id,
-          exception: {
-            type: outcome.exception.exc_type,
-            message: String(outcome.exception.exc_message),
-          },
-          traceback: outcome.traceback,
-        });
-        if (!config.task_acks_on_failure_or_timeout) settle = () => delivery.reject(false);
-        break;
-      }
-      case "RETRY": {
-        logger.info(lines.retryLine(call.task, call.id, outcome.reason));
-        try {
-          await publishRetry(this.#context.broker, call, delivery, outcome, this.#context.hostname);
-        } catch (error) {
-          logger.error(`Cannot publish the retry of ${call.task}[${call.id}]: ${error}`);
-          settle = () => delivery.reject(true);
-          break;
-        }
-        await this.#store(
-          call,
-          buildResultMeta(context, "RETRY", outcome.exception, outcome.traceback),
-        );
-        sendSignal(signals, "task_retry", {
-          sender: call.task,
-          taskId: call.id,
-          reason: outcome.reason,
-        });
-        break;
-      }
-      case "REJECTED":
-        logger.warning(lines.rejectedLine(call.task, call.id, outcome.reason, outcome.requeue));
-        settle = () => delivery.reject(outcome.requeue);
-        break;
-      case "IGNORED":
-        logger.info(lines.ignoredLine(call.task, call.id));
-        break;
-    }
-    sendSignal(signals, "task_postrun", {
-      sender: call.task,
-      taskId: call.id,
-      state,
-      retval,
-    });
-    return settle;
-  }
-
-  #resultContext(call: TaskCall, queue = ""): ResultContext {
-    const context: ResultContext = {
-      taskId: call.id,
-      groupId: call.group,
-      parentId: call.parentId,
-    };
-    if (this.#context.config.result_extended) {
-      context.extended = {
-        name: call.task,
-        args: call.args,
-        kwargs: call.kwargs,
-        worker: this.#context.hostname,
-        retries: call.retries,
-        queue,
-      };
-    }
-    return context;
-  }
-
-  /**
-   * Stores a result document; a value that cannot be encoded is stored as a
-   * failure saying so. Returns false when the original could not be stored.
-   */
-  async #store(call: TaskCall, meta: ResultMeta): Promise<boolean> {
-    const backend = this.#context.backend;
-    if (!backend) return true;
-    const route = { replyTo: call.replyTo, correlationId: call.correlationId };
-    try {
-      await backend.store(meta, route);
-      return true;
-    } catch (error) {
-      this.#context.logger.error(
-        `Cannot store the ${meta.status} result of ${call.task}[${call.id}]: ${error}`,
-      );
-      if (meta.status !== "SUCCESS") return false;
-      const failure = buildResultMeta(
-        this.#resultContext(call),
-        "FAILURE",
-        encodeException(error),
-        formatTraceback(error),
-      );
-      await backend.store(failure, route).catch(() => {});
-      return false;
-    }
   }
 }

@@ -23,6 +23,7 @@ import type { AppLocation } from "./pool/messages.ts";
 import type { Pool, PoolKind } from "./pool/types.ts";
 import { WebWorkerPool } from "./pool/web_worker_pool.ts";
 import { TaskHandler } from "./task_handler.ts";
+import { defaultHoldLimitMs } from "./eta_plan.ts";
 
 /** Options of a worker (the CLI's flags, or `app.worker(options)`). */
 export interface WorkerOptions {
@@ -44,6 +45,13 @@ export interface WorkerOptions {
   beat?: boolean;
   /** Beat's schedule file (`--schedule`). */
   scheduleFile?: string;
+  /**
+   * Longest time, in seconds, a message waiting for its ETA is held unacked
+   * (see `eta_plan.ts`). Default: 900 on RabbitMQ (half its default
+   * `consumer_timeout`), 60 on SQLite and memory (longer ETAs are parked in
+   * the broker), unbounded on Redis (held messages stay visible).
+   */
+  etaHoldLimit?: number;
 }
 
 /** A running (or stopped) worker. */
@@ -109,14 +117,18 @@ export class CeleryWorker {
         logLevel,
         retryDefaults,
         maxTasksPerChild: config.worker_max_tasks_per_child,
+        maxMemoryPerChild: config.worker_max_memory_per_child,
         logger: this.#logger,
       })
       : new InlinePool({ kind, size: concurrency, lookup, retryDefaults, logger: this.#logger });
     await pool.start();
     this.#pool = pool;
+    const holdLimit = this.#options.etaHoldLimit;
     this.#handler = new TaskHandler({
       config,
       lookup,
+      taskNames: app.tasks.names(),
+      holdLimitMs: holdLimit === undefined ? defaultHoldLimitMs(broker) : holdLimit * 1000,
       pool,
       broker,
       backend,
@@ -214,8 +226,8 @@ export class CeleryWorker {
     this.#beat?.stop.abort();
     await this.#reader?.cancel().catch(() => {});
     await this.#consuming;
+    this.#handler?.releaseHeld();
     this.#pool?.cancelPending();
-    await this.#handler?.releaseHeld();
     await this.#handler?.drain();
     await this.#pool?.close();
     await this.#beat?.done;
