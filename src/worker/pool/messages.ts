@@ -1,5 +1,5 @@
 /**
- * Messages between the worker's main thread and its Web Workers. Plain data
+ * Messages between the worker's main thread and its worker threads. Plain data
  * only: they cross threads by structured clone.
  *
  * @module
@@ -10,7 +10,7 @@ import type { TaskOutcome } from "../../task/outcome.ts";
 import type { TaskRequest } from "../../task/request.ts";
 import type { RetryDefaults } from "../../task/run_task.ts";
 
-/** Where a Web Worker finds the app: a module URL and, optionally, the export. */
+/** Where a worker thread finds the app: a module URL and, optionally, the export. */
 export interface AppLocation {
   /** Module URL to import. */
   moduleUrl: string;
@@ -20,7 +20,7 @@ export interface AppLocation {
   main: string;
 }
 
-/** Main thread → Web Worker: load the app. */
+/** Main thread → worker thread: load the app. */
 export interface InitMessage extends AppLocation {
   /** Discriminant. */
   type: "init";
@@ -32,7 +32,7 @@ export interface InitMessage extends AppLocation {
   retryDefaults: RetryDefaults;
 }
 
-/** Main thread → Web Worker: run one task. */
+/** Main thread → worker thread: run one task. */
 export interface RunMessage {
   /** Discriminant. */
   type: "run";
@@ -42,13 +42,13 @@ export interface RunMessage {
   softTimeLimit: number | null;
 }
 
-/** Web Worker → main thread: the app is loaded. */
+/** worker thread → main thread: the app is loaded. */
 export interface ReadyMessage {
   /** Discriminant. */
   type: "ready";
 }
 
-/** Web Worker → main thread: the app could not be loaded. */
+/** worker thread → main thread: the app could not be loaded. */
 export interface InitFailedMessage {
   /** Discriminant. */
   type: "init-failed";
@@ -56,15 +56,17 @@ export interface InitFailedMessage {
   message: string;
 }
 
-/** Web Worker → main thread: a run ended. */
+/** worker thread → main thread: a run ended. */
 export interface DoneMessage {
   /** Discriminant. */
   type: "done";
   /** The outcome. */
   outcome: TaskOutcome;
+  /** The thread's memory after the run, KiB (V8 heap + external of its isolate). */
+  memoryKiB: number;
 }
 
 /** Anything the main thread sends. */
 export type ToWorker = InitMessage | RunMessage;
-/** Anything a Web Worker sends. */
+/** Anything a worker thread sends. */
 export type FromWorker = ReadyMessage | InitFailedMessage | DoneMessage;
