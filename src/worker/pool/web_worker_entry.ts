@@ -36,7 +36,7 @@ interface LockManager {
 }
 
 const port = parentPort!;
-const locks = (navigator as Navigator & { locks: LockManager }).locks;
+const locks = (globalThis.navigator as unknown as { locks: LockManager }).locks;
 /** Held while a task runs, so terminating this thread interrupts even a busy loop. */
 const RUN_LOCK = `celeriac-task-run-${crypto.randomUUID()}`;
 let app: AppShape | undefined;
