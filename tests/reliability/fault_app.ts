@@ -74,6 +74,11 @@ export function registerFaultTasks(app: Celery): Celery {
     return self.request.id;
   }, { name: "fault.record_late", bind: true, acksLate: true });
 
+  app.task(function stamp(self: BoundTask, dir: string) {
+    recordRun(dir, self, `at ${Date.now()}`);
+    return Date.now();
+  }, { name: "fault.stamp", bind: true });
+
   app.task(function busy(self: BoundTask, dir: string) {
     recordRun(dir, self, "start");
     while (true) { /* a CPU-bound loop only termination can stop */ }
