@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import type { BeatLease } from "../src/beat/leader_lease.ts";
+import type { StoredSchedule } from "../src/beat/store.ts";
 import { fakeApp, fakeClock, recorder, SEEDS, type Sent } from "./beat/fake_beat.ts";
 
 /** Leases on one shared record, as beats on one broker would see it. */
@@ -80,4 +81,31 @@ Deno.test("a beat that does not hold the lease sends nothing", async () => {
     send: recorder(clock, sent),
   });
   assert.deepEqual(sent, []);
+});
+
+Deno.test("the leader shares each run before sending it; a lost lease sends nothing", async () => {
+  const lease = sharedLease();
+  const observer = lease("observer");
+  const clock = fakeClock("2026-03-01T07:59:50Z");
+  const app = fakeApp({ beat_schedule: { ping: { task: "t.ping", schedule: 30 } } });
+  const sharedAtSend: string[] = [];
+  await clock.run(app, "2026-03-01T08:00:50Z", {
+    scheduleFile: null,
+    lease: lease("a"),
+    send: async () => {
+      const shared: StoredSchedule = JSON.parse((await observer.loadState())!);
+      sharedAtSend.push(shared.entries.ping.last_run_at);
+    },
+  });
+  assert.deepEqual(sharedAtSend, ["2026-03-01T08:00:20.000000+00:00"]);
+
+  // A beat whose lease was taken between its renewal and the send: saveState refuses.
+  const lost: BeatLease = { ...lease("b"), acquire: () => Promise.resolve(true) };
+  const sent: Sent[] = [];
+  await clock.run(app, "2026-03-01T08:02:00Z", {
+    scheduleFile: null,
+    lease: lost,
+    send: recorder(clock, sent),
+  });
+  assert.equal(sent.length, 0);
 });

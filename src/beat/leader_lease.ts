@@ -10,6 +10,10 @@
  * row with an expiry, src/beat/lease_sqlite.ts). `memory://` and an explicit
  * `"local"` use a lease held in this process.
  *
+ * The leader shares each run before it publishes the task, so a successor
+ * never sends a run again; a leader killed in the instant between the two
+ * loses that one run instead (at most once per run, never twice).
+ *
  * Bound: a leader renews every `ttl / 3` seconds; when it dies without
  * releasing, another beat takes over within `ttl + ttl / 3` seconds (default
  * ttl 30 s → 40 s). A leader that stops cleanly releases at once and the next

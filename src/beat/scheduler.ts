@@ -1,8 +1,10 @@
 /**
  * Beat's scheduling loop, one tick at a time (Celery's `Scheduler.tick`):
  * look at the entry due earliest; if it is due, record the run (last run =
- * now, count + 1) before sending, send it through the `send` callback and ask
- * to be ticked again at once; otherwise say how long to sleep, at most
+ * now, count + 1) before sending (Celery's `reserve`), let `reserve` persist
+ * that record (a leader shares it through its lease, so a successor never
+ * sends the same run again), send it through the `send` callback and ask to
+ * be ticked again at once; otherwise say how long to sleep, at most
  * `maxInterval` seconds. Time comes from an injected clock, so years of
  * ticks run in milliseconds in tests.
  *
@@ -21,6 +23,12 @@ export interface SchedulerOptions {
   entries: Map<string, ScheduleEntry>;
   /** Publishes a due entry's task. */
   send: SendEntry;
+  /**
+   * Called after a run is recorded on its entry and before it is sent; false
+   * (the run may not be sent: the lease is lost) undoes the record and skips
+   * the send. Default: always true.
+   */
+  reserve?: (entry: Readonly<ScheduleEntry>) => Promise<boolean>;
   /** The app time zone crontabs are evaluated in (default UTC). */
   timeZone?: string;
   /** Longest sleep, seconds (`beat_max_loop_interval`, default 300). */
@@ -43,6 +51,7 @@ export class Scheduler {
   /** Longest sleep in seconds. */
   readonly maxInterval: number;
   readonly #send: SendEntry;
+  readonly #reserve: (entry: Readonly<ScheduleEntry>) => Promise<boolean>;
   readonly #now: () => Date;
   readonly #log: Logger;
   #sentSinceSave = 0;
@@ -51,6 +60,7 @@ export class Scheduler {
   constructor(options: SchedulerOptions) {
     this.entries = options.entries;
     this.#send = options.send;
+    this.#reserve = options.reserve ?? (() => Promise.resolve(true));
     this.timeZone = options.timeZone ?? "UTC";
     this.maxInterval = options.maxInterval || 300;
     this.#now = options.now ?? (() => new Date());
@@ -69,7 +79,8 @@ export class Scheduler {
 
   /**
    * One iteration: sends at most one due entry (the one due longest) and
-   * returns 0, or returns the seconds to sleep before the next tick.
+   * returns 0, or returns the seconds to sleep before the next tick
+   * (`maxInterval` when a due entry's run could not be reserved).
    */
   async tick(): Promise<number> {
     const now = this.#now();
@@ -91,14 +102,21 @@ export class Scheduler {
       }
     }
     if (!due) return Math.max(sleep, 0);
-    await this.apply(due, now);
-    return 0;
+    return await this.apply(due, now) ? 0 : this.maxInterval;
   }
 
-  /** Records a run of `entry` at `now` and sends it (Celery's `reserve` + `apply_entry`). */
-  async apply(entry: ScheduleEntry, now: Date = this.#now()): Promise<void> {
+  /**
+   * Records a run of `entry` at `now` and sends it (Celery's `reserve` +
+   * `apply_entry`); false when `reserve` refused the run (nothing was sent).
+   */
+  async apply(entry: ScheduleEntry, now: Date = this.#now()): Promise<boolean> {
+    const previous = { lastRunAt: entry.lastRunAt, totalRunCount: entry.totalRunCount };
     entry.lastRunAt = now;
     entry.totalRunCount += 1;
+    if (!await this.#reserve(entry)) {
+      Object.assign(entry, previous);
+      return false;
+    }
     this.#sentSinceSave += 1;
     this.#log.info(`Scheduler: Sending due task ${entry.name} (${entry.task})`);
     try {
@@ -110,5 +128,6 @@ export class Scheduler {
         : String(error);
       this.#log.error(`Message Error: Couldn't apply scheduled task ${entry.name}: ${detail}`);
     }
+    return true;
   }
 }

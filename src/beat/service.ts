@@ -2,8 +2,9 @@
  * The beat service: `celeriac beat` and `worker -B` call `runBeat(app, …)`.
  * It reads `beat_schedule`, restores run state from the schedule file, and
  * loops: take or renew the leader lease, tick the scheduler (which sends due
- * tasks through the app), persist the run state after every send, sleep. It
- * stops when its `AbortSignal` aborts, after saving and releasing the lease.
+ * tasks through the app; the leader shares each run through the lease before
+ * sending it), save the schedule file after every send, sleep. It stops when
+ * its `AbortSignal` aborts, after saving and releasing the lease.
  *
  * @module
  */
@@ -149,11 +150,14 @@ export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promi
     // Celery syncs at start: a restart before the first send keeps each entry's start time.
     await file.save(entries.values(), settings);
   }
+  const lease = await openLease(app, config, options);
   // When this beat last sent each entry: its own runs win over an older shared state.
   const sentHere = new Map<string, Date>();
   const send = options.send ?? sendThroughApp(app);
   const scheduler = new Scheduler({
     entries,
+    // A leader shares each run before sending it: a successor never sends it again.
+    reserve: lease ? () => shareRun(lease, entries, settings) : undefined,
     send: (entry) => {
       sentHere.set(entry.name, entry.lastRunAt);
       return send(entry);
@@ -162,21 +166,14 @@ export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promi
     maxInterval,
     now,
   });
-  const lease = await openLease(app, config, options);
   log.info("beat: Starting...");
   log.debug(`beat: Ticking with max interval->${humanizeSeconds(maxInterval)}`);
   let leading = false;
   const save = async () => {
     scheduler.markSaved();
     log.debug("beat: Synchronizing schedule...");
-    try {
-      await file?.save(entries.values(), settings);
-      if (lease && !await lease.saveState(serializeSchedule(entries.values(), settings))) {
-        log.warning(`beat: Lost the ${lease.kind} leader lease before sharing the last run times.`);
-      }
-    } catch (error) {
-      log.error(`beat: Could not save the schedule: ${error}`);
-    }
+    await file?.save(entries.values(), settings)
+      .catch((error) => log.error(`beat: Could not save the schedule: ${error}`));
   };
   try {
     for (let first = true; !signal?.aborted; first = false) {
@@ -198,14 +195,27 @@ export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promi
       }
     }
   } finally {
-    if (leading && scheduler.unsaved > 0) await save();
-    else {
-      await file?.save(entries.values(), settings)
-        .catch((error) => log.error(`beat: Could not save the schedule: ${error}`));
-    }
+    await save();
     await lease?.close().catch((error) => log.warning(`beat: Closing the lease failed: ${error}`));
     log.info("beat: Shutting down...");
   }
+}
+
+/** Shares the run state, a just-recorded run included; false: the run may not be sent. */
+async function shareRun(
+  lease: BeatLease,
+  entries: Map<string, ScheduleEntry>,
+  settings: { timezone: string | null; enable_utc: boolean },
+): Promise<boolean> {
+  try {
+    if (await lease.saveState(serializeSchedule(entries.values(), settings))) return true;
+    log.warning(
+      `beat: Lost the ${lease.kind} leader lease; the due task is left to the new leader.`,
+    );
+  } catch (error) {
+    log.error(`beat: Could not share the run state through the ${lease.kind} lease: ${error}`);
+  }
+  return false;
 }
 
 /** Becoming leader: continue from the run state the last leader shared. False if it cannot be read. */
