@@ -2,7 +2,7 @@
  * Periodic tasks: the seeds' two schedules, kept in the application's code.
  *
  *   every 30 seconds             → periodic.heartbeat
- *   08:00 on the first of a month → periodic.monthly_report (in the app time zone)
+ *   08:00 on the first of a month → periodic.monthly_report (Tokyo time, the app's zone)
  *
  * Run beat on its own and a worker to execute what it sends:
  *
@@ -21,7 +21,7 @@ import { Celery, crontab } from "../../mod.ts";
 /** The app: broker from CELERY_BROKER_URL, else the embedded default. */
 export const app = new Celery("periodic", {
   config: {
-    timezone: Deno.env.get("CELERIAC_EXAMPLE_TZ") ?? "Europe/Berlin",
+    timezone: "Asia/Tokyo", // crontabs run on Tokyo's clock; the default is UTC
     beat_schedule: {
       "heartbeat-every-30-seconds": {
         task: "periodic.heartbeat",
