@@ -8,6 +8,7 @@
 import type { Celery } from "../app/celery.ts";
 import { schemeOf } from "../broker/resolve.ts";
 import { beatBanner } from "../beat/banner.ts";
+import { entriesFromConfig } from "../beat/entry.ts";
 import { runBeat } from "../beat/service.ts";
 import { setupLogging } from "../log.ts";
 import { VERSION } from "../version.ts";
@@ -79,6 +80,7 @@ export async function runBeatCommand(app: Celery, args: string[]): Promise<numbe
   }
   await setupLogging({ level: options.logLevel, processName: "MainProcess" });
   const config = app.finalize().conf.resolve();
+  entriesFromConfig(config.beat_schedule, new Date()); // a bad entry fails before the banner
   const scheduleFile = options.scheduleFile ?? config.beat_schedule_filename;
   console.log(beatBanner({
     version: VERSION,
