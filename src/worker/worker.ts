@@ -139,6 +139,9 @@ export class CeleryWorker {
     if (this.#options.banner ?? true) {
       this.#printBanner(pool, logLevel === "DEBUG" || logLevel === "INFO");
     }
+    // Declared before "ready.", so a message published by a client that does
+    // not declare queues is not dropped as unroutable.
+    for (const queue of this.#queues) await broker.declareQueue(queue);
     this.#logger.info(`Connected to ${maskUrl(app.brokerUrl())}`);
     const multiplier = config.worker_prefetch_multiplier;
     const stream = broker.consume({

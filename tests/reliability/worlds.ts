@@ -14,7 +14,8 @@
 import { Celery } from "../../mod.ts";
 import { serviceAvailable, SERVICES, uniqueName } from "../services.ts";
 import { deleteAmqpEntities } from "../integration/amqp_helpers.ts";
-import { deleteKeysWithPrefix } from "../integration/redis_test_tools.ts";
+import { deleteKeysWithPrefix, rawRedis } from "../integration/redis_test_tools.ts";
+import { DatabaseSync } from "node:sqlite";
 import { registerFaultTasks } from "./fault_app.ts";
 
 /** A broker kind. */
@@ -37,6 +38,12 @@ export interface World extends AsyncDisposable {
   app(extra?: Record<string, unknown>): Celery;
   /** Lines of `runs.log` (see fault_app.ts). */
   runs(): string[];
+  /**
+   * Messages the broker dead-lettered from the queue: SQLite's dead-letter
+   * table, RabbitMQ's dead-letter queue (with `deadLetter`), Redis's
+   * `<queue>.dead` list (malformed list elements only: Redis drops rejects).
+   */
+  deadLetters(): Promise<number>;
 }
 
 /** Options of `openWorld`. */
@@ -45,6 +52,8 @@ export interface WorldOptions {
   visibilityTimeout?: number;
   /** Broker URL to use instead of the shared service (a private node). */
   brokerUrl?: string;
+  /** RabbitMQ: declare the queue with a dead-letter queue `<queue>.dlq`. */
+  deadLetter?: boolean;
 }
 
 /** Opens a world, or returns undefined (test skipped) when its service is down outside CI. */
@@ -79,10 +88,16 @@ export async function openWorld(
   } else {
     settings.broker_url = options.brokerUrl ?? SERVICES.rabbitmq;
     settings.result_backend = `sqlite://${dir}/results.sqlite3`;
+    if (options.deadLetter) {
+      settings.task_queues = [{
+        name: queue,
+        arguments: { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": `${queue}.dlq` },
+      }];
+    }
   }
   settings.broker_transport_options = transport;
   const apps: Celery[] = [];
-  return {
+  const world: World = {
     kind,
     dir,
     queue,
@@ -101,13 +116,36 @@ export async function openWorld(
         return [];
       }
     },
+    async deadLetters() {
+      if (kind === "sqlite") {
+        const db = new DatabaseSync(`${dir}/embedded.sqlite3`, { readOnly: true });
+        try {
+          const row = db.prepare("SELECT count(*) AS n FROM celeriac_dead_letters WHERE queue = ?")
+            .get(queue) as { n: number };
+          return Number(row.n);
+        } finally {
+          db.close();
+        }
+      }
+      const broker = await world.app().getBroker();
+      if (kind === "amqp") return await broker.messageCount(`${queue}.dlq`);
+      const redis = rawRedis(String(settings.broker_url));
+      try {
+        return await redis.llen(`${prefix}${queue}.dead`);
+      } finally {
+        redis.disconnect();
+      }
+    },
     async [Symbol.asyncDispose]() {
       await Promise.allSettled(apps.map((app) => app.close()));
       if (kind === "redis" && !options.brokerUrl) await deleteKeysWithPrefix(prefix);
-      if (kind === "amqp" && !options.brokerUrl) await deleteAmqpEntities([queue]);
+      if (kind === "amqp" && !options.brokerUrl) {
+        await deleteAmqpEntities([queue, `${queue}.dlq`]);
+      }
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+  return world;
 }
 
 /** The app module Web Workers and worker subprocesses load. */
