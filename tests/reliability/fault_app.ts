@@ -93,7 +93,7 @@ export function registerFaultTasks(app: Celery): Celery {
     }
   }, { name: "fault.soft", bind: true });
 
-  app.task(function exitOnce(self: BoundTask, dir: string, how: "exit" | "throw-later") {
+  const exitOnce = (self: BoundTask, dir: string, how: "exit" | "throw-later") => {
     recordRun(dir, self, "start");
     const marker = `${dir}/${self.request.id}.died`;
     if (!exists(marker)) {
@@ -102,11 +102,19 @@ export function registerFaultTasks(app: Celery): Celery {
       setTimeout(() => {
         throw new Error("thrown later, outside the task");
       }, 0);
-      return new Promise(() => {}); // never settles: the error above ends the Web Worker
+      return new Promise(() => {}); // never settles: the error above ends the thread
     }
     recordRun(dir, self);
     return "survived";
-  }, { name: "fault.exit_once", bind: true });
+  };
+  app.task(exitOnce, { name: "fault.exit_once", bind: true });
+  app.task(exitOnce, { name: "fault.exit_once_late", bind: true, acksLate: true });
+  app.task(exitOnce, {
+    name: "fault.exit_once_requeue",
+    bind: true,
+    acksLate: true,
+    rejectOnWorkerLost: true,
+  });
 
   app.task(function retrying(self: BoundTask, dir: string, succeedAt: number, countdown = 0.2) {
     recordRun(dir, self);
@@ -155,7 +163,12 @@ export function registerFaultTasks(app: Celery): Celery {
   app.task(function fails(self: BoundTask, dir: string) {
     recordRun(dir, self);
     throw new FlakyError("fails");
-  }, { name: "fault.fails", bind: true });
+  }, { name: "fault.fails_late", bind: true, acksLate: true });
+
+  app.task(function busyLate(self: BoundTask, dir: string) {
+    recordRun(dir, self, "start");
+    while (true) { /* only the hard time limit ends it */ }
+  }, { name: "fault.busy_late", bind: true, acksLate: true });
 
   return app;
 }

@@ -74,17 +74,6 @@ async function fuzz(kind: WorldKind): Promise<void> {
   console.error = (...args: unknown[]) => logged.push(args.map(String).join(" "));
   await setupLogging({ level: "ERROR" });
   const broker = await app.getBroker();
-  if (kind === "amqp") {
-    await broker.declareQueue({
-      name: `${world.queue}.dlq`,
-      exchange: "",
-      exchangeType: "direct",
-      routingKey: `${world.queue}.dlq`,
-      durable: true,
-      autoDelete: false,
-      arguments: {},
-    });
-  }
   const worker = await app.worker({ concurrency: 2, pool: "async", banner: false });
   try {
     const bad = malformed();

@@ -145,6 +145,18 @@ export async function openWorld(
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     },
   };
+  if (kind === "amqp" && options.deadLetter) {
+    const broker = await world.app().getBroker();
+    await broker.declareQueue({
+      name: `${queue}.dlq`,
+      exchange: "",
+      exchangeType: "direct",
+      routingKey: `${queue}.dlq`,
+      durable: true,
+      autoDelete: false,
+      arguments: {},
+    });
+  }
   return world;
 }
 
