@@ -96,9 +96,10 @@ export interface RouteRequest {
 }
 
 /**
- * Decides the publish target. Like Celery, a direct queue with no explicit
- * exchange or routing key is reached through the default exchange `""` with
- * the queue name as routing key.
+ * Decides the publish target. As Celery 5.2's `send_task_message`: for a
+ * direct exchange, unless both an exchange and a routing key are given, the
+ * queue is reached through the default exchange `""` with the queue name as
+ * routing key; otherwise the given (or the queue's) exchange and key are used.
  */
 export function resolveTarget(
   taskName: string,
@@ -111,7 +112,7 @@ export function resolveTarget(
   const exchange = request.exchange ?? route?.exchange;
   const routingKey = request.routingKey ?? route?.routing_key;
   const priority = route?.priority;
-  if (exchange === undefined && routingKey === undefined && queue.exchangeType === "direct") {
+  if ((!exchange || !routingKey) && queue.exchangeType === "direct") {
     return { exchange: "", routingKey: queue.name, queue, priority };
   }
   return {

@@ -91,6 +91,7 @@ Deno.test("applyAsync puts every call option on the wire", async () => {
     eta,
     expires: 3600,
     queue: "jobs",
+    exchange: "tasks",
     routingKey: "jobs.add",
     priority: 7,
     taskId: "my-id",
@@ -112,6 +113,18 @@ Deno.test("applyAsync puts every call option on the wire", async () => {
   assert.equal(delivery.routingKey, "jobs.add");
   assert.equal(delivery.queue, "jobs");
   assert.deepEqual(bodyOf(delivery).slice(0, 2), [[4], { y: 5 }]);
+});
+
+Deno.test("a direct queue with a routing key but no exchange goes through the default exchange, as in Celery", async () => {
+  await using app = memoryApp();
+  const add = app.task(function add(x: number, y: number) {
+    return x + y;
+  });
+  app.conf.task_queues = [{ name: "jobs", exchange: "tasks", routingKey: "jobs.add" }];
+  await add.applyAsync([1, 2], { queue: "jobs", routingKey: "other.key" });
+  const delivery = await takeOne(app, "jobs");
+  assert.equal(delivery.exchange, "");
+  assert.equal(delivery.routingKey, "jobs");
 });
 
 Deno.test("countdown becomes an eta that many seconds from now", async () => {
