@@ -1,9 +1,10 @@
 /**
  * The Redis result backend (`redis://`, `rediss://`, `sentinel://`), written
  * exactly as Celery 5.2.6 writes it (spec §5.3): the JSON result document in
- * `celery-task-meta-<id>`, stored with `GET` (a SUCCESS is never overwritten)
- * then `MULTI; SETEX <key> <result_expires> <json>; PUBLISH <key> <json>; EXEC`
- * (`SET` when `result_expires` is null or 0). Clients wait by subscribing
+ * `celery-task-meta-<id>`, stored as Celery's `GET` (a SUCCESS is never
+ * overwritten) then `SETEX <key> <result_expires> <json>; PUBLISH <key> <json>`
+ * (`SET` when `result_expires` is null or 0), done by one Lua script so a
+ * store is one atomic round trip. Clients wait by subscribing
  * (see waiters.ts), never by polling.
  *
  * @module
@@ -107,21 +108,22 @@ export class RedisResultBackend implements ResultBackend {
   }
 
   /** Subscribes to the task's result before the task is published. No reply queue. */
-  async prepare(taskId: string): Promise<string | undefined> {
-    await this.#waiters.watch(this.keys.task(taskId));
-    return undefined;
+  prepare(taskId: string): Promise<string | undefined> {
+    // Not awaited: the task is published while the SUBSCRIBE travels; waitFor
+    // awaits the confirmation and then GETs, so a result stored before the
+    // subscription took effect is still found. Saves a round trip per send.
+    this.#waiters.watch(this.keys.task(taskId)).catch(() => {});
+    return Promise.resolve(undefined);
   }
 
   /** Stores a state unless a SUCCESS is already stored, and publishes it to waiters. */
   async store(meta: ResultMeta, _reply: ReplyRoute): Promise<void> {
-    const key = this.keys.task(meta.task_id);
-    const current = await this.#commands.get(key);
-    if (current !== null && parseStatus(current) === "SUCCESS") return;
-    const text = stringifyJson(meta);
-    await this.#commands.transaction()
-      .set(key, text, this.#expires > 0 ? this.#expires : undefined)
-      .publish(key, text)
-      .exec();
+    // GET, then SETEX + PUBLISH unless SUCCESS is stored: one atomic script, one round trip.
+    await this.#commands.storeResult(
+      this.keys.task(meta.task_id),
+      stringifyJson(meta),
+      Math.max(this.#expires, 0),
+    );
   }
 
   /** GET of the result key; undefined (PENDING) when nothing is stored. */
@@ -174,14 +176,6 @@ export class RedisResultBackend implements ResultBackend {
   /** Same as `close()`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-}
-
-function parseStatus(text: string): unknown {
-  try {
-    return (JSON.parse(text) as { status?: unknown })?.status;
-  } catch {
-    return undefined;
   }
 }
 

@@ -1,10 +1,11 @@
 /**
  * Clients waiting for results on Redis, as Celery's `ResultConsumer` does it:
  * one subscriber connection shared by every waiter, SUBSCRIBE to the result
- * key before the task is published (`prepare`), then GET to catch a result
- * stored before the subscription, and after a reconnect MGET of every
- * subscribed key (a result may have been published while the connection was
- * down). Only ready states wake a waiter; a key is unsubscribed once its task
+ * key as the task is published (`prepare`; keys of one turn share one
+ * SUBSCRIBE), then, once Redis confirmed it, GET to catch a result stored
+ * before the subscription took effect, and after a reconnect (once the keys
+ * are subscribed again) MGET of every subscribed key (a result may have been
+ * published while the connection was down). Only ready states wake a waiter; a key is unsubscribed once its task
  * is ready or nobody waits for it any more.
  *
  * @module
@@ -25,6 +26,11 @@ export class ResultWaiters {
   readonly #parse: ParseMeta;
   /** Subscribed keys → listeners (an empty set: prepared, nobody waiting yet). */
   readonly #keys = new Map<string, Set<Listener>>();
+  /** Keys whose SUBSCRIBE is not confirmed yet → the confirmation. */
+  readonly #subscribing = new Map<string, Promise<void>>();
+  /** Keys to SUBSCRIBE / UNSUBSCRIBE at the end of this turn (one command each). */
+  #toSubscribe?: { keys: string[]; done: PromiseWithResolvers<void> };
+  #toUnsubscribe: string[] = [];
   #subscriber?: Promise<RedisConnection>;
   #closed = false;
 
@@ -50,15 +56,39 @@ export class ResultWaiters {
     return this.#subscriber;
   }
 
-  /** Subscribes to `key` (idempotent); resolves once Redis confirmed the subscription. */
-  async watch(key: string): Promise<void> {
-    if (this.#keys.has(key)) return;
+  /**
+   * Subscribes to `key` (idempotent); resolves once Redis confirmed the
+   * subscription. Keys watched in the same turn share one SUBSCRIBE.
+   */
+  watch(key: string): Promise<void> {
+    const pending = this.#subscribing.get(key);
+    if (pending) return pending;
+    if (this.#keys.has(key)) return Promise.resolve();
     this.#keys.set(key, new Set());
-    try {
-      await (await this.#connection()).subscribe([key]);
-    } catch (error) {
+    if (!this.#toSubscribe) {
+      const batch = { keys: [] as string[], done: Promise.withResolvers<void>() };
+      this.#toSubscribe = batch;
+      queueMicrotask(() => this.#subscribeBatch(batch));
+    }
+    this.#toSubscribe.keys.push(key);
+    const subscribed = this.#toSubscribe.done.promise.then(() => {
+      this.#subscribing.delete(key);
+    }, (error) => {
+      this.#subscribing.delete(key);
       this.#keys.delete(key);
       throw error;
+    });
+    this.#subscribing.set(key, subscribed);
+    return subscribed;
+  }
+
+  async #subscribeBatch(batch: { keys: string[]; done: PromiseWithResolvers<void> }) {
+    this.#toSubscribe = undefined;
+    try {
+      await (await this.#connection()).subscribe(batch.keys);
+      batch.done.resolve();
+    } catch (error) {
+      batch.done.reject(error);
     }
   }
 
@@ -84,12 +114,22 @@ export class ResultWaiters {
   #drop(key: string): void {
     this.#keys.delete(key);
     if (this.#closed) return;
-    this.#subscriber?.then((c) => c.unsubscribe([key])).catch(() => {});
+    if (this.#toUnsubscribe.push(key) > 1) return;
+    queueMicrotask(() => {
+      const keys = this.#toUnsubscribe;
+      this.#toUnsubscribe = [];
+      this.#subscriber?.then((c) => c.unsubscribe(keys)).catch(() => {});
+    });
   }
 
   async #catchUp(): Promise<void> {
     const keys = [...this.#keys.keys()];
     if (keys.length === 0 || this.#closed) return;
+    // ioredis reports "ready" before its automatic re-SUBSCRIBE is even sent: a
+    // result stored between an immediate MGET and the re-subscription would be
+    // missed by both. SUBSCRIBE again (idempotent) and wait for it, then MGET.
+    const subscriber = await this.#subscriber?.catch(() => undefined);
+    await subscriber?.subscribe(keys).catch(() => {});
     const texts = await this.#commands.mget(keys).catch(() => []);
     texts.forEach((text, i) => {
       const meta = text === null ? undefined : this.#parse(text, keys[i]);

@@ -21,6 +21,8 @@ import type { UnackedLedger } from "./unacked.ts";
 
 const log = getLogger("redis");
 const MAX_BATCH = 100;
+/** How long the fetch loop waits for more of the window to free up (see `#fewFree`). */
+const LINGER_MS = 1;
 
 /** What a consumer needs from its broker. */
 export interface ConsumerDeps {
@@ -120,6 +122,16 @@ export class RedisConsumer {
     return this.#prefetch - this.#buffer.length - (this.#unsettled.size - this.#held.size);
   }
 
+  /**
+   * True when less than half the window is free while deliveries are still
+   * unsettled: the fetch loop then lingers once for up to LINGER_MS, so that
+   * under load one round trip fetches several messages instead of one.
+   */
+  #fewFree(): boolean {
+    const pending = this.#buffer.length + this.#unsettled.size - this.#held.size;
+    return pending > 0 && this.#capacity() < Math.ceil(this.#prefetch / 2);
+  }
+
   #notify(): void {
     const waiters = this.#waiters;
     this.#waiters = [];
@@ -140,6 +152,7 @@ export class RedisConsumer {
   async #run(): Promise<void> {
     let fast = true;
     let failures = 0;
+    let lingerUntil: number | undefined;
     while (!this.#stopping) {
       try {
         if (!this.#started) await this.#start();
@@ -148,6 +161,16 @@ export class RedisConsumer {
           await this.#changed();
           continue;
         }
+        if (this.#fewFree()) {
+          // Under load: wait until half the window is free, for LINGER_MS at most.
+          lingerUntil ??= performance.now() + LINGER_MS;
+          const left = lingerUntil - performance.now();
+          if (left > 0) {
+            await this.#pause(left);
+            continue;
+          }
+        }
+        lingerUntil = undefined;
         const batch: Fetched[] = fast
           ? await this.#fetcher.popBatch(Math.min(this.#capacity(), MAX_BATCH))
           : [];

@@ -18,7 +18,7 @@ import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
 import { BrokerConnectionError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import { maskRedisUrl, type RedisConnectOptions } from "./url.ts";
-import { POP_AND_RECORD, RELEASE_LOCK, RESTORE_TAG } from "./scripts.ts";
+import { POP_AND_RECORD, RELEASE_LOCK, RESTORE_TAG, STORE_RESULT } from "./scripts.ts";
 
 const log = getLogger("redis");
 
@@ -125,6 +125,7 @@ export class RedisConnection {
     client.defineCommand("celeriacPopAndRecord", { lua: POP_AND_RECORD });
     client.defineCommand("celeriacRestoreTag", { lua: RESTORE_TAG });
     client.defineCommand("celeriacReleaseLock", { lua: RELEASE_LOCK });
+    client.defineCommand("celeriacStoreResult", { lua: STORE_RESULT });
   }
 
   /** True after `close()`. */
@@ -232,6 +233,11 @@ export class RedisConnection {
     await this.#script("celeriacReleaseLock", [key], [token]);
   }
 
+  /** Runs `STORE_RESULT` (see scripts.ts); false when a stored SUCCESS was kept. */
+  async storeResult(key: string, document: string, expiresSeconds: number): Promise<boolean> {
+    return await this.#script("celeriacStoreResult", [key], [document, expiresSeconds]) === 1;
+  }
+
   #script(name: string, keys: string[], args: (string | number)[]): Promise<unknown> {
     const call = (this.#client as unknown as Record<string, ScriptCall>)[name].bind(this.#client);
     return this.run(call(keys.length, ...keys, ...args));
@@ -259,7 +265,9 @@ export class RedisConnection {
   }
   /** Calls `listener` each time the connection is ready again after it was lost. */
   onReconnect(listener: () => void): void {
-    let first = true;
+    // Connections are handed out ready, so usually the first "ready" is past:
+    // only skip it when it is still to come.
+    let first = this.#client.status !== "ready";
     this.#client.on("ready", () => {
       if (first) first = false;
       else listener();

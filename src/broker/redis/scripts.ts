@@ -95,3 +95,36 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `;
+
+/**
+ * Stores a result document as Celery 5.2.6's Redis backend does, in one
+ * atomic step and one round trip: unless the stored document's status is
+ * SUCCESS (Celery's `_store_result` reads it first and keeps a SUCCESS),
+ * `SETEX key expires doc` (`SET` when `ARGV[2]` is 0) and `PUBLISH key doc`.
+ *
+ * An identical document arriving again (a resent command whose first run
+ * stored it) is published again and not stored.
+ *
+ * KEYS: the result key. ARGV: the document, the expiry in seconds (0: none).
+ * Returns 1 when stored, 0 when a SUCCESS was kept.
+ */
+export const STORE_RESULT = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, doc = pcall(cjson.decode, current)
+  if ok and type(doc) == 'table' and doc['status'] == 'SUCCESS' then
+    -- The same store again (its reply was lost, say in a Redis restart, and the
+    -- client resent it): publish again, since the first PUBLISH may have found
+    -- no subscriber; different documents keep the stored SUCCESS silently.
+    if current == ARGV[1] then redis.call('PUBLISH', KEYS[1], ARGV[1]) end
+    return 0
+  end
+end
+if tonumber(ARGV[2]) > 0 then
+  redis.call('SETEX', KEYS[1], ARGV[2], ARGV[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+redis.call('PUBLISH', KEYS[1], ARGV[1])
+return 1
+`;
