@@ -105,12 +105,21 @@ const reviveJson: SourceReviver = function (_key, item, context) {
 };
 
 /**
+ * Text that may need `reviveJson`: a tagged value (`__type__`, or any escaped
+ * ASCII character, which could spell it), or a run of 16+ digits (an integer
+ * beyond 2^53 has at least 16).
+ */
+const NEEDS_REVIVER = /__type__|\\u00[0-7]|\d{16}/;
+
+/**
  * Parses JSON text, reviving kombu 5.3+ tagged values. An integer too large
  * for a double to hold exactly (beyond 2^53) becomes a `bigint`, so Python
  * ints survive the trip. Throws ProtocolError on invalid JSON.
  */
 export function parseJson(text: string): unknown {
   try {
+    // The reviver makes parsing ~6x slower; most messages do not need it.
+    if (!NEEDS_REVIVER.test(text)) return JSON.parse(text);
     return JSON.parse(text, reviveJson as Parameters<typeof JSON.parse>[1]);
   } catch (error) {
     if (error instanceof ProtocolError) throw error;

@@ -151,3 +151,12 @@ Deno.test("decompressBody: zlib (application/x-gzip) and brotli; others are Prot
   );
   assert.throws(() => decompressBody(body, "application/x-gzip"), /Cannot decompress message body/);
 });
+
+Deno.test("parseJson: the fast path still revives what needs reviving", () => {
+  assert.deepEqual(parseJson("[9007199254740993]"), [9007199254740993n]);
+  assert.deepEqual(parseJson('{"a": [1, 2.5, "x"], "b": null}'), { a: [1, 2.5, "x"], b: null });
+  const escaped = '{"\\u005f\\u005ftype__": "uuid", "__value__": {"hex": "' + "a".repeat(32) +
+    '"}}';
+  assert.equal(parseJson(escaped), "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa");
+  assert.equal(parseJson('"caf\\u00e9"'), "café");
+});
