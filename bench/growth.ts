@@ -45,19 +45,27 @@ export async function growthTables(
     seen.add(setup.broker);
     const lines = [
       `${setup.label}:\n`,
-      "| case | tasks | drain (tasks/s) | µs per task | MB/s of payload | peak RSS (MB) |",
-      "|---|--:|--:|--:|--:|--:|",
+      "| case | tasks | drain (tasks/s) | µs per task | worker CPU µs per task | " +
+      "MB/s of payload | peak RSS (MB) |",
+      "|---|--:|--:|--:|--:|--:|--:|",
     ];
     for (const item of cases(quick)) {
       log(`growth ${setup.id}: ${item.label}`);
       try {
         const payload = item.payload ? "x".repeat(item.payload) : undefined;
-        const { drainMs, peakKb } = await drainOnce(CELERIAC, setup, item.count, payload);
+        const { drainMs, peakKb, drainCpuUs } = await drainOnce(
+          CELERIAC,
+          setup,
+          item.count,
+          payload,
+        );
         const perSecond = rate(item.count - 1, drainMs);
         lines.push(
           `| ${item.label} | ${num(item.count)} | ${num(perSecond)} | ${
             num(1e6 / perSecond, 1)
-          } | ${num((perSecond * item.payload) / 1e6, 1)} | ${num(peakKb / 1024)} |`,
+          } | ${num(drainCpuUs, 1)} | ${num((perSecond * item.payload) / 1e6, 1)} | ${
+            num(peakKb / 1024)
+          } |`,
         );
       } catch (error) {
         lines.push(

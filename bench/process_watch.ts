@@ -1,6 +1,6 @@
 /**
- * A benchmarked worker process: spawned, its `@@bench {json}` stdout lines
- * read as they come, its memory sampled every 200 ms (VmHWM summed over the
+ * A benchmarked worker process: spawned, its `@@bench {json}` lines (stdout
+ * or stderr) read as they come, its CPU time read from /proc, its memory sampled every 200 ms (VmHWM summed over the
  * process and its descendants, from /proc, as BENCHMARKS.md says), and
  * stopped with SIGTERM (then SIGKILL).
  *
@@ -62,6 +62,19 @@ export function treeMemory(root: number): { hwmKb: number; rssKb: number } {
   return { hwmKb, rssKb };
 }
 
+/** CPU time (user + system, ms) summed over a process tree, from /proc/<pid>/stat. */
+export function treeCpuMs(root: number): number {
+  const tick = 10; // USER_HZ is 100 on Linux
+  let ms = 0;
+  for (const pid of processTree(root)) {
+    try {
+      const fields = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+      ms += (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch { /* gone */ }
+  }
+  return ms;
+}
+
 /** A running benchmark worker. */
 export class WatchedProcess implements AsyncDisposable {
   readonly #child: Deno.ChildProcess;
@@ -74,6 +87,8 @@ export class WatchedProcess implements AsyncDisposable {
   #exited = false;
   /** Largest summed VmHWM seen (kB). */
   peakKb = 0;
+  /** CPU time (ms) when the `ready` report arrived. */
+  cpuAtReady = NaN;
 
   /** Spawns the process. */
   constructor(spec: ProcessSpec) {
@@ -90,13 +105,21 @@ export class WatchedProcess implements AsyncDisposable {
       this.#exited = true;
       this.#wake();
     });
-    this.#reading = Promise.all([this.#readStdout(), this.#readStderr()]).then(() => {});
+    this.#reading = Promise.all([
+      this.#readLines(this.#child.stdout, false),
+      this.#readLines(this.#child.stderr, true),
+    ]).then(() => {});
     this.#sampler = setInterval(() => this.sample(), 200);
   }
 
   /** The process id. */
   get pid(): number {
     return this.#child.pid;
+  }
+
+  /** CPU time used so far by the process and its children (ms). */
+  cpuMs(): number {
+    return this.#exited ? NaN : treeCpuMs(this.#child.pid);
   }
 
   /** Samples memory now; returns the current summed VmRSS (kB). */
@@ -111,27 +134,27 @@ export class WatchedProcess implements AsyncDisposable {
     for (const wake of this.#waiters.splice(0)) wake();
   }
 
-  async #readStdout(): Promise<void> {
-    let buffer = "";
-    for await (const chunk of this.#child.stdout.pipeThrough(new TextDecoderStream())) {
-      buffer += chunk;
-      let newline: number;
-      while ((newline = buffer.indexOf("\n")) >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        const at = line.indexOf(REPORT_MARK);
-        if (at >= 0) {
-          this.#reports.push(JSON.parse(line.slice(at + REPORT_MARK.length)));
-          this.#wake();
+  #readLines(stream: ReadableStream<Uint8Array>, keep: boolean): Promise<void> {
+    return (async () => {
+      let buffer = "";
+      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
+        if (keep) this.#stderr = (this.#stderr + chunk).slice(-4000);
+        buffer += chunk;
+        let newline: number;
+        while ((newline = buffer.indexOf("\n")) >= 0) {
+          const line = buffer.slice(0, newline);
+          buffer = buffer.slice(newline + 1);
+          const at = line.indexOf(REPORT_MARK);
+          if (at >= 0) this.#onReport(JSON.parse(line.slice(at + REPORT_MARK.length)));
         }
       }
-    }
+    })();
   }
 
-  async #readStderr(): Promise<void> {
-    for await (const chunk of this.#child.stderr.pipeThrough(new TextDecoderStream())) {
-      this.#stderr = (this.#stderr + chunk).slice(-4000);
-    }
+  #onReport(report: Record<string, unknown>): void {
+    if ("ready" in report) this.cpuAtReady = this.cpuMs();
+    this.#reports.push(report);
+    this.#wake();
   }
 
   /** Waits for the first report that has `key`; throws if the process exits or time runs out. */

@@ -33,6 +33,8 @@ export interface Row {
   startupMs: number;
   /** Drain tasks/s of each run, for the record. */
   drainRuns: number[];
+  /** Worker CPU per drained task (µs), all its processes and threads. */
+  drainCpuUs: number;
 }
 
 /** Medians over runs (latency percentiles per run, then the median of those). */
@@ -55,6 +57,7 @@ export function summarise(
     restMb: restKb / 1024,
     startupMs: median(runs.map((r) => r.startupMs)),
     drainRuns: runs.map((r) => rate(count, r.drainMs)),
+    drainCpuUs: median(runs.map((r) => r.drainCpuUs)),
   };
 }
 
@@ -71,8 +74,8 @@ function ratio(a: number, b: number): string {
 }
 
 const HEADER = "| system | drain (tasks/s) | round trip (tasks/s) | latency p50 / p99 (ms) | " +
-  "enqueue (tasks/s) | peak RSS (MB) | RSS at rest (MB) | start-up (ms) |\n" +
-  "|---|--:|--:|--:|--:|--:|--:|--:|";
+  "enqueue (tasks/s) | peak RSS (MB) | RSS at rest (MB) | start-up (ms) | " +
+  "worker CPU per drained task (µs) |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|";
 
 /** A Markdown table for one setup, with `celeriac ÷ other` ratio rows. */
 export function setupTable(rows: Row[]): string {
@@ -81,7 +84,9 @@ export function setupTable(rows: Row[]): string {
     lines.push(
       `| ${row.label} | ${num(row.drain)} | ${num(row.roundTrip)} | ${num(row.p50, 2)} / ${
         num(row.p99, 2)
-      } | ${num(row.enqueue)} | ${num(row.peakMb)} | ${num(row.restMb)} | ${num(row.startupMs)} |`,
+      } | ${num(row.enqueue)} | ${num(row.peakMb)} | ${num(row.restMb)} | ${num(row.startupMs)} | ${
+        num(row.drainCpuUs)
+      } |`,
     );
   }
   const celeriac = rows.find((row) => row.system === "celeriac");
@@ -94,7 +99,7 @@ export function setupTable(rows: Row[]): string {
         ratio(celeriac.enqueue, other.enqueue)
       } | ${ratio(celeriac.peakMb, other.peakMb)} | ${ratio(celeriac.restMb, other.restMb)} | ${
         ratio(celeriac.startupMs, other.startupMs)
-      } |`,
+      } | ${ratio(celeriac.drainCpuUs, other.drainCpuUs)} |`,
     );
   }
   return lines.join("\n");

@@ -84,6 +84,8 @@ export interface RunFigures {
   enqueueMs: number;
   /** Peak RSS of the worker (kB). */
   peakKb: number;
+  /** Worker CPU time (user + system, all its processes) per drained task (µs). */
+  drainCpuUs: number;
 }
 
 /** Runs the six steps once; cleans up whatever happens. */
@@ -97,6 +99,7 @@ export async function runOnce(system: System, setup: Setup, sizes: RunSizes): Pr
     const spawnedAt = performance.timeOrigin + performance.now();
     worker = system.start(place, sizes.count);
     const stamps = await worker.drained(sizes.count);
+    const drainCpuUs = ((worker.proc.cpuMs() - worker.proc.cpuAtReady) * 1000) / sizes.count;
     const client = await system.client(place);
     let roundTripMs: number;
     let latency: number[];
@@ -117,6 +120,7 @@ export async function runOnce(system: System, setup: Setup, sizes: RunSizes): Pr
       latency,
       enqueueMs: await enqueueOnce(system, setup, sizes.count),
       peakKb,
+      drainCpuUs,
     };
   } finally {
     await worker?.proc.stop();
@@ -156,6 +160,8 @@ export async function restingKb(system: System, setup: Setup, settleMs = 2000): 
 export interface DrainFigures {
   /** Drain time (ms). */
   drainMs: number;
+  /** Worker CPU per task (µs). */
+  drainCpuUs: number;
   /** Peak RSS of the worker (kB). */
   peakKb: number;
 }
@@ -175,9 +181,10 @@ export async function drainOnce(
     await filler.close();
     worker = system.start(place, count);
     const stamps = await worker.drained(count);
+    const drainCpuUs = ((worker.proc.cpuMs() - worker.proc.cpuAtReady) * 1000) / count;
     worker.proc.sample();
     await worker.proc.stop();
-    return { drainMs: stamps.last - stamps.first, peakKb: worker.proc.peakKb };
+    return { drainMs: stamps.last - stamps.first, peakKb: worker.proc.peakKb, drainCpuUs };
   } finally {
     await worker?.proc.stop();
     await cleanPlace(place);

@@ -32,6 +32,12 @@ _STATS_DIR = os.environ.get("CELERIAC_BENCH_STATS_DIR")
 _state = {"fd": None, "count": 0, "first": 0.0}
 
 
+@signals.worker_ready.connect
+def _ready(**_):
+    if _STATS_DIR:
+        print("@@bench {\"ready\": %r}" % (time.time() * 1000), flush=True)
+
+
 @signals.task_prerun.connect
 def _stamp(**_):
     if not _STATS_DIR:
