@@ -230,8 +230,10 @@ export class WebWorkerPool implements Pool {
   }
 
   #replace(slot: Slot, reason: string, since = performance.now()): void {
-    if (slot.state !== "gone") void slot.worker.terminate();
+    // "gone" first: terminate() can emit "exit" at once, which must not count as a loss.
+    const running = slot.state !== "gone";
     slot.state = "gone";
+    if (running) void slot.worker.terminate();
     if (this.#closing) return;
     const fresh = this.#spawn(slot.index);
     fresh.replacing = { reason, since };
