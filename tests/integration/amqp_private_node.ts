@@ -48,12 +48,22 @@ export class PrivateRabbit implements AsyncDisposable {
     this.#child = child;
   }
 
-  /** Starts a node and waits until it accepts connections (about 5 s). */
-  static async start(): Promise<PrivateRabbit> {
+  /**
+   * Starts a node and waits until it accepts connections (about 5 s).
+   * `config` lines are added to its rabbitmq.conf (such as `consumer_timeout = 3000`),
+   * `advancedConfig` is its advanced.config (Erlang terms).
+   */
+  static async start(
+    options: { config?: string; advancedConfig?: string } = {},
+  ): Promise<PrivateRabbit> {
     const dir = await Deno.makeTempDir({ prefix: "celeriac-rabbit-" });
     const port = freePort();
     const node = `celeriac_${crypto.randomUUID().slice(0, 8)}@localhost`;
-    await Deno.writeTextFile(`${dir}/rabbitmq.conf`, `listeners.tcp.local = 127.0.0.1:${port}\n`);
+    await Deno.writeTextFile(
+      `${dir}/rabbitmq.conf`,
+      `listeners.tcp.local = 127.0.0.1:${port}\n${options.config ?? ""}\n`,
+    );
+    await Deno.writeTextFile(`${dir}/advanced.config`, options.advancedConfig ?? "[].\n");
     await Deno.writeTextFile(`${dir}/enabled_plugins`, "[].\n");
     await Deno.writeTextFile(`${dir}/rabbitmq-env.conf`, "");
     // rabbitmq-server drops to the rabbitmq user when started as root.
@@ -69,6 +79,7 @@ export class PrivateRabbit implements AsyncDisposable {
         RABBITMQ_ENABLED_PLUGINS_FILE: `${dir}/enabled_plugins`,
         RABBITMQ_PID_FILE: `${dir}/pid`,
         RABBITMQ_CONF_ENV_FILE: `${dir}/rabbitmq-env.conf`,
+        RABBITMQ_ADVANCED_CONFIG_FILE: `${dir}/advanced.config`,
         HOME: "/var/lib/rabbitmq",
       },
       stdin: "null",
