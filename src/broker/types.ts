@@ -105,6 +105,13 @@ export interface Delivery {
    * without it a held delivery keeps its prefetch slot.
    */
   hold?(): void;
+  /**
+   * Optional: aborts when this delivery can no longer be settled (its AMQP
+   * channel closed with the connection); the broker redelivers it. A worker
+   * should not start it then, or it runs twice (Celery drops its reserved
+   * requests on connection loss for the same reason).
+   */
+  readonly lost?: AbortSignal;
 }
 
 /** What an adapter can do; the docs and the conformance suite read the same constant. */

@@ -31,6 +31,8 @@ interface ChannelState {
   held: number;
   /** `basic.qos` global flag used on this channel. */
   globalQos: boolean;
+  /** Aborts when the channel closes: its deliveries can no longer be settled. */
+  closed: AbortController;
 }
 
 class AmqpDelivery implements Delivery {
@@ -62,6 +64,11 @@ class AmqpDelivery implements Delivery {
     this.#state = state;
     this.#onSettled = onSettled;
     this.#onHeld = onHeld;
+  }
+
+  /** Aborts when the channel closed: this delivery will be redelivered, do not start it. */
+  get lost(): AbortSignal {
+    return this.#state.closed.signal;
   }
 
   /** Celery's `qos.increment_eventually()`: basic.qos grows by one until this is settled. */
@@ -167,6 +174,7 @@ export class ConsumerSession {
       unsettled: 0,
       held: 0,
       globalQos: !quorum,
+      closed: new AbortController(),
     };
     channel.on("error", (error: Error) => log.debug(`Consumer channel error: ${error.message}`));
     channel.once("close", () => this.#onChannelClosed(state));
@@ -223,6 +231,7 @@ export class ConsumerSession {
 
   #onChannelClosed(state: ChannelState): void {
     state.open = false;
+    state.closed.abort();
     // Buffered deliveries of a closed channel come back from the broker.
     if (state === this.#state) this.#buffer.length = 0;
   }
