@@ -140,12 +140,9 @@ export class TaskHandler {
     if (this.#expired(call)) return await this.#revokeExpired(call, delivery);
     if (call.eta && !await this.#waitForEta(call, delivery)) return;
     if (this.#expired(call)) return await this.#revokeExpired(call, delivery);
-    if (!await this.#limiter.acquire(call.task, this.#stopAccepting.signal)) {
-      await delivery.reject(true);
-      return;
-    }
-    if (this.#stopAccepting.signal.aborted) {
-      await delivery.reject(true);
+    const giveBack = this.#giveBackSignal(delivery);
+    if (!await this.#limiter.acquire(call.task, giveBack) || giveBack.aborted) {
+      await delivery.reject(true); // a no-op when the delivery was lost with its channel
       return;
     }
     await this.#execute(call, task, delivery);
@@ -181,7 +178,7 @@ export class TaskHandler {
       if (plan.action === "park") return await this.#sendAgain(call, delivery, call.eta!);
       if (!holding) delivery.hold?.();
       holding = true;
-      if (!await this.#sleep(plan.ms)) {
+      if (!await this.#sleep(plan.ms, this.#giveBackSignal(delivery))) {
         await delivery.reject(true);
         return false;
       }
@@ -209,9 +206,17 @@ export class TaskHandler {
     return false;
   }
 
-  /** Waits `ms`; false when the worker stopped accepting work first. */
-  #sleep(ms: number): Promise<boolean> {
-    const signal = this.#stopAccepting.signal;
+  /**
+   * Aborts when a waiting message must not run here: the worker is stopping,
+   * or the broker lost the delivery (it will redeliver it).
+   */
+  #giveBackSignal(delivery: Delivery): AbortSignal {
+    const stop = this.#stopAccepting.signal;
+    return delivery.lost ? AbortSignal.any([stop, delivery.lost]) : stop;
+  }
+
+  /** Waits `ms`; false when `signal` aborted first. */
+  #sleep(ms: number, signal: AbortSignal): Promise<boolean> {
     if (signal.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       const onAbort = () => {
