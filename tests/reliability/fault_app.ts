@@ -93,6 +93,18 @@ export function registerFaultTasks(app: Celery): Celery {
     }
   }, { name: "fault.soft", bind: true });
 
+  app.task(function oomOnce(self: BoundTask, dir: string) {
+    recordRun(dir, self, "start");
+    const marker = `${dir}/${self.request.id}.oom`;
+    if (!exists(marker)) {
+      Deno.writeTextFileSync(marker, "oom");
+      const hog: number[][] = [];
+      while (true) hog.push(new Array(1_000_000).fill(1.5)); // V8 out of memory ends the process
+    }
+    recordRun(dir, self);
+    return "survived";
+  }, { name: "fault.oom_once", bind: true, acksLate: true });
+
   const exitOnce = (self: BoundTask, dir: string, how: "exit" | "throw-later") => {
     recordRun(dir, self, "start");
     const marker = `${dir}/${self.request.id}.died`;
@@ -153,8 +165,19 @@ export function registerFaultTasks(app: Celery): Celery {
 
   app.task(function leak(kib: number) {
     kept.push(new Uint8Array(kib * 1024).fill(1));
-    return EXECUTOR_ID;
+    const usage = Deno.memoryUsage();
+    return { executor: EXECUTOR_ID, kib: Math.round((usage.heapTotal + usage.external) / 1024) };
   }, { name: "fault.leak" });
+
+  app.task(function ignored(self: BoundTask, dir: string) {
+    recordRun(dir, self);
+    return 1;
+  }, { name: "fault.ignored", bind: true, ignoreResult: true });
+
+  app.task(function ignoredFails(self: BoundTask, dir: string) {
+    recordRun(dir, self);
+    throw new FlakyError("ignored failure");
+  }, { name: "fault.ignored_fails", bind: true, ignoreResult: true });
 
   app.task(function limited(self: BoundTask, dir: string) {
     recordRun(dir, self, `at ${Date.now()}`);

@@ -62,3 +62,24 @@ for (const kind of ["sqlite", "redis", "amqp"] as const) {
     await killMidTask(kind);
   });
 }
+
+Deno.test("a V8 out-of-memory ends the worker process; its acks_late task runs after a restart (sqlite)", async () => {
+  await using world = await openWorld("sqlite", { visibilityTimeout: 1 });
+  if (!world) return;
+  const app = world.app();
+  const flags = ["--max-old-space-size=128"];
+  const first = await WorkerProcess.start(world, { concurrency: 1, pool: "async", v8Flags: flags });
+  const result = await app.sendTask("fault.oom_once", [world.dir]);
+  const status = await first.exited();
+  assert.notEqual(status.code, 0, "the process died of the out-of-memory");
+  assert.match(first.output, /out of memory/i);
+  await using second = await WorkerProcess.start(world, {
+    concurrency: 1,
+    pool: "async",
+    v8Flags: flags,
+  });
+  assert.equal(await result.get({ timeout: 30 }), "survived");
+  assert.equal(countRuns(world.runs(), "start").get(result.id), 2);
+  console.log(`OOM: process exited with ${status.code}; the task ran again after the restart`);
+  await second.kill("SIGTERM");
+});

@@ -22,6 +22,8 @@ export interface WorkerProcessOptions {
   settings?: Record<string, unknown>;
   /** `--prefetch-multiplier`. */
   prefetchMultiplier?: number;
+  /** V8 flags for the process (`--max-old-space-size=128`). */
+  v8Flags?: string[];
 }
 
 /** A running worker process. */
@@ -47,6 +49,7 @@ export class WorkerProcess implements AsyncDisposable {
     const args = [
       "run",
       "-A",
+      ...(options.v8Flags?.length ? [`--v8-flags=${options.v8Flags.join(",")}`] : []),
       CLI,
       "worker",
       "-A",
