@@ -1,6 +1,6 @@
 /**
- * After a run: log it as Celery does, store its state, send its signals, and
- * say how its message is settled (for acks_late; early-acked messages are
+ * After a run: turn what the pool reported into an outcome, log it as Celery
+ * does, store its state, send its signals, and say how its message is settled (for acks_late; early-acked messages are
  * settled already). Celery's rules (spec §3.4, §5.3, §5.5, §7.1):
  *
  * - SUCCESS: stored unless the task or the message says `ignore_result`.
@@ -20,7 +20,9 @@ import type { Broker, Delivery } from "../broker/types.ts";
 import type { ResolvedConfig } from "../app/settings.ts";
 import { sendSignal } from "../app/signals.ts";
 import type { Logger } from "../log.ts";
+import { TimeLimitExceeded, WorkerLostError } from "../errors.ts";
 import { encodeException, formatTraceback } from "../protocol/exceptions.ts";
+import { pythonRepr } from "../protocol/python_repr.ts";
 import { buildResultMeta } from "../protocol/result_meta.ts";
 import type { TaskCall } from "../protocol/task_message.ts";
 import type { FailureOutcome, RetryOutcome, TaskOutcome } from "../task/outcome.ts";
@@ -64,6 +66,35 @@ export interface FinishedRun {
 
 /** How to settle the message of an acks_late run. */
 export type Settle = () => Promise<void>;
+
+/**
+ * The outcome of a run: the task's own, or a failure when the pool ended it
+ * (TimeLimitExceeded, WorkerLostError), logged with Celery's lines.
+ */
+export function outcomeOf(
+  call: TaskCall,
+  result: Exclude<PoolResult, { kind: "not-started" }>,
+  logger: Logger,
+): TaskOutcome {
+  if (result.kind === "outcome") return result.outcome;
+  const fields = { taskName: call.task, taskId: call.id };
+  const error = result.kind === "time-limit"
+    ? new TimeLimitExceeded(result.limit, fields)
+    : new WorkerLostError(`Worker exited prematurely: ${result.reason}.`, fields);
+  if (result.kind === "time-limit") {
+    logger.error(`Task handler raised error: TimeLimitExceeded(${result.limit})`);
+    logger.error(lines.hardLimitLine(call.task, call.id, result.limit));
+  } else {
+    logger.error(`Task handler raised error: ${pythonRepr(error)}`);
+  }
+  return {
+    state: "FAILURE",
+    exception: encodeException(error),
+    traceback: null,
+    runtime: result.runtime,
+    repr: pythonRepr(error),
+  };
+}
 
 /** Logs, stores and signals `run`'s outcome; returns how to settle an acks_late message. */
 export async function reportOutcome(context: ReportContext, run: FinishedRun): Promise<Settle> {

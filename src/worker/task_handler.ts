@@ -10,25 +10,22 @@
 
 import type { ResultBackend } from "../backend/types.ts";
 import type { Broker, Delivery } from "../broker/types.ts";
-import { NotRegistered, TaskRevokedError, TimeLimitExceeded, WorkerLostError } from "../errors.ts";
+import { NotRegistered, TaskRevokedError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { buildResultMeta, errorResultMeta } from "../protocol/result_meta.ts";
 import { decodeTaskMessage, type TaskCall } from "../protocol/task_message.ts";
 import type { ResolvedConfig } from "../app/settings.ts";
 import { sendSignal } from "../app/signals.ts";
-import type { TaskOutcome } from "../task/outcome.ts";
 import type { TaskDefinition } from "../task/task.ts";
 import * as lines from "./log_lines.ts";
-import type { Pool, PoolResult } from "./pool/types.ts";
+import type { Pool } from "./pool/types.ts";
 import { publishCopy } from "./republish.ts";
 import { requestFromCall } from "./request_from_call.ts";
 import { acceptedContentTypes } from "../protocol/json_content.ts";
-import { encodeException } from "../protocol/exceptions.ts";
-import { pythonRepr } from "../protocol/python_repr.ts";
 import { planEta } from "./eta_plan.ts";
 import { parseRateLimit, RateLimiter } from "./rate_limit.ts";
 import { ResultWriter } from "./result_writer.ts";
-import { reportOutcome } from "./outcome_report.ts";
+import { outcomeOf, reportOutcome } from "./outcome_report.ts";
 
 /** What the handler needs from the worker. */
 export interface HandlerContext {
@@ -283,34 +280,11 @@ export class TaskHandler {
       if (acksLate) await delivery.reject(true);
       return;
     }
-    const outcome = this.#outcomeOf(call, result);
+    const outcome = outcomeOf(call, result, this.#context.logger);
     const settle = await reportOutcome(
       { ...this.#context, writer: this.#writer },
       { call, task, delivery, outcome, result, acksLate },
     );
     if (acksLate) await settle();
-  }
-
-  /** Turns a pool result into a task outcome (time limits and lost workers become failures). */
-  #outcomeOf(call: TaskCall, result: Exclude<PoolResult, { kind: "not-started" }>): TaskOutcome {
-    if (result.kind === "outcome") return result.outcome;
-    const fields = { taskName: call.task, taskId: call.id };
-    const error = result.kind === "time-limit"
-      ? new TimeLimitExceeded(result.limit, fields)
-      : new WorkerLostError(`Worker exited prematurely: ${result.reason}.`, fields);
-    const { logger } = this.#context;
-    if (result.kind === "time-limit") {
-      logger.error(`Task handler raised error: TimeLimitExceeded(${result.limit})`);
-      logger.error(lines.hardLimitLine(call.task, call.id, result.limit));
-    } else {
-      logger.error(`Task handler raised error: ${pythonRepr(error)}`);
-    }
-    return {
-      state: "FAILURE",
-      exception: encodeException(error),
-      traceback: null,
-      runtime: result.runtime,
-      repr: pythonRepr(error),
-    };
   }
 }
