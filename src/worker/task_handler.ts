@@ -253,7 +253,7 @@ export class TaskHandler {
     const soft = call.timeLimit[1] ?? task.options.softTimeLimit ?? config.task_soft_time_limit;
     let acked: Promise<void> | undefined;
     const result = await pool.run(
-      { request, hardTimeLimit: hard, softTimeLimit: soft },
+      { request, hardTimeLimit: hard, softTimeLimit: soft, abandoned: delivery.lost },
       () => {
         if (!acksLate) acked = delivery.ack();
         sendSignal(signals, "task_prerun", {

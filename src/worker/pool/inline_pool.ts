@@ -58,8 +58,9 @@ export class InlinePool implements Pool {
   }
 
   #pump(): void {
-    while (this.#running.size < this.size && this.#queue.length > 0) {
-      const next = this.#queue.shift()!;
+    while (this.#running.size < this.size) {
+      const next = this.#queue.shift();
+      if (!next) return;
       const running = this.#execute(next).finally(() => {
         this.#running.delete(running);
         this.#pump();

@@ -27,8 +27,20 @@ export class JobQueue {
     return new Promise((resolve) => this.#waiting.push({ job, onStart, finish: resolve }));
   }
 
-  /** The next waiting job, or undefined. */
+  /**
+   * The next waiting job, or undefined. Jobs whose `abandoned` signal aborted
+   * (their message can no longer be acknowledged) are finished as
+   * `not-started` and skipped.
+   */
   shift(): QueuedJob | undefined {
+    for (let next = this.#take(); next; next = this.#take()) {
+      if (!next.job.abandoned?.aborted) return next;
+      next.finish({ kind: "not-started" });
+    }
+    return undefined;
+  }
+
+  #take(): QueuedJob | undefined {
     if (this.#head >= this.#waiting.length) return undefined;
     const next = this.#waiting[this.#head];
     this.#waiting[this.#head++] = undefined as unknown as QueuedJob;

@@ -20,6 +20,12 @@ export interface PoolJob {
   softTimeLimit: number | null;
   /** Seconds before the run is stopped and TimeLimitExceeded stored, or null. */
   hardTimeLimit: number | null;
+  /**
+   * Aborts when the job's message can no longer be acknowledged (its delivery
+   * was lost with the connection; the broker redelivers it): a pool must not
+   * start it then, and finishes it as `not-started`.
+   */
+  abandoned?: AbortSignal;
 }
 
 /** How a run ended: the task's own outcome, or the pool lost it. */
