@@ -17,7 +17,7 @@ import { privateNodeAvailable, PrivateRabbit } from "../integration/amqp_private
 import { haveRedisServer, PrivateRedis } from "../integration/redis_server.ts";
 import { IN_CI } from "../services.ts";
 import type { Celery } from "../../mod.ts";
-import { countRuns, openWorld, waitUntil, type World } from "./worlds.ts";
+import { countRuns, FAULT_APP_LOCATION, openWorld, waitUntil, type World } from "./worlds.ts";
 
 const N = 100;
 
@@ -27,7 +27,11 @@ async function restartMidStream(
   restart: () => Promise<void>,
   running: number,
 ): Promise<string> {
-  const worker = await app.worker({ concurrency: 4, pool: "async", banner: false });
+  const worker = await app.worker({
+    concurrency: 4,
+    appLocation: FAULT_APP_LOCATION,
+    banner: false,
+  });
   try {
     const results = [];
     for (let i = 0; i < N; i++) {
