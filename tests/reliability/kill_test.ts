@@ -68,7 +68,7 @@ Deno.test("a V8 out-of-memory ends the worker process; its acks_late task runs a
   if (!world) return;
   const app = world.app();
   const flags = ["--max-old-space-size=128"];
-  const first = await WorkerProcess.start(world, { concurrency: 1, pool: "async", v8Flags: flags });
+  const first = await WorkerProcess.start(world, { concurrency: 1, v8Flags: flags });
   const result = await app.sendTask("fault.oom_once", [world.dir]);
   const status = await first.exited();
   assert.notEqual(status.code, 0, "the process died of the out-of-memory");
