@@ -88,6 +88,7 @@ export class CeleryWorker {
   /** Connects, starts the pool and consumes; resolves once the worker is ready. */
   async start(): Promise<void> {
     const app = this.#app;
+    await app.importDefaultModules(); // `imports` / `include`: their tasks register first
     const config = app.finalize().conf.resolve();
     const kind = this.#options.pool ?? config.worker_pool;
     if (!["workers", "async", "solo"].includes(kind)) {
