@@ -4,13 +4,22 @@
  * @module
  */
 
-/** This machine's host name, or `localhost` without permission to read it. */
+let cachedHostName: string | undefined;
+
+/**
+ * This machine's host name, or `localhost` without permission to read it.
+ * Read once (Celery memoizes `gethostname` too): every send puts it in the
+ * `origin` header, and reading it is a system call.
+ */
 export function hostName(): string {
-  try {
-    return Deno.hostname();
-  } catch {
-    return "localhost";
+  if (cachedHostName === undefined) {
+    try {
+      cachedHostName = Deno.hostname();
+    } catch {
+      cachedHostName = "localhost";
+    }
   }
+  return cachedHostName;
 }
 
 /** The default worker node name, `celery@<host>`. */
