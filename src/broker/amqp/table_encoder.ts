@@ -12,6 +12,14 @@
 
 import { Buffer } from "node:buffer";
 
+/** `buffer.writeUInt32BE` without its argument checks (the space was checked). */
+function putUint32(buffer: Buffer, value: number, offset: number): void {
+  buffer[offset] = value >>> 24;
+  buffer[offset + 1] = value >>> 16;
+  buffer[offset + 2] = value >>> 8;
+  buffer[offset + 3] = value;
+}
+
 function checkSpace(buffer: Buffer, offset: number, size: number): void {
   if (offset + size > buffer.length) {
     throw new RangeError(
@@ -28,7 +36,7 @@ function writeText(buffer: Buffer, text: string, offset: number, lengthBytes: 1 
   const len = ascii ? n : Buffer.byteLength(text, "utf8");
   checkSpace(buffer, offset, lengthBytes + len);
   if (lengthBytes === 1) buffer[offset] = len;
-  else buffer.writeUInt32BE(len, offset);
+  else putUint32(buffer, len, offset);
   offset += lengthBytes;
   if (ascii) { for (let i = 0; i < n; i++) buffer[offset + i] = text.charCodeAt(i); }
   else buffer.write(text, offset, "utf8");
@@ -69,7 +77,7 @@ export function encodeTable(
     offset += writeText(buffer, key, offset, 1);
     offset += encodeFieldValue(buffer, value, offset);
   }
-  buffer.writeUInt32BE(offset - start - 4, start);
+  putUint32(buffer, offset - start - 4, start);
   return offset - start;
 }
 
@@ -78,8 +86,15 @@ function encodeArray(buffer: Buffer, values: unknown[], offset: number): number 
   checkSpace(buffer, offset, 4);
   offset += 4;
   for (const value of values) offset += encodeFieldValue(buffer, value, offset);
-  buffer.writeUInt32BE(offset - start - 4, start);
+  putUint32(buffer, offset - start - 4, start);
   return offset - start;
+}
+
+/** `buffer.writeInt32BE`, with its range check (amqplib's error for an out-of-range value). */
+function putInt32(buffer: Buffer, value: number, offset: number): void {
+  if (Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff) {
+    putUint32(buffer, value >>> 0, offset);
+  } else buffer.writeInt32BE(value, offset);
 }
 
 interface FixedType {
@@ -106,8 +121,8 @@ const FIXED: Record<string, FixedType | undefined> = {
   int16: fixedType("s", 2, (b, v, o) => b.writeInt16BE(v, o)),
   unsignedshort: fixedType("u", 2, (b, v, o) => b.writeUInt16BE(v, o)),
   uint16: fixedType("u", 2, (b, v, o) => b.writeUInt16BE(v, o)),
-  int: fixedType("I", 4, (b, v, o) => b.writeInt32BE(v, o)),
-  int32: fixedType("I", 4, (b, v, o) => b.writeInt32BE(v, o)),
+  int: fixedType("I", 4, (b, v, o) => putInt32(b, v, o)),
+  int32: fixedType("I", 4, (b, v, o) => putInt32(b, v, o)),
   unsignedint: fixedType("i", 4, (b, v, o) => b.writeUInt32BE(v, o)),
   uint32: fixedType("i", 4, (b, v, o) => b.writeUInt32BE(v, o)),
   long: fixedType("l", 8, (b, v, o) => b.writeBigInt64BE(BigInt(v), o)),

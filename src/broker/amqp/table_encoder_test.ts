@@ -63,6 +63,8 @@ Deno.test("table encoder: the same errors as amqplib's", () => {
     { x: Symbol("s") },
     { x: { "!": "decimal", value: { places: 300, digits: 1 } } },
     { x: { "!": "unknown-type", value: 1 } },
+    { x: { "!": "int", value: 2 ** 40 } },
+    { x: { "!": "int", value: 1.5 } },
   ];
   for (const table of bad) {
     assert.throws(() => encodeTable(Buffer.alloc(100), table, 0), (ours: Error) => {
