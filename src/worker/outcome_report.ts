@@ -107,7 +107,9 @@ export async function reportOutcome(context: ReportContext, run: FinishedRun): P
   switch (outcome.state) {
     case "SUCCESS": {
       retval = outcome.result;
-      context.logger.info(lines.succeededLine(call.task, call.id, outcome.runtime, retval));
+      if (context.logger.isEnabledFor("INFO")) { // the result's repr is costly; skip it below INFO
+        context.logger.info(lines.succeededLine(call.task, call.id, outcome.runtime, retval));
+      }
       if (!(call.ignoreResult || taskIgnores)) {
         const meta = buildResultMeta(
           context.writer.context(call, delivery.queue),
