@@ -19,6 +19,9 @@ import { Celery } from "../mod.ts";
 /** The benchmark app. */
 export const app = new Celery("bench");
 app.conf.task_default_queue = Deno.env.get("CELERIAC_BENCH_QUEUE") ?? "celery";
+// Experiments only (the benchmark keeps Celery's default of 4).
+const multiplier = Deno.env.get("CELERIAC_BENCH_PREFETCH_MULTIPLIER");
+if (multiplier) app.conf.worker_prefetch_multiplier = Number(multiplier);
 
 /** The benchmark task (a third argument, the growth table's payload, is ignored). */
 export const add = app.task(function add(x: number, y: number) {
