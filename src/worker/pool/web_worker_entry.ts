@@ -78,6 +78,8 @@ async function load(message: InitMessage): Promise<void> {
       exportName: message.exportName,
       main: message.main,
     });
+    // `imports` / `include` modules hold tasks too (the main thread imported them the same way).
+    await (app as { importDefaultModules?: () => Promise<void> }).importDefaultModules?.();
     send({ type: "ready" });
   } catch (error) {
     send({ type: "init-failed", message: (error as Error)?.message ?? String(error) });
