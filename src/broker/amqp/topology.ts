@@ -81,7 +81,14 @@ function declarationKey(queue: QueueSpec, config: ResolvedConfig): string {
   ]);
 }
 
-/** Declares `queue` once per connection (kombu's `maybe_declare`), or always with `force`. */
+/** Declarations on their way, per connection: concurrent publishes share one. */
+const inFlight = new WeakMap<AmqpConnection, Map<string, Promise<void>>>();
+
+/**
+ * Declares `queue` once per connection (kombu's `maybe_declare`), or always
+ * with `force`. Publishes racing to declare the same queue wait for one
+ * declaration (a thousand concurrent first sends made a thousand of each).
+ */
 export async function declareQueue(
   connection: AmqpConnection,
   queue: QueueSpec,
@@ -90,8 +97,20 @@ export async function declareQueue(
 ): Promise<void> {
   const key = declarationKey(queue, config);
   if (!force && connection.isDeclared(key)) return;
-  const channel = await connection.opsChannel();
-  const generation = connection.generation;
-  await declareOn(channel, queue, config);
-  connection.markDeclared(key, generation);
+  let pending = inFlight.get(connection);
+  if (!pending) inFlight.set(connection, pending = new Map());
+  const running = force ? undefined : pending.get(key);
+  if (running) return await running;
+  const work = (async () => {
+    const channel = await connection.opsChannel();
+    const generation = connection.generation;
+    await declareOn(channel, queue, config);
+    connection.markDeclared(key, generation);
+  })();
+  if (!force) pending.set(key, work);
+  try {
+    await work;
+  } finally {
+    if (pending.get(key) === work) pending.delete(key);
+  }
 }
