@@ -1,9 +1,9 @@
 /**
  * The client side of the celeriac benchmark, through the public API a user
  * calls: `app.sendTask("bench.add", [i, i])` (what `add.delay(i, i)` does),
- * and `AsyncResult.get()`. Sends are issued up to `WINDOW` at a time, as a
- * program sending many tasks does (`Promise.all` over a batch); each
- * `sendTask` still publishes one message and resolves once the broker has it.
+ * and `AsyncResult.get()`. Up to `WINDOW` sends are kept in flight, as a
+ * program sending many tasks concurrently does; each `sendTask` still
+ * publishes one message and resolves once the broker has it.
  *
  * @module
  */
@@ -39,17 +39,15 @@ export class CeleriacClient implements AsyncDisposable {
     return this.#payload === undefined ? [i, i] : [i, i, this.#payload];
   }
 
-  /** Sends `count` tasks (results ignored), `WINDOW` at a time. */
+  /** Sends `count` tasks (results ignored), keeping up to `WINDOW` sends in flight. */
   async fill(count: number, ignoreResult = true): Promise<void> {
-    for (let sent = 0; sent < count; sent += WINDOW) {
-      const batch = Math.min(WINDOW, count - sent);
-      await Promise.all(
-        Array.from(
-          { length: batch },
-          (_, j) => this.app.sendTask("bench.add", this.#args(sent + j), { ignoreResult }),
-        ),
-      );
-    }
+    let next = 0;
+    const lane = async () => {
+      while (next < count) {
+        await this.app.sendTask("bench.add", this.#args(next++), { ignoreResult });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WINDOW, count) }, lane));
   }
 
   /** Milliseconds to send `count` tasks until the broker reports them all queued. */
@@ -71,13 +69,14 @@ export class CeleriacClient implements AsyncDisposable {
     for (let i = 0; i < 20; i++) await (await this.#sendOne(i)).get({ timeout: 60 });
     const started = performance.now();
     const waits: Promise<unknown>[] = [];
-    for (let sent = 0; sent < count; sent += WINDOW) {
-      const batch = Math.min(WINDOW, count - sent);
-      const results = await Promise.all(
-        Array.from({ length: batch }, (_, j) => this.#sendOne(sent + j)),
-      );
-      for (const result of results) waits.push(result.get({ timeout: 300 }));
-    }
+    let next = 0;
+    const lane = async () => {
+      while (next < count) {
+        const result = await this.#sendOne(next++);
+        waits.push(result.get({ timeout: 300 }));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(WINDOW, count) }, lane));
     await Promise.all(waits);
     return performance.now() - started;
   }
