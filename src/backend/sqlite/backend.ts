@@ -3,8 +3,9 @@
  * the table `celeriac_results` of a SQLite file (the same file as the
  * embedded broker by default), readable by every process on the machine.
  * Results expire after `result_expires` seconds; expired rows are invisible at
- * once and deleted lazily. `waitFor` polls, starting every few milliseconds
- * and slowing down to the interval it is given.
+ * once and deleted lazily. Waiting polls (`result_watch.ts`): one loop for
+ * all waiters, every millisecond while results arrive, slowing down to the
+ * interval the waiters give while nothing changes.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { ResolvedConfig } from "../../app/config.ts";
 import { BrokerConnectionError, TimeoutError } from "../../errors.ts";
 import { openEmbeddedDatabase, WriteBatcher } from "../../broker/sqlite/database.ts";
+import { ResultWatch } from "./result_watch.ts";
 import {
   type BackendCapabilities,
   READY_STATES,
@@ -38,8 +40,6 @@ CREATE INDEX IF NOT EXISTS celeriac_results_expiry ON celeriac_results (expires_
 
 /** Expired rows are deleted at most this often. */
 const SWEEP_EVERY_MS = 60_000;
-/** The first poll of `waitFor` comes after this long; later ones back off to the given interval. */
-const FIRST_POLL_MS = 5;
 
 /** A connection to the results table. */
 export class SqliteResultBackend implements ResultBackend {
@@ -53,6 +53,7 @@ export class SqliteResultBackend implements ResultBackend {
   readonly #sweep: StatementSync;
   readonly #expiresMs: number | null;
   readonly #closing = new AbortController();
+  readonly #watch: ResultWatch;
   #nextSweepAt = 0;
 
   /** Opens the file of `url`; results expire after `resultExpires` seconds (null: never). */
@@ -69,6 +70,7 @@ export class SqliteResultBackend implements ResultBackend {
       WHERE task_id = ? AND (expires_at IS NULL OR expires_at > ?)`);
     this.#delete = this.#db.prepare(`DELETE FROM celeriac_results WHERE task_id = ?`);
     this.#sweep = this.#db.prepare(`DELETE FROM celeriac_results WHERE expires_at <= ?`);
+    this.#watch = new ResultWatch(this.#db);
   }
 
   prepare(_taskId: string): Promise<string | undefined> {
@@ -87,7 +89,7 @@ export class SqliteResultBackend implements ResultBackend {
         this.#nextSweepAt = now + SWEEP_EVERY_MS;
         this.#sweep.run(now);
       }
-    });
+    }).then(() => this.#watch.touch()); // our own commits do not change data_version
   }
 
   read(taskId: string): Promise<ResultMeta | undefined> {
@@ -95,19 +97,20 @@ export class SqliteResultBackend implements ResultBackend {
   }
 
   async waitFor(taskId: string, options: WaitOptions): Promise<ResultMeta> {
-    const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
-    const stop = AbortSignal.any(
-      [this.#closing.signal, options.signal].filter((s) => s !== undefined),
+    const timeout = new AbortController();
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(
+      () => timeout.abort(new TimeoutError("The operation timed out.", { taskId })),
+      options.timeoutMs,
     );
-    let delay = Math.min(FIRST_POLL_MS, options.intervalMs);
-    while (true) {
+    const signals = [this.#closing.signal, timeout.signal, options.signal];
+    const stop = AbortSignal.any(signals.filter((s) => s !== undefined));
+    try {
       stop.throwIfAborted();
       const meta = this.#read(taskId);
       if (meta && READY_STATES.has(meta.status)) return meta;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new TimeoutError("The operation timed out.", { taskId });
-      await abortableSleep(Math.min(delay, left), stop);
-      delay = Math.min(delay * 2, Math.max(options.intervalMs, FIRST_POLL_MS));
+      return await this.#watch.watch(taskId, options.intervalMs, stop);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -121,6 +124,7 @@ export class SqliteResultBackend implements ResultBackend {
     this.#closing.abort(
       new BrokerConnectionError(`The result backend ${this.url} was closed while waiting.`),
     );
+    this.#watch.stop();
     try {
       this.#batcher.flush();
     } finally {
@@ -145,20 +149,6 @@ export class SqliteResultBackend implements ResultBackend {
       new BrokerConnectionError(`Cannot use the result backend ${this.url}: it is closed.`),
     );
   }
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /**
