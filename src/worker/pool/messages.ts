@@ -30,40 +30,16 @@ export interface InitMessage extends AppLocation {
   processName: string;
   /** Retry settings. */
   retryDefaults: RetryDefaults;
-  /** Report memory after each task (for `worker_max_memory_per_child`). */
-  reportMemory: boolean;
-  /**
-   * Shared with the main thread: `[releases asked for]`. The thread reads it
-   * before reporting each task, so a `release` takes effect before the next
-   * task starts even when the running one never yields to the event loop.
-   */
-  control: Int32Array;
 }
 
-/** One task for a worker thread. */
-export interface RunJob {
+/** Main thread → worker thread: run one task. */
+export interface RunMessage {
+  /** Discriminant. */
+  type: "run";
   /** The request. */
   request: TaskRequest;
   /** Soft limit in seconds, or null. */
   softTimeLimit: number | null;
-}
-
-/**
- * Main thread → worker thread: run these tasks, one at a time, in order,
- * after any it already has. The thread reports each with a `done` message
- * and starts its next one right after (so the main thread knows it started).
- */
-export interface RunMessage {
-  /** Discriminant. */
-  type: "run";
-  /** The tasks. */
-  jobs: RunJob[];
-}
-
-/** Main thread → worker thread: give back the tasks not started yet (after raising `control[0]`). */
-export interface ReleaseMessage {
-  /** Discriminant. */
-  type: "release";
 }
 
 /** worker thread → main thread: the app is loaded. */
@@ -86,19 +62,11 @@ export interface DoneMessage {
   type: "done";
   /** The outcome. */
   outcome: TaskOutcome;
-  /** The thread's memory after the run, KiB (V8 heap + external of its isolate), when asked for. */
-  memoryKiB?: number;
-}
-
-/** worker thread → main thread: it dropped the `count` tasks it had not started (`release`). */
-export interface ReleasedMessage {
-  /** Discriminant. */
-  type: "released";
-  /** How many. */
-  count: number;
+  /** The thread's memory after the run, KiB (V8 heap + external of its isolate). */
+  memoryKiB: number;
 }
 
 /** Anything the main thread sends. */
-export type ToWorker = InitMessage | RunMessage | ReleaseMessage;
+export type ToWorker = InitMessage | RunMessage;
 /** Anything a worker thread sends. */
-export type FromWorker = ReadyMessage | InitFailedMessage | DoneMessage | ReleasedMessage;
+export type FromWorker = ReadyMessage | InitFailedMessage | DoneMessage;

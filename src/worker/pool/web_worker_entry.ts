@@ -1,9 +1,7 @@
 /**
  * The code each worker thread of the `workers` pool runs: it imports the app
- * module once, then runs one task at a time as the main thread asks. Tasks
- * may arrive ahead of time, several per message: they wait here, in order,
- * until the running one is reported, or go back on `release`. The message
- * listener is set before anything is awaited, so no message is lost.
+ * module once, then runs one task at a time as the main thread asks. The
+ * message listener is set before anything is awaited, so no message is lost.
  *
  * The threads are `node:worker_threads` Workers (Deno's own implementation)
  * rather than `new Worker()` Web Workers, because in Deno 2.9 only they can
@@ -14,9 +12,9 @@
  * report how they ended (`exit` with `Deno.exit()`'s code, `error` for an
  * uncaught error), which Web Workers do not for `Deno.exit()`.
  *
- * With `worker_max_memory_per_child` set, after each task the thread reports
- * its memory (its isolate's V8 heap plus external memory; `rss` would be the
- * whole process's).
+ * After each task the thread reports its memory (its isolate's V8 heap plus
+ * external memory; `rss` would be the whole process's) for
+ * `worker_max_memory_per_child`.
  *
  * @module
  */
@@ -30,7 +28,7 @@ import { NotRegistered } from "../../errors.ts";
 import type { TaskOutcome } from "../../task/outcome.ts";
 import { type AppShape, findApp } from "./find_app.ts";
 import { armSoftLimit, softLimitMessage } from "./time_limits.ts";
-import type { FromWorker, InitMessage, RunJob, ToWorker } from "./messages.ts";
+import type { FromWorker, InitMessage, RunMessage, ToWorker } from "./messages.ts";
 
 /** The part of the Web Locks API used here (Deno has it; its type declarations do not yet). */
 interface LockManager {
@@ -46,14 +44,10 @@ let init: InitMessage | undefined;
 const log = getLogger("worker");
 
 function send(message: FromWorker): void {
-  // A release asked for is answered before a task is reported, so the main
-  // thread never counts as started a task that was given back.
-  if (message.type === "done") answerRelease();
   port.postMessage(message);
 }
 
-function memoryKiB(): number | undefined {
-  if (!init?.reportMemory) return undefined; // a system call per task otherwise
+function memoryKiB(): number {
   const usage = Deno.memoryUsage();
   return Math.round((usage.heapTotal + usage.external) / 1024);
 }
@@ -86,7 +80,7 @@ async function load(message: InitMessage): Promise<void> {
   }
 }
 
-async function run(message: RunJob): Promise<void> {
+async function run(message: RunMessage): Promise<void> {
   const { request } = message;
   const task = app?.tasks.get(request.task);
   if (!task || !init) {
@@ -98,7 +92,10 @@ async function run(message: RunJob): Promise<void> {
     log.warning(softLimitMessage(message.softTimeLimit!, request.task, request.id));
   });
   try {
-    const outcome = await runTask(task, request, soft.signal, defaults);
+    const outcome = await locks.request(
+      RUN_LOCK,
+      () => runTask(task, request, soft.signal, defaults),
+    );
     try {
       send({ type: "done", outcome, memoryKiB: memoryKiB() });
     } catch (cloneError) {
@@ -111,44 +108,7 @@ async function run(message: RunJob): Promise<void> {
   }
 }
 
-/** Tasks received and not started yet, in order (`release` drops them). */
-const pending: RunJob[] = [];
-/** Releases answered so far (the main thread counts those asked for in `init.control[0]`). */
-let releasesAnswered = 0;
-
-/** Gives back the pending tasks if the main thread asked for a release not yet answered. */
-function answerRelease(): void {
-  const asked = init ? Atomics.load(init.control, 0) : 0;
-  if (asked <= releasesAnswered) return;
-  releasesAnswered = asked;
-  const count = pending.length;
-  pending.length = 0;
-  port.postMessage({ type: "released", count } satisfies FromWorker);
-}
-/** A task is claimed: running, or about to (waiting for the lock). */
-let busy = false;
-
-/**
- * Runs `first`, then each pending task, back to back, all under one hold of
- * the run lock. The next task is claimed in the same turn that reported the
- * last one, and a task arriving while idle is claimed in the turn it arrives:
- * exactly when the main thread counts them as started, so `release` never
- * drops one the main thread considers running.
- */
-async function runFrom(first: RunJob): Promise<void> {
-  await locks.request(RUN_LOCK, async () => {
-    for (let next: RunJob | undefined = first; next; next = pending.shift()) await run(next);
-    busy = false;
-  });
-}
-
 port.on("message", (message: ToWorker) => {
   if (message.type === "init") void load(message);
-  else if (message.type === "run") {
-    pending.push(...message.jobs);
-    if (!busy) {
-      busy = true;
-      void runFrom(pending.shift()!);
-    }
-  } else answerRelease();
+  else void run(message);
 });
