@@ -13,7 +13,7 @@ import type { ResolvedConfig } from "../../app/config.ts";
 import { BrokerConnectionError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import type { AmqpEndpoint } from "./url.ts";
-import { coalesceWrites } from "./write_coalescing.ts";
+import { coalesceWrites, type CorkableStream } from "../write_coalescing.ts";
 
 const log = getLogger("broker.amqp");
 
@@ -131,7 +131,7 @@ export class AmqpConnection {
   }
 
   #attach(model: ChannelModel): void {
-    coalesceWrites(model);
+    coalesceWrites((model.connection as unknown as { stream?: CorkableStream }).stream);
     this.#model = model;
     this.#generation++;
     this.#declared = new Set();

@@ -18,6 +18,7 @@ import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
 import { BrokerConnectionError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import { maskRedisUrl, type RedisConnectOptions } from "./url.ts";
+import { coalesceWrites, type CorkableStream } from "../write_coalescing.ts";
 import { POP_AND_RECORD, RELEASE_LOCK, RESTORE_TAG, STORE_RESULT } from "./scripts.ts";
 
 const log = getLogger("redis");
@@ -342,6 +343,11 @@ export async function openRedis(
     quiet = true;
   });
   client.on("ready", () => quiet = false);
+  // Each reconnect makes a new socket: coalesce its writes too.
+  client.on(
+    "connect",
+    () => coalesceWrites((client as unknown as { stream?: CorkableStream }).stream),
+  );
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
