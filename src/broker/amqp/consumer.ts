@@ -15,6 +15,7 @@ import type { Channel, ConsumeMessage } from "./amqplib.ts";
 import type { ResolvedConfig } from "../../app/config.ts";
 import { getLogger } from "../../log.ts";
 import type { ConsumeOptions, Delivery, WireMessage } from "../types.ts";
+import { AckBatcher } from "./ack_batcher.ts";
 import { type AmqpConnection, amqpErrorCode, pause } from "./connection.ts";
 import { wireMessageOf } from "./message.ts";
 import { declareOn, isQuorum } from "./topology.ts";
@@ -33,6 +34,8 @@ interface ChannelState {
   globalQos: boolean;
   /** Aborts when the channel closes: its deliveries can no longer be settled. */
   closed: AbortController;
+  /** Sends the channel's acks together at the end of each turn. */
+  acks: AckBatcher;
 }
 
 class AmqpDelivery implements Delivery {
@@ -78,12 +81,12 @@ class AmqpDelivery implements Delivery {
     this.#onHeld(this.#state, 1);
   }
 
-  #settle(send: (channel: Channel) => void): Promise<void> {
+  #settle(send: (acks: AckBatcher) => void): Promise<void> {
     if (this.#settled) return Promise.resolve();
     this.#settled = true;
     if (this.#state.open) {
       try {
-        send(this.#state.channel);
+        send(this.#state.acks);
       } catch (error) {
         log.debug(`Could not settle a delivery: ${(error as Error).message}`);
       }
@@ -94,11 +97,11 @@ class AmqpDelivery implements Delivery {
   }
 
   ack(): Promise<void> {
-    return this.#settle((channel) => channel.ack(this.#raw));
+    return this.#settle((acks) => acks.ack(this.#raw.fields.deliveryTag));
   }
 
   reject(requeue: boolean): Promise<void> {
-    return this.#settle((channel) => channel.reject(this.#raw, requeue));
+    return this.#settle((acks) => acks.reject(this.#raw.fields.deliveryTag, requeue));
   }
 }
 
@@ -175,6 +178,7 @@ export class ConsumerSession {
       held: 0,
       globalQos: !quorum,
       closed: new AbortController(),
+      acks: new AckBatcher(channel),
     };
     channel.on("error", (error: Error) => log.debug(`Consumer channel error: ${error.message}`));
     channel.once("close", () => this.#onChannelClosed(state));
@@ -195,6 +199,7 @@ export class ConsumerSession {
         return;
       }
       state.unsettled++;
+      state.acks.delivered(raw.fields.deliveryTag);
       const delivery = new AmqpDelivery(
         raw,
         queue,
@@ -231,6 +236,7 @@ export class ConsumerSession {
 
   #onChannelClosed(state: ChannelState): void {
     state.open = false;
+    state.acks.close();
     state.closed.abort();
     // Buffered deliveries of a closed channel come back from the broker.
     if (state === this.#state) this.#buffer.length = 0;
@@ -250,6 +256,7 @@ export class ConsumerSession {
     state.unsettled--;
     if (this.#stopped && state.unsettled === 0 && state.open) {
       state.open = false;
+      state.acks.flush();
       state.channel.close().catch(() => {});
     }
   }
@@ -267,14 +274,16 @@ export class ConsumerSession {
     for (const delivery of this.#buffer.splice(0)) await delivery.reject(true);
     if (state?.open && state.unsettled === 0) {
       state.open = false;
+      state.acks.flush();
       await state.channel.close().catch(() => {});
     }
     this.#wake?.();
   }
 
-  /** Stops and ends the stream (the broker is closing). */
+  /** Stops and ends the stream (the broker is closing); acks made so far are sent first. */
   async close(): Promise<void> {
     await this.stop();
+    if (this.#state?.open) this.#state.acks.flush();
     try {
       this.#controller.close();
     } catch {
