@@ -129,6 +129,11 @@ export class RateLimiter {
     });
   }
 
+  /** Whether `taskName` has a rate limit (otherwise `acquire` is not needed). */
+  limits(taskName: string): boolean {
+    return this.#lines.has(taskName);
+  }
+
   /** Number of messages waiting for a token. */
   get waiting(): number {
     let count = 0;

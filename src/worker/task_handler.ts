@@ -137,12 +137,20 @@ export class TaskHandler {
     if (this.#expired(call)) return await this.#revokeExpired(call, delivery);
     if (call.eta && !await this.#waitForEta(call, delivery)) return;
     if (this.#expired(call)) return await this.#revokeExpired(call, delivery);
-    const giveBack = this.#giveBackSignal(delivery);
-    if (!await this.#limiter.acquire(call.task, giveBack) || giveBack.aborted) {
+    if (!await this.#mayStart(call.task, delivery)) {
       await delivery.reject(true); // a no-op when the delivery was lost with its channel
       return;
     }
     await this.#execute(call, task, delivery);
+  }
+
+  /** Takes a rate-limit token if the task has a limit; false when the message must go back. */
+  async #mayStart(taskName: string, delivery: Delivery): Promise<boolean> {
+    if (!this.#limiter.limits(taskName)) {
+      return !this.#stopAccepting.signal.aborted && !delivery.lost?.aborted;
+    }
+    const giveBack = this.#giveBackSignal(delivery);
+    return await this.#limiter.acquire(taskName, giveBack) && !giveBack.aborted;
   }
 
   async #unregistered(call: TaskCall, delivery: Delivery): Promise<void> {

@@ -117,9 +117,14 @@ export class RedisConsumer {
     });
   }
 
+  /** Deliveries counted against the window: buffered, or handed out and not settled nor held. */
+  #inWindow(): number {
+    return this.#buffer.length + this.#unsettled.size - this.#held.size;
+  }
+
   #capacity(): number {
     if (this.#prefetch <= 0) return MAX_BATCH - this.#buffer.length;
-    return this.#prefetch - this.#buffer.length - (this.#unsettled.size - this.#held.size);
+    return this.#prefetch - this.#inWindow();
   }
 
   /**
@@ -128,8 +133,7 @@ export class RedisConsumer {
    * under load one round trip fetches several messages instead of one.
    */
   #fewFree(): boolean {
-    const pending = this.#buffer.length + this.#unsettled.size - this.#held.size;
-    return pending > 0 && this.#capacity() < Math.ceil(this.#prefetch / 2);
+    return this.#inWindow() > 0 && this.#capacity() < Math.ceil(this.#prefetch / 2);
   }
 
   #notify(): void {

@@ -51,6 +51,11 @@ export class JobQueue {
     return next;
   }
 
+  /** Puts jobs back at the front, in their order (a thread gave them back unstarted). */
+  unshift(jobs: QueuedJob[]): void {
+    if (jobs.length) this.#waiting.splice(this.#head, 0, ...jobs);
+  }
+
   /** Number of waiting jobs. */
   get length(): number {
     return this.#waiting.length - this.#head;

@@ -7,6 +7,16 @@
  * lost; after `worker_max_tasks_per_child` tasks, or once above
  * `worker_max_memory_per_child` KiB after a task, a thread is recycled.
  *
+ * Under load each thread also holds its next few runs (LOOKAHEAD), sent
+ * several per message, and starts each as soon as it reported the last: a
+ * message that wakes a sleeping thread costs far more than a trivial task
+ * (docs/benchmarks.md). A held run is not started, so not acknowledged; the
+ * thread names each start, and held runs come back (`release`) when another
+ * thread would otherwise idle behind a long task (Celery's `-Ofair`), at
+ * shutdown, or when their message can no longer be acknowledged. Runs are
+ * numbered, and every report names its run, so no outcome can be credited
+ * to another task.
+ *
  * A V8 out-of-memory in a thread ends the whole process (no per-thread heap
  * limit is set): acks_late tasks then run again after a restart.
  *
@@ -18,8 +28,16 @@ import { ConfigurationError } from "../../errors.ts";
 import type { Logger, LogLevel } from "../../log.ts";
 import type { RetryDefaults } from "../../task/run_task.ts";
 import { JobQueue, type QueuedJob } from "./job_queue.ts";
-import type { AppLocation, FromWorker, ToWorker } from "./messages.ts";
+import type { AppLocation, DoneMessage, FromWorker } from "./messages.ts";
+import { type RunningJob, ThreadSlot } from "./thread_slot.ts";
 import type { Pool, PoolJob, PoolKind, PoolResult } from "./types.ts";
+
+/** Runs a thread may hold besides the one it is running. */
+const LOOKAHEAD = 3;
+/** A thread is topped up once it holds this many or fewer. */
+const REFILL_AT = 1;
+/** How long held runs may wait behind a long task while another thread is idle. */
+const STEAL_AFTER_MS = 5;
 
 /** What the pool needs. */
 export interface WebWorkerPoolOptions {
@@ -39,31 +57,20 @@ export interface WebWorkerPoolOptions {
   logger: Logger;
 }
 
-interface Slot {
-  readonly index: number;
-  readonly worker: Worker;
-  state: "starting" | "idle" | "busy" | "gone";
-  job?: QueuedJob;
-  startedAt: number;
-  hardTimer?: ReturnType<typeof setTimeout>;
-  tasksRun: number;
-  ready: Promise<void>;
-  /** Resolves when the thread has exited. */
-  exited: Promise<void>;
-  /** Set while this slot replaces a lost thread (for the "ready after" debug line). */
-  replacing?: { reason: string; since: number };
-}
-
 /** Runs tasks in worker threads. */
 export class WebWorkerPool implements Pool {
   readonly kind: PoolKind = "workers";
   readonly size: number;
   readonly #options: WebWorkerPoolOptions;
   readonly #queue = new JobQueue();
-  readonly #slots: Slot[] = [];
+  readonly #slots: ThreadSlot[] = [];
   readonly #exits = new Set<Promise<void>>();
+  #nextSeq = 1;
   #closing = false;
+  /** `cancelPending()` was called: runs given back by threads end as `not-started`. */
+  #cancelled = false;
   #idleWaiters: (() => void)[] = [];
+  #balanceTimer?: ReturnType<typeof setTimeout>;
 
   /** Creates the pool (no thread starts before `start()`). */
   constructor(options: WebWorkerPoolOptions) {
@@ -82,20 +89,11 @@ export class WebWorkerPool implements Pool {
     }
   }
 
-  #spawn(index: number): Slot {
+  #spawn(index: number): ThreadSlot {
     const worker = new Worker(new URL("./web_worker_entry.ts", import.meta.url));
-    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-    this.#exits.add(exited);
-    void exited.then(() => this.#exits.delete(exited));
-    const slot: Slot = {
-      index,
-      worker,
-      state: "starting",
-      startedAt: 0,
-      tasksRun: 0,
-      ready: Promise.resolve(),
-      exited,
-    };
+    const slot = new ThreadSlot(index, worker);
+    this.#exits.add(slot.exited);
+    void slot.exited.then(() => this.#exits.delete(slot.exited));
     slot.ready = new Promise<void>((resolve, reject) => {
       const failStart = (why: string) => {
         slot.state = "gone";
@@ -105,15 +103,13 @@ export class WebWorkerPool implements Pool {
       worker.on("message", (message: FromWorker) => {
         if (slot.state === "gone") return; // a late message from a terminated thread
         if (message.type === "ready") {
-          slot.state = "idle";
+          slot.state = "ready";
           resolve();
           this.#replaced(slot);
           this.#pump();
         } else if (message.type === "init-failed") {
           failStart(`Cannot load the app in a worker thread: ${message.message}`);
-        } else {
-          this.#finishJob(slot, { kind: "outcome", outcome: message.outcome }, message.memoryKiB);
-        }
+        } else this.#onReport(slot, message);
       });
       worker.on("error", (error: unknown) => {
         const reason = String((error as Error)?.message ?? error);
@@ -128,71 +124,179 @@ export class WebWorkerPool implements Pool {
       });
     });
     slot.ready.catch(() => {});
-    this.#post(slot, {
+    slot.post({
       type: "init",
       ...this.#options.app,
       logLevel: this.#options.logLevel,
       processName: `WebWorker-${index + 1}`,
       retryDefaults: this.#options.retryDefaults,
+      reportMemory: (this.#options.maxMemoryPerChild ?? 0) > 0,
+      control: slot.control,
     });
     return slot;
   }
 
-  #post(slot: Slot, message: ToWorker): void {
-    slot.worker.postMessage(message);
+  /** A `started`, `done` or `released` report from a ready thread. */
+  #onReport(slot: ThreadSlot, message: Exclude<FromWorker, { type: "ready" | "init-failed" }>) {
+    if (message.type === "started") this.#started(slot, message.seq);
+    else if (message.type === "done") this.#done(slot, message);
+    else this.#released(slot, message.seqs);
   }
 
   /** Queues a run. */
   run(job: PoolJob, onStart: () => void): Promise<PoolResult> {
     if (this.#closing) return Promise.resolve({ kind: "not-started" });
     const result = this.#queue.push(job, onStart);
-    this.#pump();
+    // Start at once on an idle thread, or top up a thread about to run dry;
+    // otherwise let runs gather and go out together on the next report.
+    if (this.#slots.some((slot) => slot.idle || this.#runningDry(slot))) this.#pump();
     return result;
   }
 
+  /** Runs each thread may hold besides its running one (0: hand out one at a time). */
+  get #lookahead(): number {
+    const recycles = (this.#options.maxTasksPerChild ?? 0) > 0 ||
+      (this.#options.maxMemoryPerChild ?? 0) > 0;
+    return recycles || this.#closing || this.#cancelled ? 0 : LOOKAHEAD;
+  }
+
+  #runningDry(slot: ThreadSlot): boolean {
+    return slot.state === "ready" && !slot.releasing && slot.busy && slot.held.size === 0 &&
+      this.#lookahead > 0;
+  }
+
+  /** Whether `slot` may be handed more runs now, and how many at most. */
+  #room(slot: ThreadSlot, lookahead: number): number {
+    if (slot.idle) return 1 + lookahead;
+    if (slot.state !== "ready" || slot.releasing || slot.held.size > REFILL_AT) return 0;
+    return Math.max(0, lookahead - slot.held.size);
+  }
+
+  /**
+   * Hands out waiting runs: idle threads first (their first run starts now),
+   * then threads holding at most REFILL_AT, up to LOOKAHEAD each, a fair share
+   * of what is waiting, in one message per thread.
+   */
   #pump(): void {
-    if (this.#queue.length === 0) return;
-    for (const slot of this.#slots) {
-      if (slot.state !== "idle") continue;
-      const next = this.#queue.shift();
-      if (!next) return;
-      this.#assign(slot, next);
+    if (this.#queue.length === 0) return this.#balanceSoon();
+    const lookahead = this.#lookahead;
+    const open = this.#slots.filter((slot) => this.#room(slot, lookahead) > 0)
+      .sort((a, b) => Number(b.idle) - Number(a.idle));
+    for (let i = 0; i < open.length && this.#queue.length > 0; i++) {
+      const slot = open[i];
+      const share = Math.min(
+        this.#room(slot, lookahead),
+        Math.ceil(this.#queue.length / (open.length - i)),
+      );
+      const batch: QueuedJob[] = [];
+      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+        batch.push(next);
+        if (batch.length >= share) break;
+      }
+      if (batch.length) this.#hand(slot, batch);
     }
   }
 
-  #assign(slot: Slot, queued: QueuedJob): void {
-    slot.state = "busy";
-    slot.job = queued;
-    slot.startedAt = performance.now();
-    queued.onStart();
+  /** Posts `batch` to the thread; on an idle thread the first starts now. */
+  #hand(slot: ThreadSlot, batch: QueuedJob[]): void {
+    const startsNow = slot.idle;
+    const jobs = batch.map((queued) => {
+      const seq = this.#nextSeq++;
+      slot.held.set(seq, queued);
+      this.#watchAbandoned(slot, queued.job.abandoned);
+      return { seq, request: queued.job.request, softTimeLimit: queued.job.softTimeLimit };
+    });
+    slot.post({ type: "run", startsNow, jobs });
+    if (startsNow) this.#started(slot, jobs[0].seq);
+  }
+
+  /**
+   * A lost delivery takes back what the thread holds (the runs whose message
+   * can no longer be acknowledged are then dropped from the line). One
+   * listener per thread and signal: deliveries of a channel share a signal.
+   */
+  #watchAbandoned(slot: ThreadSlot, abandoned: AbortSignal | undefined): void {
+    if (!abandoned || slot.watched.has(abandoned)) return;
+    slot.watched.add(abandoned);
+    abandoned.addEventListener("abort", () => slot.release(), { once: true });
+  }
+
+  /** The thread started held run `seq` (the early-ack point). */
+  #started(slot: ThreadSlot, seq: number): void {
+    const queued = slot.held.get(seq);
+    if (!queued) {
+      this.#options.logger.error(
+        `WebWorker-${slot.index + 1} started run ${seq}, not handed to it`,
+      );
+      return;
+    }
+    slot.held.delete(seq);
+    const running: RunningJob = { seq, queued, startedAt: performance.now() };
+    slot.running = running;
     const { hardTimeLimit } = queued.job;
     if (hardTimeLimit !== null && hardTimeLimit > 0) {
-      slot.hardTimer = setTimeout(() => this.#timeLimit(slot, hardTimeLimit), hardTimeLimit * 1000);
+      running.hardTimer = setTimeout(
+        () => this.#timeLimit(slot, hardTimeLimit),
+        hardTimeLimit * 1000,
+      );
     }
-    this.#post(slot, {
-      type: "run",
-      request: queued.job.request,
-      softTimeLimit: queued.job.softTimeLimit,
-    });
+    queued.onStart();
   }
 
-  #finishJob(slot: Slot, result: PoolResult, memoryKiB?: number): void {
-    const job = slot.job;
-    clearTimeout(slot.hardTimer);
-    slot.job = undefined;
+  #done(slot: ThreadSlot, message: DoneMessage): void {
+    if (slot.running?.seq !== message.seq) {
+      this.#options.logger.error(
+        `WebWorker-${slot.index + 1} reported run ${message.seq}, but runs ${slot.running?.seq}`,
+      );
+      return;
+    }
+    slot.takeRunning()!.queued.finish({ kind: "outcome", outcome: message.outcome });
     slot.tasksRun++;
-    if (slot.state === "busy") slot.state = "idle";
-    job?.finish(result);
-    if (slot.state === "idle" && !this.#closing) {
-      const recycle = this.#recycleReason(slot, memoryKiB);
+    if (message.next !== undefined) this.#started(slot, message.next);
+    if (!slot.busy && !this.#closing) {
+      const recycle = this.#recycleReason(slot, message.memoryKiB);
       if (recycle) this.#replace(slot, recycle);
     }
     this.#notifyIdle();
     this.#pump();
   }
 
+  /** The thread gave back `seqs` unstarted: they wait again, first in line. */
+  #released(slot: ThreadSlot, seqs: number[]): void {
+    this.#requeue(slot.takeReleased(seqs));
+    this.#notifyIdle();
+    this.#pump();
+  }
+
+  /** Runs no thread started go back to the front of the line, or end as `not-started` when stopping. */
+  #requeue(jobs: QueuedJob[]): void {
+    if (this.#closing || this.#cancelled) {
+      for (const queued of jobs) queued.finish({ kind: "not-started" });
+    } else this.#queue.unshift(jobs);
+  }
+
+  /**
+   * Celery's `-Ofair`: while a thread is idle with nothing waiting, runs held
+   * by a thread busy for over STEAL_AFTER_MS are taken back and handed out again.
+   */
+  #balanceSoon(): void {
+    if (this.#balanceTimer !== undefined) return;
+    if (!this.#slots.some((slot) => slot.idle)) return;
+    if (!this.#slots.some((slot) => slot.held.size > 0 && !slot.releasing)) return;
+    this.#balanceTimer = setTimeout(() => {
+      this.#balanceTimer = undefined;
+      if (!this.#slots.some((slot) => slot.idle)) return;
+      const now = performance.now();
+      for (const slot of this.#slots) {
+        const since = slot.running?.startedAt ?? now;
+        if (slot.held.size > 0 && now - since >= STEAL_AFTER_MS) slot.release();
+      }
+      this.#balanceSoon();
+    }, STEAL_AFTER_MS);
+  }
+
   /** Why an idle thread should be replaced now (max tasks or max memory), if it should. */
-  #recycleReason(slot: Slot, memoryKiB: number | undefined): string | undefined {
+  #recycleReason(slot: ThreadSlot, memoryKiB: number | undefined): string | undefined {
     const maxTasks = this.#options.maxTasksPerChild;
     if (maxTasks !== null && maxTasks > 0 && slot.tasksRun >= maxTasks) {
       return `max tasks per child (${maxTasks})`;
@@ -207,29 +311,43 @@ export class WebWorkerPool implements Pool {
     return undefined;
   }
 
-  #timeLimit(slot: Slot, limit: number): void {
-    if (slot.state !== "busy") return;
+  #timeLimit(slot: ThreadSlot, limit: number): void {
+    const running = slot.running;
+    if (!running || slot.state !== "ready") return;
     const since = performance.now();
-    const runtime = (since - slot.startedAt) / 1000;
-    slot.state = "gone";
-    void slot.worker.terminate();
-    this.#finishJob(slot, { kind: "time-limit", limit, runtime });
+    this.#stopThread(slot, {
+      kind: "time-limit",
+      limit,
+      runtime: (since - running.startedAt) / 1000,
+    });
     this.#replace(slot, `hard time limit (${limit}s)`, since);
   }
 
   /** The thread died: Celery's "Process … exited with …" line, its task lost, a replacement. */
-  #lose(slot: Slot, how: string): void {
+  #lose(slot: ThreadSlot, how: string): void {
     const since = performance.now();
-    const runtime = (since - slot.startedAt) / 1000;
     this.#options.logger.error(`Process 'WebWorker-${slot.index + 1}' exited with '${how}'`);
-    const busy = slot.state === "busy";
-    slot.state = "gone";
-    void slot.worker.terminate();
-    if (busy) this.#finishJob(slot, { kind: "worker-lost", reason: how, runtime });
+    const runtime = (since - (slot.running?.startedAt ?? since)) / 1000;
+    this.#stopThread(slot, { kind: "worker-lost", reason: how, runtime });
     this.#replace(slot, how, since);
   }
 
-  #replace(slot: Slot, reason: string, since = performance.now()): void {
+  /**
+   * Terminates the thread: its running task ends with `result`, its held runs
+   * wait again (or end as `not-started` when stopping).
+   */
+  #stopThread(slot: ThreadSlot, result: PoolResult): void {
+    slot.state = "gone";
+    void slot.worker.terminate();
+    const running = slot.takeRunning();
+    const held = slot.takeAllHeld();
+    running?.queued.finish(result);
+    this.#requeue(held);
+    this.#notifyIdle();
+    this.#pump();
+  }
+
+  #replace(slot: ThreadSlot, reason: string, since = performance.now()): void {
     // "gone" first: terminate() can emit "exit" at once, which must not count as a loss.
     const running = slot.state !== "gone";
     slot.state = "gone";
@@ -243,7 +361,7 @@ export class WebWorkerPool implements Pool {
     });
   }
 
-  #replaced(slot: Slot): void {
+  #replaced(slot: ThreadSlot): void {
     if (!slot.replacing) return;
     const ms = (performance.now() - slot.replacing.since).toFixed(1);
     this.#options.logger.debug(
@@ -253,22 +371,24 @@ export class WebWorkerPool implements Pool {
   }
 
   #notifyIdle(): void {
-    if (this.#slots.some((slot) => slot.state === "busy")) return;
+    if (this.#slots.some((slot) => slot.state !== "gone" && slot.busy)) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const wake of waiters) wake();
   }
 
-  /** Resolves waiting runs with `not-started`. */
+  /** Resolves waiting runs, and runs held by threads, with `not-started`. */
   cancelPending(): void {
+    this.#cancelled = true;
     this.#queue.cancelAll();
+    for (const slot of this.#slots) slot.release();
   }
 
   /** Waits for running tasks, then terminates every thread. */
   async close(): Promise<void> {
     this.#closing = true;
     this.cancelPending();
-    if (this.#slots.some((slot) => slot.state === "busy")) {
+    if (this.#slots.some((slot) => slot.state !== "gone" && slot.busy)) {
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
     await this.terminate();
@@ -278,17 +398,11 @@ export class WebWorkerPool implements Pool {
   async terminate(): Promise<void> {
     this.#closing = true;
     this.cancelPending();
+    clearTimeout(this.#balanceTimer);
     for (const slot of this.#slots) {
-      const job = slot.job;
-      clearTimeout(slot.hardTimer);
-      slot.state = "gone";
-      slot.job = undefined;
-      void slot.worker.terminate();
-      job?.finish({
-        kind: "worker-lost",
-        reason: "cold shutdown",
-        runtime: (performance.now() - slot.startedAt) / 1000,
-      });
+      if (slot.state === "gone") continue;
+      const runtime = (performance.now() - (slot.running?.startedAt ?? 0)) / 1000;
+      this.#stopThread(slot, { kind: "worker-lost", reason: "cold shutdown", runtime });
     }
     this.#notifyIdle();
     await Promise.all([...this.#exits]);
