@@ -41,6 +41,7 @@ export const CELERIAC: System = {
         command: Deno.execPath(),
         args: [
           "run",
+          "--v8-flags=--max-semi-space-size=1", // as README's deployment section and `deno task worker`
           ...(Deno.env.get("CELERIAC_BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ?? []),
           "-A",
           "cli.ts",
