@@ -36,6 +36,7 @@ const NULLABLE = new Set<string>([
   "worker_concurrency",
   "worker_max_tasks_per_child",
   "worker_max_memory_per_child",
+  "worker_eta_hold_limit",
   "timezone",
   "task_default_exchange",
   "task_default_routing_key",
@@ -59,6 +60,7 @@ const SETTING_TYPES: Partial<Record<keyof CelerySettings, string>> = {
   worker_concurrency: "number",
   worker_max_tasks_per_child: "number",
   worker_max_memory_per_child: "number",
+  worker_eta_hold_limit: "number",
   timezone: "string",
   task_default_exchange: "string",
   task_default_routing_key: "string",
@@ -104,6 +106,11 @@ export function validateSetting(key: string, value: unknown): void {
   if (expected === "number" && (!Number.isFinite(value) || (value as number) < 0)) {
     throw new ConfigurationError(
       `Invalid value for setting "${key}": ${shown}. Accepted: a number of 0 or more.`,
+    );
+  }
+  if (key === "worker_eta_hold_limit" && value === 0) {
+    throw new ConfigurationError(
+      `Invalid value for setting "${key}": 0. Accepted: a number of seconds above 0, or null.`,
     );
   }
   if (key === "accept_content" || key === "result_accept_content") {

@@ -162,6 +162,14 @@ export interface CelerySettings {
   worker_max_tasks_per_child: number | null;
   /** Recycle a Web Worker above this resident memory (KiB). */
   worker_max_memory_per_child: number | null;
+  /**
+   * celeriac's own: the longest time, in seconds, a message waiting for its
+   * ETA is held unacked before it is sent again (RabbitMQ) or parked in the
+   * broker (embedded SQLite, memory); null = the broker's default (900 on
+   * RabbitMQ, half its default `consumer_timeout`; 60 on SQLite and memory;
+   * unbounded on Redis). Set it below your RabbitMQ `consumer_timeout`.
+   */
+  worker_eta_hold_limit: number | null;
   /** Pool: `workers` (Web Workers), `async`, `solo`. */
   worker_pool: "workers" | "async" | "solo";
   /** Send task events. */
@@ -245,6 +253,7 @@ export const DEFAULT_SETTINGS: ResolvedConfig = Object.freeze({
   worker_prefetch_multiplier: 4,
   worker_max_tasks_per_child: null,
   worker_max_memory_per_child: null,
+  worker_eta_hold_limit: null,
   worker_pool: "workers",
   worker_send_task_events: false,
   worker_disable_rate_limits: false,

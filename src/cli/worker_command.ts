@@ -50,6 +50,11 @@ export const WORKER_FLAGS: Record<string, FlagSpec> = {
     value: "N",
   },
   "time-limit": { type: "string", help: "hard time limit per task, seconds", value: "SECONDS" },
+  "eta-hold-limit": {
+    type: "string",
+    help: "longest hold of a message waiting for its ETA, seconds (RabbitMQ default 900)",
+    value: "SECONDS",
+  },
   "soft-time-limit": {
     type: "string",
     help: "soft time limit per task, seconds",
@@ -114,6 +119,7 @@ export function workerOptionsFromArgs(args: string[]): WorkerCommandOptions {
     maxTasksPerChild: intFlag(values["max-tasks-per-child"], "--max-tasks-per-child", "worker", 1),
     timeLimit: intFlag(values["time-limit"], "--time-limit", "worker", 1),
     softTimeLimit: intFlag(values["soft-time-limit"], "--soft-time-limit", "worker", 1),
+    etaHoldLimit: intFlag(values["eta-hold-limit"], "--eta-hold-limit", "worker", 1),
   };
 }
 

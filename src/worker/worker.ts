@@ -47,9 +47,10 @@ export interface WorkerOptions {
   scheduleFile?: string;
   /**
    * Longest time, in seconds, a message waiting for its ETA is held unacked
-   * (see `eta_plan.ts`). Default: 900 on RabbitMQ (half its default
-   * `consumer_timeout`), 60 on SQLite and memory (longer ETAs are parked in
-   * the broker), unbounded on Redis (held messages stay visible).
+   * (see `eta_plan.ts`); overrides the `worker_eta_hold_limit` setting.
+   * Default: 900 on RabbitMQ (half its default `consumer_timeout`), 60 on
+   * SQLite and memory (longer ETAs are parked in the broker), unbounded on
+   * Redis (held messages stay visible).
    */
   etaHoldLimit?: number;
 }
@@ -103,6 +104,12 @@ export class CeleryWorker {
         `Invalid concurrency ${JSON.stringify(concurrency)}: expected a whole number of 1 or more.`,
       );
     }
+    const holdLimit = this.#options.etaHoldLimit ?? config.worker_eta_hold_limit ?? undefined;
+    if (holdLimit !== undefined && !(holdLimit > 0)) {
+      throw new ConfigurationError(
+        `Invalid etaHoldLimit: ${holdLimit}. Accepted: a number of seconds above 0.`,
+      );
+    }
     this.#queues = consumedQueues(this.#options.queues ?? [], config);
     const [broker, backend] = await Promise.all([app.getBroker(), app.getBackend()]);
     const retryDefaults = {
@@ -124,7 +131,6 @@ export class CeleryWorker {
       : new InlinePool({ kind, size: concurrency, lookup, retryDefaults, logger: this.#logger });
     await pool.start();
     this.#pool = pool;
-    const holdLimit = this.#options.etaHoldLimit;
     this.#handler = new TaskHandler({
       config,
       lookup,

@@ -95,6 +95,12 @@ Deno.test("update() maps old uppercase names and rejects bad values clearly", as
     /"worker_prefetch_multiplier": -1\. Accepted: a number of 0 or more/,
   );
   assert.throws(
+    () => app.conf.update({ worker_eta_hold_limit: 0 }),
+    /"worker_eta_hold_limit": 0\. Accepted: a number of seconds above 0, or null/,
+  );
+  app.conf.update({ worker_eta_hold_limit: 600 });
+  assert.equal(app.conf.worker_eta_hold_limit, 600);
+  assert.throws(
     () => app.conf.update({ task_time_limit: "ten" }),
     /"task_time_limit": "ten" \(a string\)\. Accepted: a number or null/,
   );

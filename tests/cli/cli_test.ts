@@ -137,6 +137,10 @@ Deno.test("user mistakes: one line on stderr, non-zero exit, no stack trace", as
       [["worker", "-A", FIXTURE_APP, "-P", "prefork"], /invalid value for -P\/--pool: "prefork"/],
       [["worker", "-A", FIXTURE_APP, "-c", "0"], /invalid value for -c\/--concurrency: "0"/],
       [["worker", "-A", FIXTURE_APP, "--loglevel", "LOUD"], /Invalid log level "LOUD"/],
+      [
+        ["worker", "-A", FIXTURE_APP, "--eta-hold-limit", "0"],
+        /invalid value for --eta-hold-limit: "0"/,
+      ],
       [["worker", "-A", FIXTURE_APP, "--bogus"], /unknown option '--bogus'/i],
       [["result", "-A", FIXTURE_APP], /missing the task id/],
     ];

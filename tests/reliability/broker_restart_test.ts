@@ -98,28 +98,26 @@ Deno.test("RabbitMQ restart mid-stream, and ETA longer than consumer_timeout (pr
 
   await t.step("ETA beyond consumer_timeout runs once, the channel stays up", async () => {
     await using world = (await openWorld("amqp", { brokerUrl: rabbit.url }))!;
-    const app = world.app();
-    const worker = await app.worker({
-      concurrency: 2,
-      pool: "async",
-      banner: false,
-      etaHoldLimit: 1,
-    });
+    // The setting (not the worker option): held at most 1 s, below the 2 s consumer_timeout.
+    const app = world.app({ worker_eta_hold_limit: 1 });
+    const worker = await app.worker({ concurrency: 2, pool: "async", banner: false });
     try {
       const delayed = [];
       for (let i = 0; i < 3; i++) {
-        delayed.push(await app.sendTask("fault.stamp", [world.dir], { countdown: 5 }));
+        delayed.push(await app.sendTask("fault.delivery", [world.dir], { countdown: 5 }));
       }
-      await Promise.all(delayed.map((result) => result.get({ timeout: 30 })));
+      const redelivered = await Promise.all(delayed.map((result) => result.get({ timeout: 30 })));
       const after = await app.sendTask("fault.add", [1, 2]);
       assert.equal(await after.get({ timeout: 10 }), 3, "the consumer still works");
       await new Promise((resolve) => setTimeout(resolve, 1000)); // a redelivered copy would run now
-      const stamped = world.runs().filter((line) => line.split(" ")[3] === "at");
+      const ran = world.runs().filter((line) => line.split(" ")[3] === "delivery");
       const counts = delayed.map((result) =>
-        stamped.filter((line) => line.startsWith(result.id)).length
+        ran.filter((line) => line.startsWith(result.id)).length
       );
       console.log(`RabbitMQ consumer_timeout 2 s, ETA 5 s: runs per task ${counts}`);
       assert.deepEqual(counts, [1, 1, 1]);
+      // A channel closed by the consumer timeout would have had them redelivered.
+      assert.deepEqual(redelivered, [false, false, false], "never redelivered by RabbitMQ");
     } finally {
       await worker.stop();
     }

@@ -74,6 +74,12 @@ export function registerFaultTasks(app: Celery): Celery {
     return self.request.id;
   }, { name: "fault.record_late", bind: true, acksLate: true });
 
+  app.task(function delivery(self: BoundTask, dir: string) {
+    const { redelivered } = self.request.deliveryInfo;
+    recordRun(dir, self, `delivery ${redelivered}`);
+    return redelivered;
+  }, { name: "fault.delivery", bind: true });
+
   app.task(function stamp(self: BoundTask, dir: string) {
     recordRun(dir, self, `at ${Date.now()}`);
     return Date.now();
