@@ -3,6 +3,9 @@
  * sending tasks and reading results. Connecting happens lazily inside async
  * methods that already do I/O; reading a property never does anything.
  *
+ * (Longer than most files: it is the user's entry point, one short method per
+ * Celery app method; the work behind each lives in its own module.)
+ *
  * @module
  */
 

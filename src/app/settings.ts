@@ -1,6 +1,7 @@
 /**
  * Celery's setting names, their types and their Celery defaults. This file is
  * the one list of settings celeriac knows; `config.ts` validates against it.
+ * (Longer than most files: it is data, one documented field per setting.)
  *
  * @module
  */

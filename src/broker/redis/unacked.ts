@@ -17,6 +17,9 @@
  * process or by a Python worker sharing the Redis. Restores also skip tags
  * this process holds, in case the event loop was blocked past a refresh.
  *
+ * (Slightly over the usual length: record, ack, put back, refresh and restore
+ * all keep the same ledger of held deliveries consistent with Redis.)
+ *
  * @module
  */
 

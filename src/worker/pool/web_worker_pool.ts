@@ -20,6 +20,11 @@
  * A V8 out-of-memory in a thread ends the whole process (no per-thread heap
  * limit is set): acks_late tasks then run again after a restart.
  *
+ * (Longer than most files: handing runs out, taking them back and replacing
+ * threads all change the same state — the waiting queue, each slot's running
+ * and held runs, their numbers — and each step is only correct together with
+ * the others; `thread_slot.ts` holds what belongs to one thread alone.)
+ *
  * @module
  */
 
