@@ -299,3 +299,54 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "redis broker: acks made while the consumer waits to fetch more all reach Redis, at close too",
+  ignore: !available,
+  fn: async () => {
+    // Under load the consumer lingers up to 1 ms for half its window to free before it
+    // fetches again, while acks are being batched: none may be left behind.
+    const { prefix, open } = setup();
+    const broker = await open();
+    const redis = rawRedis();
+    const queue = directQueue("linger");
+    const texts = Array.from({ length: 40 }, (_, i) => `m${i}`);
+    try {
+      await publishTexts(broker, queue, texts);
+      const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 4 }));
+      const seen: string[] = [];
+      const acks: Promise<void>[] = [];
+      for (let i = 0; i < 30; i++) {
+        const delivery = await reader.expect(5000, `delivery ${i}`);
+        seen.push(bodyText(delivery));
+        if (i % 3 === 0) await sleep(1); // sometimes the linger ends before the next ack
+        acks.push(delivery.ack());
+      }
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tooLate = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error("30 acks did not all complete within 5 s")),
+          5000,
+        );
+      });
+      await Promise.race([Promise.all(acks), tooLate]).finally(() => clearTimeout(timer));
+      assert.deepEqual(seen, texts.slice(0, 30), "in order, each once");
+      const held = await redis.hlen(`${prefix}unacked`);
+      assert.ok(held <= 4, `only the window is unacked after 30 acks, not ${held}`);
+      // Acked, not awaited, then closed at once: the ack still reaches Redis.
+      const last = await reader.expect(5000, "delivery 30");
+      void last.ack();
+      await reader.cancel();
+      await broker.close();
+      assert.equal(await redis.hlen(`${prefix}unacked`), 0, "the rest was restored");
+      const left = await redis.lrange(`${prefix}linger`, 0, -1);
+      const bodies = left.map((raw) => atob(JSON.parse(raw).body)).map((b) => JSON.parse(b));
+      assert.deepEqual(bodies.sort(), texts.slice(31).sort(), "all but the 31 acked are queued");
+    } finally {
+      await broker.close();
+      await redis.quit();
+      await deleteKeysWithPrefix(prefix);
+    }
+  },
+});
