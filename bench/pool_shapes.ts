@@ -5,81 +5,33 @@
  * and two `-P async -c 1` processes that each consume for themselves (what
  * worker threads consuming from the broker would do).
  *
- * `deno run -A bench/pool_shapes.ts [--broker URL] [--count N] [--runs N]`
+ * `deno run -A bench/pool_shapes.ts [--only rabbitmq|redis] [--count N] [--runs N]`
  *
  * The drain is timed from outside, by the queue's depth (2.5 %–97.5 % of it,
  * so start-up and the tail do not count), and the workers' CPU is read from
  * `/proc/<pid>/stat` over the same span. Tasks are `bench.add` sent by
- * celeriac's client with results disabled; the queue is deleted after.
+ * celeriac's client with results disabled; each run's queue is removed after.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { Redis } from "ioredis";
-import { connect } from "../src/broker/amqp/amqplib.ts";
-import { Celery } from "../mod.ts";
+import { CeleriacClient } from "./celeriac_client.ts";
+import { cleanPlace, newPlace, placeEnv, type Setup, SETUPS } from "./setups.ts";
+import { celeriacWorkerArgs, ROOT } from "./systems.ts";
 
-/** One worker shape: how many processes, with which flags. */
+/** One worker shape: how many processes, with which pool flags. */
 interface Shape {
   label: string;
   processes: number;
-  args: string[];
+  poolArgs: string[];
 }
 
 const SHAPES: Shape[] = [
-  { label: "default pool, -c 2", processes: 1, args: ["-c", "2"] },
-  { label: "-P async -c 2", processes: 1, args: ["-P", "async", "-c", "2"] },
-  { label: "2 × -P async -c 1", processes: 2, args: ["-P", "async", "-c", "1"] },
+  { label: "default pool, -c 2", processes: 1, poolArgs: ["-c", "2"] },
+  { label: "-P async -c 2", processes: 1, poolArgs: ["-P", "async", "-c", "2"] },
+  { label: "2 × -P async -c 1", processes: 2, poolArgs: ["-P", "async", "-c", "1"] },
 ];
-
-/** Sends `count` `bench.add` tasks to `queue`, 1,000 in flight. */
-async function fill(brokerUrl: string, queue: string, count: number): Promise<void> {
-  const app = new Celery("bench", {
-    broker: brokerUrl,
-    config: { task_default_queue: queue, task_ignore_result: true },
-    setAsCurrent: false,
-  });
-  try {
-    let pending: Promise<unknown>[] = [];
-    for (let i = 0; i < count; i++) {
-      pending.push(app.sendTask("bench.add", [i, i]));
-      if (pending.length === 1000) {
-        await Promise.all(pending);
-        pending = [];
-      }
-    }
-    await Promise.all(pending);
-  } finally {
-    await app.close();
-  }
-}
-
-/** The queue's depth, read by the raw client, and how to delete the queue. */
-async function depthOf(
-  brokerUrl: string,
-  queue: string,
-): Promise<{ depth: () => Promise<number>; remove: () => Promise<void> }> {
-  if (/^amqps?:/.test(brokerUrl)) {
-    const model = await connect(brokerUrl);
-    const channel = await model.createChannel();
-    return {
-      depth: async () => (await channel.checkQueue(queue)).messageCount,
-      remove: async () => {
-        await channel.deleteQueue(queue);
-        await model.close();
-      },
-    };
-  }
-  const redis = new Redis(brokerUrl);
-  return {
-    depth: async () => await redis.llen(queue),
-    remove: async () => {
-      await redis.del(queue, `_kombu.binding.${queue}`);
-      redis.disconnect();
-    },
-  };
-}
 
 /** User + system CPU of `pids`, in clock ticks (1/100 s). */
 function cpuTicks(pids: number[]): number {
@@ -95,63 +47,53 @@ function cpuTicks(pids: number[]): number {
 
 /** Drains `count` tasks with `shape`; returns tasks/s and CPU µs per task. */
 async function drain(
-  brokerUrl: string,
+  setup: Setup,
   count: number,
   shape: Shape,
 ): Promise<{ rate: number; cpuMicros: number }> {
-  const queue = `bench-shapes-${crypto.randomUUID().slice(0, 8)}`;
-  await fill(brokerUrl, queue, count);
-  const { depth, remove } = await depthOf(brokerUrl, queue);
-  const env = { CELERY_BROKER_URL: brokerUrl, CELERIAC_BENCH_QUEUE: queue };
-  const workers = Array.from(
-    { length: shape.processes },
-    (_, i) =>
-      new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--v8-flags=--max-semi-space-size=1",
-          "-A",
-          "cli.ts",
-          "worker",
-          "-A",
-          "./bench/bench_app.ts",
-          "-n",
-          `shape${i}@%h`,
-          "--loglevel",
-          "WARNING",
-          ...shape.args,
-        ],
-        env,
-        stdout: "null",
-        stderr: "null",
-      }).spawn(),
-  );
-  const pids = workers.map((worker) => worker.pid);
-  let exited = false;
-  for (const worker of workers) void worker.status.then(() => exited = true);
+  const place = newPlace(setup);
   try {
-    const from = count - Math.round(count * 0.025);
-    const to = Math.round(count * 0.025);
-    let startedAt = 0;
-    let ticksAtStart = 0;
-    for (let left = await depth(); left > to; left = await depth()) {
-      if (exited) throw new Error(`a worker (${shape.label}) exited during the drain`);
-      if (!startedAt && left <= from) {
-        startedAt = performance.now();
-        ticksAtStart = cpuTicks(pids);
+    await using client = new CeleriacClient(place);
+    await client.fill(count);
+    const broker = await client.app.getBroker();
+    const workers = Array.from(
+      { length: shape.processes },
+      (_, i) =>
+        new Deno.Command(Deno.execPath(), {
+          args: [...celeriacWorkerArgs(shape.poolArgs), "-n", `shape${i}@%h`],
+          cwd: ROOT,
+          env: placeEnv(place),
+          stdout: "null",
+          stderr: "null",
+        }).spawn(),
+    );
+    const pids = workers.map((worker) => worker.pid);
+    let exited = false;
+    for (const worker of workers) void worker.status.then(() => exited = true);
+    try {
+      const from = count - Math.round(count * 0.025);
+      const to = Math.round(count * 0.025);
+      let startedAt = 0;
+      let ticksAtStart = 0;
+      for (let left = count; left > to; left = await broker.messageCount(place.queue)) {
+        if (exited) throw new Error(`a worker (${shape.label}) exited during the drain`);
+        if (!startedAt && left <= from) {
+          startedAt = performance.now();
+          ticksAtStart = cpuTicks(pids);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      const tasks = from - to;
+      return {
+        rate: tasks / ((performance.now() - startedAt) / 1000),
+        cpuMicros: (cpuTicks(pids) - ticksAtStart) * 10_000 / tasks,
+      };
+    } finally {
+      for (const worker of workers) worker.kill("SIGTERM");
+      await Promise.all(workers.map((worker) => worker.status));
     }
-    const seconds = (performance.now() - startedAt) / 1000;
-    const tasks = from - to;
-    return {
-      rate: tasks / seconds,
-      cpuMicros: (cpuTicks(pids) - ticksAtStart) * 10_000 / tasks,
-    };
   } finally {
-    for (const worker of workers) worker.kill("SIGTERM");
-    await Promise.all(workers.map((worker) => worker.status));
-    await remove();
+    await cleanPlace(place);
   }
 }
 
@@ -159,20 +101,24 @@ if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      broker: { type: "string", default: "amqp://guest:guest@127.0.0.1:5672//" },
+      only: { type: "string", default: "rabbitmq,redis" },
       count: { type: "string", default: "40000" },
       runs: { type: "string", default: "2" },
     },
   });
   const count = Number(values.count);
-  console.log(`${values.broker}, ${count.toLocaleString("en-US")} queued tasks`);
-  for (let run = 1; run <= Number(values.runs); run++) {
-    for (const shape of SHAPES) {
-      const { rate, cpuMicros } = await drain(values.broker, count, shape);
-      console.log(
-        `run ${run}: ${shape.label}: ${Math.round(rate).toLocaleString("en-US")} tasks/s, ` +
-          `worker CPU ${Math.round(cpuMicros)} µs per task`,
-      );
+  for (const id of values.only.split(",")) {
+    const setup = SETUPS.find((candidate) => candidate.id === id && candidate.broker !== "sqlite");
+    if (!setup) throw new Error(`--only: unknown setup ${JSON.stringify(id)} (rabbitmq, redis)`);
+    console.log(`${setup.label}: ${count.toLocaleString("en-US")} queued tasks`);
+    for (let run = 1; run <= Number(values.runs); run++) {
+      for (const shape of SHAPES) {
+        const { rate, cpuMicros } = await drain(setup, count, shape);
+        console.log(
+          `run ${run}: ${shape.label}: ${Math.round(rate).toLocaleString("en-US")} tasks/s, ` +
+            `worker CPU ${Math.round(cpuMicros)} µs per task`,
+        );
+      }
     }
   }
 }

@@ -13,7 +13,28 @@ import { RawClient } from "./raw/raw_client.ts";
 import type { DrainStamps, StartedWorker, System } from "./session.ts";
 import { placeEnv, type RunPlace } from "./setups.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
+/** The repository root: bench workers run `cli.ts` from here. */
+export const ROOT: string = new URL("../", import.meta.url).pathname;
+
+/**
+ * `deno run` arguments of a celeriac bench worker with `poolArgs` (such as
+ * `-c 2 -P workers`): the README's deployment flags, `CELERIAC_BENCH_DENO_FLAGS`.
+ */
+export function celeriacWorkerArgs(poolArgs: string[]): string[] {
+  return [
+    "run",
+    "--v8-flags=--max-semi-space-size=1", // as README's deployment section and `deno task worker`
+    ...(Deno.env.get("CELERIAC_BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ?? []),
+    "-A",
+    "cli.ts",
+    "worker",
+    "-A",
+    "./bench/bench_app.ts",
+    ...poolArgs,
+    "--loglevel",
+    "WARNING",
+  ];
+}
 /** The Python interpreter with Celery 5.2.6. */
 export const PYTHON: string = Deno.env.get("CELERIAC_BENCH_PYTHON") ?? "/usr/bin/python3";
 
@@ -39,22 +60,7 @@ export const CELERIAC: System = {
     reportingWorker(
       new WatchedProcess({
         command: Deno.execPath(),
-        args: [
-          "run",
-          "--v8-flags=--max-semi-space-size=1", // as README's deployment section and `deno task worker`
-          ...(Deno.env.get("CELERIAC_BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ?? []),
-          "-A",
-          "cli.ts",
-          "worker",
-          "-A",
-          "./bench/bench_app.ts",
-          "-c",
-          "2",
-          "-P",
-          "workers",
-          "--loglevel",
-          "WARNING",
-        ],
+        args: celeriacWorkerArgs(["-c", "2", "-P", "workers"]),
         cwd: ROOT,
         env: denoEnv(place, expect),
       }),
