@@ -73,7 +73,7 @@ export function hardLimitLine(name: string, id: string, limit: number): string {
 
 /** Celery's unregistered-task explanation, with the message's headers. */
 export function unregisteredLine(name: string, id: string): string {
-  return `Received unregistered task of type ${safeRepr(name)}.\n` +
+  return `Received unregistered task of type ${safeRepr(printable(name))}.\n` +
     "The message has been ignored and discarded.\n\n" +
     "Did you remember to import the module containing this task?\n" +
     "Or maybe you're using relative imports?\n\n" +
