@@ -1,0 +1,56 @@
+/**
+ * RabbitMQ: a header table nested 2,000 deep (~14 KB; 3,000 in the original report) no longer overflows
+ * amqplib's frame parser and drops the connection: the message is rejected
+ * as malformed and dead-lettered on the same connection. And a connection
+ * that is lost anyway (closed by the server) is re-established, the worker
+ * says so ("Connected to …" again) and runs tasks again.
+ */
+
+import assert from "node:assert/strict";
+import { encodeTaskMessage } from "../../src/protocol/task_message.ts";
+import { rabbitmqctl } from "../integration/amqp_helpers.ts";
+import { taskCall } from "../interop/redis_interop_tools.ts";
+import { openWorld, waitUntil } from "../reliability/worlds.ts";
+import { WorkerProcess } from "../reliability/worker_process.ts";
+
+/** Closes, from the server side, the connections of process `pid` (as a network failure would). */
+async function closeConnectionsOf(pid: number): Promise<number> {
+  const listing = await rabbitmqctl(["list_connections", "pid", "client_properties"]);
+  const ours = listing.split("\n").filter((line) => line.includes(`celeriac ${pid}"`));
+  for (const line of ours) {
+    await rabbitmqctl(["close_connection", line.split("\t")[0], "test: simulated loss"]);
+  }
+  return ours.length;
+}
+
+Deno.test("AMQP: a header nested 2,000 deep is rejected without losing the connection; a lost connection comes back and says so", async () => {
+  await using world = await openWorld("amqp", { deadLetter: true });
+  if (!world) return;
+  const app = world.app();
+  const broker = await app.getBroker();
+  await using worker = await WorkerProcess.start(world, { concurrency: 1, pool: "async" });
+  const target = { exchange: "", routingKey: world.queue };
+  const connectedLines = () =>
+    worker.output.match(/Connected to amqp:\/\/guest:\*\*@/g)?.length ?? 0;
+  assert.equal(connectedLines(), 1);
+
+  let deep: unknown = "x";
+  for (let i = 0; i < 2000; i++) deep = { k: deep };
+  const poison = encodeTaskMessage(taskCall("fault.add", [1, 1]));
+  poison.headers.x_deep = deep;
+  await broker.publish(poison, target);
+  const call = taskCall("fault.add", [2, 3]);
+  await broker.publish(encodeTaskMessage(call), target);
+  assert.equal(await app.asyncResult(call.id).get({ timeout: 20 }), 5);
+  await worker.waitFor(/Rejected a malformed message .*Too deeply nested message headers/);
+  assert.doesNotMatch(worker.output, /lost/);
+  await waitUntil(async () => await world.deadLetters() === 1, "the poison message dead-lettered");
+
+  assert.ok(await closeConnectionsOf(worker.pid) >= 1, "the worker's connection was found");
+  await waitUntil(() => connectedLines() === 2, '"Connected to" logged again', 30_000);
+  await worker.waitFor(/Connection to broker amqp:\/\/guest:\*\*@\S+ lost/);
+  const after = taskCall("fault.add", [20, 22]);
+  await broker.publish(encodeTaskMessage(after), target);
+  assert.equal(await app.asyncResult(after.id).get({ timeout: 20 }), 42);
+  assert.equal((await worker.kill("SIGTERM")).code, 0);
+});
