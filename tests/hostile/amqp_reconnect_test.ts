@@ -10,7 +10,9 @@ import assert from "node:assert/strict";
 import { encodeTaskMessage } from "../../src/protocol/task_message.ts";
 import { rabbitmqctl } from "../integration/amqp_helpers.ts";
 import { taskCall } from "../interop/redis_interop_tools.ts";
+import { deleteAmqpEntities } from "../integration/amqp_helpers.ts";
 import { openWorld, waitUntil } from "../reliability/worlds.ts";
+import { startTlsProxy } from "./tls_servers.ts";
 import { WorkerProcess } from "../reliability/worker_process.ts";
 
 /** Closes, from the server side, the connections of process `pid` (as a network failure would). */
@@ -53,4 +55,35 @@ Deno.test("AMQP: a header nested 2,000 deep is rejected without losing the conne
   await broker.publish(encodeTaskMessage(after), target);
   assert.equal(await app.asyncResult(after.id).get({ timeout: 20 }), 42);
   assert.equal((await worker.kill("SIGTERM")).code, 0);
+});
+
+Deno.test("AMQP: a broker that stays gone is retried with Celery's backoff and log lines, then the worker exits 1", async () => {
+  const proxy = await startTlsProxy(undefined, { hostname: "127.0.0.1", port: 5672 });
+  const brokerUrl = `amqp://guest:guest@127.0.0.1:${proxy.port}//`;
+  let queue = "";
+  try {
+    await using world = await openWorld("amqp", { brokerUrl });
+    if (!world) return;
+    queue = world.queue;
+    await using worker = await WorkerProcess.start(world, {
+      pool: "async",
+      settings: { broker_connection_max_retries: 2 },
+    });
+    await proxy[Symbol.asyncDispose](); // the broker is gone for good
+    const status = await worker.exited(60_000);
+    assert.equal(status.code, 1, worker.output);
+    assert.match(
+      worker.output,
+      /Connection to broker amqp:\/\/guest:\*\*@127\.0\.0\.1:\d+\/\/ lost/,
+    );
+    assert.match(
+      worker.output,
+      /Cannot connect to amqp:\/\/guest:\*\*@.*\nTrying again in 2\.00 seconds\.\.\. \(1\/2\)/,
+    );
+    assert.match(worker.output, /Trying again in 4\.00 seconds\.\.\. \(2\/2\)/);
+    assert.match(worker.output, /celeriac: error: the worker stopped: Cannot connect to amqp:/);
+  } finally {
+    await proxy[Symbol.asyncDispose]();
+    if (queue) await deleteAmqpEntities([queue]);
+  }
 });

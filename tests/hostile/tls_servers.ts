@@ -182,23 +182,28 @@ export async function startRedisTls(certs: Certificates): Promise<TlsServer> {
 /**
  * A TLS-terminating proxy on a free port in front of `target` (the shared
  * RabbitMQ): every accepted TLS connection is piped to a new TCP connection.
+ * Without `certs`, a plain TCP proxy (closing it cuts every connection, as a
+ * network failure would).
  */
 export async function startTlsProxy(
-  certs: Certificates,
+  certs: Certificates | undefined,
   target: { hostname: string; port: number },
 ): Promise<TlsServer> {
-  const listener = Deno.listenTls({
-    hostname: "127.0.0.1",
-    port: 0,
-    cert: await Deno.readTextFile(certs.certFile),
-    key: await Deno.readTextFile(certs.keyFile),
-  });
+  const listener: Deno.Listener = certs
+    ? Deno.listenTls({
+      hostname: "127.0.0.1",
+      port: 0,
+      cert: await Deno.readTextFile(certs.certFile),
+      key: await Deno.readTextFile(certs.keyFile),
+    })
+    : Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const open = new Set<Deno.Conn>();
-  const pipe = async (client: Deno.TlsConn) => {
+  let closed = false;
+  const pipe = async (client: Deno.Conn) => {
     open.add(client);
     let upstream: Deno.Conn | undefined;
     try {
-      await client.handshake();
+      if ("handshake" in client) await (client as Deno.TlsConn).handshake();
       upstream = await Deno.connect(target);
       open.add(upstream);
       await Promise.allSettled([
@@ -225,6 +230,8 @@ export async function startTlsProxy(
   return {
     port: (listener.addr as Deno.NetAddr).port,
     async [Symbol.asyncDispose]() {
+      if (closed) return await accepting;
+      closed = true;
       listener.close();
       for (const conn of open) {
         try {
