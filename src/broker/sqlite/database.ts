@@ -41,7 +41,7 @@ export function openEmbeddedDatabase(url: string, schema: string): DatabaseSync 
  * SQLite gives its `-wal` and `-shm` files the same mode. An existing file
  * keeps its mode (it may be shared on purpose).
  */
-function createOwnerOnly(path: string): void {
+export function createOwnerOnly(path: string): void {
   Deno.mkdirSync(parentDirectory(path), { recursive: true, mode: 0o700 });
   try {
     Deno.openSync(path, { createNew: true, write: true, mode: 0o600 }).close();
