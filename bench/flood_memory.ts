@@ -6,8 +6,12 @@
  * stay within ~1.5x the resting RSS.
  *
  * ```sh
- * deno run -A bench/flood_memory.ts [--count 50000] [--only embedded,redis,rabbitmq]
+ * deno run -A bench/flood_memory.ts [--count 50000] [--only embedded,redis,rabbitmq] \
+ *   [--v8-flags=--max-semi-space-size=1]
  * ```
+ *
+ * `--v8-flags` is passed to the worker's `deno run` (to compare with the
+ * README's deployment command).
  *
  * @module
  */
@@ -19,7 +23,16 @@ import { drainOnce, restingKb, type System } from "./session.ts";
 import { placeEnv, SETUPS } from "./setups.ts";
 import { ROOT } from "./systems.ts";
 
-/** celeriac started the plain way: no `--v8-flags`. */
+const { values } = parseArgs({
+  options: {
+    count: { type: "string", default: "50000" },
+    only: { type: "string", default: "embedded,rabbitmq,redis" },
+    "v8-flags": { type: "string" },
+  },
+});
+const v8Flags = values["v8-flags"];
+
+/** celeriac started the plain way (no `--v8-flags` unless given). */
 const PLAIN: System = {
   id: "celeriac-plain",
   label: () => "celeriac, plain start-up",
@@ -29,6 +42,7 @@ const PLAIN: System = {
       command: Deno.execPath(),
       args: [
         "run",
+        ...(v8Flags ? [`--v8-flags=${v8Flags}`] : []),
         "-A",
         "cli.ts",
         "worker",
@@ -52,12 +66,6 @@ const PLAIN: System = {
   client: (place) => Promise.resolve(new CeleriacClient(place)),
 };
 
-const { values } = parseArgs({
-  options: {
-    count: { type: "string", default: "50000" },
-    only: { type: "string", default: "embedded,rabbitmq,redis" },
-  },
-});
 const count = Number(values.count);
 const only = values.only!.split(",");
 const mb = (kb: number) => (kb / 1024).toFixed(0);

@@ -30,7 +30,6 @@
 
 import { setLongTimeout } from "../long_timeout.ts";
 import { Worker } from "node:worker_threads";
-import { THREAD_HEAP_LIMITS } from "../heap_tuning.ts";
 import { ConfigurationError } from "../../errors.ts";
 import type { Logger, LogLevel } from "../../log.ts";
 import type { RetryDefaults } from "../../task/run_task.ts";
@@ -97,9 +96,7 @@ export class WebWorkerPool implements Pool {
   }
 
   #spawn(index: number): ThreadSlot {
-    const worker = new Worker(new URL("./web_worker_entry.ts", import.meta.url), {
-      resourceLimits: THREAD_HEAP_LIMITS,
-    });
+    const worker = new Worker(new URL("./web_worker_entry.ts", import.meta.url));
     const slot = new ThreadSlot(index, worker);
     this.#exits.add(slot.exited);
     void slot.exited.then(() => this.#exits.delete(slot.exited));
