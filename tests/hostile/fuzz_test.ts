@@ -38,11 +38,13 @@ async function fuzz(kind: WorldKind): Promise<void> {
   const bad = malformedMessages({
     count: MESSAGES,
     seed: SEED,
-    maxHeaderDepth: 3000,
+    // celeriac's own AMQP publisher (the test's client) encodes tables recursively up to ~2,500.
+    maxHeaderDepth: kind === "amqp" ? 2000 : 3000,
   });
   const started = performance.now();
   for (const { message } of bad) await broker.publish(message, target);
-  // Redis: an element Lua's cjson cannot read (nested over 1000) is moved to `<queue>.dead` by the broker.
+  // Redis: an element Lua's cjson cannot read (nested over 1000) or longer than the consumer's
+  // limit (from worker_max_message_size) is moved to `<queue>.dead` by the broker, unparsed.
   const rejectedLines = () =>
     worker.output.match(/Rejected a malformed message|Moved a malformed message/g)?.length ?? 0;
   await waitUntil(() => rejectedLines() >= bad.length, `${bad.length} rejections`, 45_000)

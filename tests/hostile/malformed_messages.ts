@@ -118,9 +118,11 @@ const depth = (random: Random, options: GeneratorOptions): Malformed => {
 };
 
 const size = (random: Random): Malformed => {
-  const kind = random.pick(["plain", "gzip", "brotli", "corrupt", "unknown"]);
-  if (kind === "plain") {
-    const n = FUZZ_MAX_MESSAGE_SIZE + random.int(1, 4096);
+  const kind = random.pick(["plain", "huge", "gzip", "brotli", "corrupt", "unknown"]);
+  if (kind === "plain" || kind === "huge") {
+    // "huge": over the Redis consumer's element limit too (moved to the dead list unparsed).
+    const n = (kind === "huge" ? 6 * FUZZ_MAX_MESSAGE_SIZE : FUZZ_MAX_MESSAGE_SIZE) +
+      random.int(1, 4096);
     return {
       label: `size: body of ${n} bytes`,
       message: withBody(`[["${"x".repeat(n)}"], {}, {}]`),
