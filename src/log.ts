@@ -14,6 +14,7 @@ import {
   type LogRecord,
   reset,
 } from "@logtape/logtape";
+import { censorText } from "./app/mask_url.ts";
 
 /** Celery's level names. */
 export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";
@@ -78,9 +79,36 @@ export function formatLogTime(date: Date): string {
     pad(date.getMilliseconds(), 3);
 }
 
+/** `\n`, `\r`, `\t` and other C0/C1 control characters (and U+2028/9) as escapes. */
+// deno-lint-ignore no-control-regex
+const CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+const NAMED_ESCAPES: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * A value from a message (task id, name, queue, reason) made safe for one
+ * log line: control characters are written as escapes (`\n`, `\x1b`), so a
+ * newline in a task id cannot start a forged line.
+ *
+ * @example
+ * ```ts
+ * import { printable } from "./log.ts";
+ * console.assert(printable("id\n[FORGED") === "id\\n[FORGED");
+ * ```
+ */
+export function printable(text: string): string {
+  CONTROL.lastIndex = 0;
+  if (!CONTROL.test(text)) return text;
+  return text.replace(CONTROL, (char) =>
+    NAMED_ESCAPES[char] ??
+      (char.charCodeAt(0) > 0xff
+        ? `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`
+        : `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`));
+}
+
 function formatRecord(record: LogRecord): string {
-  const text = record.message.map((part) => typeof part === "string" ? part : String(part))
-    .join("");
+  const text = censorText(
+    record.message.map((part) => typeof part === "string" ? part : String(part)).join(""),
+  );
   return `[${formatLogTime(new Date(record.timestamp))}: ${
     FROM_LOGTAPE[record.level]
   }/${processName}] ${text}`;

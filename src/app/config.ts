@@ -7,7 +7,7 @@
  */
 
 import { ConfigurationError } from "../errors.ts";
-import { maskUrl } from "./mask_url.ts";
+import { censorValue } from "./mask_url.ts";
 import {
   type CelerySettings,
   DEFAULT_SETTINGS,
@@ -96,6 +96,13 @@ export function validateSetting(key: string, value: unknown): void {
     return;
   }
   if (value === null && NULLABLE.has(key)) return;
+  if (key === "broker_use_ssl") {
+    if (typeof value === "boolean" || kindOf(value) === "object") return;
+    throw new ConfigurationError(
+      `Invalid value for setting "broker_use_ssl": ${shown} (a ${kindOf(value)}). Accepted: ` +
+        `true, an object of TLS options ({ ca_certs, cert_reqs, keyfile, certfile, ... }), or null.`,
+    );
+  }
   const expected = SETTING_TYPES[name] ?? kindOf(DEFAULT_SETTINGS[name]);
   if (kindOf(value) !== expected) {
     throw new ConfigurationError(
@@ -137,16 +144,6 @@ export function settingNameFor(key: string, namespace?: string): string | undefi
     return undefined;
   }
   return undefined;
-}
-
-const CENSORED_WORDS = /API|TOKEN|KEY|SECRET|PASS|SIGNATURE|DATABASE/i;
-
-function censor(key: string, value: unknown): unknown {
-  if (CENSORED_WORDS.test(key) && !/^(task_|result_|broker_)?.*routing_key$/i.test(key)) {
-    return "********";
-  }
-  if (typeof value === "string" && value.includes("://")) return maskUrl(value);
-  return value;
 }
 
 /** Options of `humanize()` and `table()`. */
@@ -223,7 +220,7 @@ export class Settings {
     for (const [key, value] of entries.sort(([a], [b]) => a < b ? -1 : 1)) {
       const fallback = (DEFAULT_SETTINGS as unknown as Record<string, unknown>)[key];
       if (!withDefaults && JSON.stringify(value) === JSON.stringify(fallback)) continue;
-      out[key] = censored ? censor(key, value) : value;
+      out[key] = censored ? censorValue(value, key) : value;
     }
     return out;
   }

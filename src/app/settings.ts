@@ -171,6 +171,18 @@ export interface CelerySettings {
    * unbounded on Redis). Set it below your RabbitMQ `consumer_timeout`.
    */
   worker_eta_hold_limit: number | null;
+  /**
+   * celeriac's own: the largest message body, in bytes, a worker accepts, as
+   * received and after decompression (inflation stops at the limit). A
+   * message over it is rejected as malformed. Default 64 MiB.
+   */
+  worker_max_message_size: number;
+  /**
+   * celeriac's own: the deepest nesting of arrays and objects a worker
+   * accepts in a message's body or headers; a deeper message is rejected as
+   * malformed before it is parsed. Default 256.
+   */
+  worker_max_message_depth: number;
   /** Pool: `workers` (Web Workers), `async`, `solo`. */
   worker_pool: "workers" | "async" | "solo";
   /** Send task events. */
@@ -255,6 +267,8 @@ export const DEFAULT_SETTINGS: ResolvedConfig = Object.freeze({
   worker_max_tasks_per_child: null,
   worker_max_memory_per_child: null,
   worker_eta_hold_limit: null,
+  worker_max_message_size: 64 * 1024 * 1024,
+  worker_max_message_depth: 256,
   worker_pool: "workers",
   worker_send_task_events: false,
   worker_disable_rate_limits: false,

@@ -12,6 +12,7 @@
 
 import { DatabaseSync } from "node:sqlite";
 import { BrokerConnectionError } from "../errors.ts";
+import { createOwnerOnly } from "../broker/sqlite/database.ts";
 import type { BeatLease, LeaseOptions } from "./leader_lease.ts";
 
 /** The SQLite file of a `sqlite://` URL (`sqlite:///tmp/x.db` → `/tmp/x.db`). */
@@ -24,7 +25,9 @@ export function sqlitePath(url: string): string {
 export function createLease(url: string, options: LeaseOptions): Promise<BeatLease> {
   let db: DatabaseSync;
   try {
-    db = new DatabaseSync(sqlitePath(url));
+    const path = sqlitePath(url);
+    if (path !== "" && path !== ":memory:") createOwnerOnly(path);
+    db = new DatabaseSync(path);
     db.exec(`PRAGMA busy_timeout = 5000;
       CREATE TABLE IF NOT EXISTS celeriac_beat_lease (
         name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL, state TEXT)`);

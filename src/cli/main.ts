@@ -5,6 +5,7 @@
  * @module
  */
 
+import { censorText, censorValue } from "../app/mask_url.ts";
 import { CeleriacError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { BEAT_HELP, runBeatCommand } from "./beat_command.ts";
@@ -118,8 +119,8 @@ export async function main(argv: string[]): Promise<number> {
     const message = error instanceof CeleriacError || error instanceof Error
       ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`
       : String(error);
-    console.error(`celeriac: error: ${oneLine(message)}`);
-    if (debugging()) console.error(error);
+    console.error(`celeriac: error: ${oneLine(censorText(message))}`);
+    if (debugging()) console.error(censorValue(error));
     return 1;
   }
 }

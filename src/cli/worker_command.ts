@@ -179,5 +179,9 @@ export async function runWorkerCommand(
     for (const [signal, listener] of listeners) Deno.removeSignalListener(signal, listener);
     await app.close();
   }
+  if (worker.failure) {
+    console.error(`celeriac: error: the worker stopped: ${worker.failure.message}`);
+    return 1;
+  }
   return 0;
 }

@@ -8,6 +8,7 @@
 import { brotliDecompressSync, inflateSync } from "node:zlib";
 import { ContentDisallowed, ProtocolError } from "../errors.ts";
 import { formatCeleryDate, parseCeleryDate } from "./dates.ts";
+import { checkJsonDepth, DEFAULT_MESSAGE_LIMITS, type MessageLimits } from "./message_limits.ts";
 
 /** The content type and encoding celeriac writes. */
 export const JSON_CONTENT_TYPE = "application/json";
@@ -137,11 +138,13 @@ export function acceptedContentTypes(accept: readonly string[]): Set<string> {
 /**
  * Decodes a body of the given content type, enforcing the accepted types.
  * Pickle and unknown types are refused with ContentDisallowed and never executed.
+ * JSON nested deeper than `limits.maxDepth` is refused before it is parsed.
  */
 export function decodeContent(
   body: Uint8Array,
   contentType: string,
   accepted: ReadonlySet<string>,
+  limits: Pick<MessageLimits, "maxDepth"> = DEFAULT_MESSAGE_LIMITS,
 ): unknown {
   const type = contentType || "application/data";
   if (!accepted.has(type) || type !== JSON_CONTENT_TYPE) {
@@ -156,22 +159,31 @@ export function decodeContent(
   } catch (error) {
     throw new ProtocolError("Can't decode message body: not valid UTF-8.", { cause: error });
   }
+  checkJsonDepth(text, limits.maxDepth);
   return parseJson(text);
 }
 
 /** Body codecs celeriac can undo, by the `compression` header value kombu writes. */
-const DECOMPRESSORS: Record<string, (body: Uint8Array) => Uint8Array> = {
-  "application/x-gzip": (body) => inflateSync(body),
-  "application/x-brotli": (body) => brotliDecompressSync(body),
+const DECOMPRESSORS: Record<
+  string,
+  (body: Uint8Array, options: { maxOutputLength: number }) => Uint8Array
+> = {
+  "application/x-gzip": (body, options) => inflateSync(body, options),
+  "application/x-brotli": (body, options) => brotliDecompressSync(body, options),
 };
 
 /**
  * Undoes kombu body compression named by a message's `compression` header
  * (`application/x-gzip` is a zlib stream). Returns the body unchanged when
- * the header is absent; throws ProtocolError for codecs celeriac lacks or a
- * corrupt body.
+ * the header is absent; throws ProtocolError for codecs celeriac lacks, a
+ * corrupt body, or one that inflates beyond `maxBytes` (inflation stops
+ * there: a small "bomb" never costs more than the limit).
  */
-export function decompressBody(body: Uint8Array, compression: unknown): Uint8Array {
+export function decompressBody(
+  body: Uint8Array,
+  compression: unknown,
+  maxBytes: number = DEFAULT_MESSAGE_LIMITS.maxBytes,
+): Uint8Array {
   if (compression === undefined || compression === null || compression === "") return body;
   const codec = typeof compression === "string" ? DECOMPRESSORS[compression] : undefined;
   if (!codec) {
@@ -181,8 +193,15 @@ export function decompressBody(body: Uint8Array, compression: unknown): Uint8Arr
     );
   }
   try {
-    return new Uint8Array(codec(body));
+    return new Uint8Array(codec(body, { maxOutputLength: maxBytes }));
   } catch (error) {
+    if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new ProtocolError(
+        `Cannot decompress message body (${compression}): it inflates beyond the limit of ` +
+          `${maxBytes} bytes (setting worker_max_message_size).`,
+        { cause: error },
+      );
+    }
     throw new ProtocolError(
       `Cannot decompress message body (${compression}): ${(error as Error).message}`,
       { cause: error },

@@ -16,6 +16,12 @@ import {
   JSON_CONTENT_TYPE,
 } from "./json_content.ts";
 import { argsRepr, kwargsRepr } from "./python_repr.ts";
+import {
+  checkBodySize,
+  checkValueDepth,
+  DEFAULT_MESSAGE_LIMITS,
+  type MessageLimits,
+} from "./message_limits.ts";
 import { type Embed, preview, readBody } from "./task_body.ts";
 
 export { emptyEmbed, readBody } from "./task_body.ts";
@@ -153,12 +159,19 @@ function numeric(value: unknown): number | null {
   return typeof value === "number" && Number.isFinite(value) ? value : null;
 }
 
-/** Reads the headers of a v2 message; throws ProtocolError naming what is wrong. */
-export function readTaskHeaders(message: WireMessage): Omit<TaskCall, "args" | "kwargs" | "embed"> {
+/**
+ * Reads the headers of a v2 message; throws ProtocolError naming what is
+ * wrong, including headers nested deeper than `maxDepth`.
+ */
+export function readTaskHeaders(
+  message: WireMessage,
+  maxDepth: number = DEFAULT_MESSAGE_LIMITS.maxDepth,
+): Omit<TaskCall, "args" | "kwargs" | "embed"> {
   const headers = message.headers;
   if (!headers || typeof headers !== "object" || Array.isArray(headers)) {
     throw new ProtocolError("Received and deleted unknown message: headers are not a mapping.");
   }
+  checkValueDepth(headers, maxDepth);
   const task = headers.task;
   if (typeof task !== "string" || task === "") {
     throw new ProtocolError(
@@ -214,14 +227,21 @@ export function readTaskHeaders(message: WireMessage): Omit<TaskCall, "args" | "
 
 /**
  * Decodes a task message. Throws ProtocolError (or ContentDisallowed) naming
- * what is wrong; such a message must be rejected, never executed.
+ * what is wrong; such a message must be rejected, never executed. `limits`
+ * (nesting depth, body size before and after decompression) are checked
+ * before the work they bound is done.
  */
-export function decodeTaskMessage(message: WireMessage, accepted: ReadonlySet<string>): TaskCall {
-  const headers = readTaskHeaders(message);
+export function decodeTaskMessage(
+  message: WireMessage,
+  accepted: ReadonlySet<string>,
+  limits: MessageLimits = DEFAULT_MESSAGE_LIMITS,
+): TaskCall {
+  const headers = readTaskHeaders(message, limits.maxDepth);
   let body: unknown;
   try {
-    const plain = decompressBody(message.body, message.headers.compression);
-    body = decodeContent(plain, message.contentType, accepted);
+    checkBodySize(message.body.byteLength, limits.maxBytes);
+    const plain = decompressBody(message.body, message.headers.compression, limits.maxBytes);
+    body = decodeContent(plain, message.contentType, accepted, limits);
   } catch (error) {
     if (error instanceof ProtocolError) {
       const ErrorClass = error.constructor as typeof ProtocolError;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { deflateSync } from "node:zlib";
 import { ContentDisallowed, ProtocolError } from "../errors.ts";
 import type { WireMessage } from "../broker/types.ts";
 import { acceptedContentTypes } from "./json_content.ts";
@@ -132,7 +133,35 @@ const BAD: [string, () => WireMessage, RegExp][] = [
   [
     "deeply nested body",
     () => withBody("[".repeat(200_000) + "]".repeat(200_000)),
-    /Can't decode message body|expected \[args, kwargs, embed\]/,
+    /Too deeply nested message body: deeper than 256 levels \(setting worker_max_message_depth\)/,
+  ],
+  [
+    "args nested 4,000 deep (an 8 KB message that overflowed the stack)",
+    () => withBody(`[${"[".repeat(4000)}${"]".repeat(4000)}, {}, null]`),
+    /Too deeply nested message body: deeper than 256 levels/,
+  ],
+  [
+    "headers nested 3,000 deep",
+    () => {
+      let deep: unknown = 1;
+      for (let i = 0; i < 3000; i++) deep = { x: deep };
+      return withBody("[[], {}, null]", { ...encodeTaskMessage(call()).headers, deep });
+    },
+    /Too deeply nested message headers: deeper than 256 levels/,
+  ],
+  [
+    "a gzip bomb (1 MiB inflating beyond worker_max_message_size)",
+    () =>
+      withBody(deflateSync(new Uint8Array(80 * 1024 * 1024)), {
+        ...encodeTaskMessage(call()).headers,
+        compression: "application/x-gzip",
+      }),
+    /inflates beyond the limit of 67108864 bytes \(setting worker_max_message_size\)/,
+  ],
+  [
+    "a body over worker_max_message_size",
+    () => withBody(new Uint8Array(64 * 1024 * 1024 + 1)),
+    /is 67108865 bytes, over the limit of 67108864 bytes/,
   ],
   [
     "unknown compression",
@@ -154,6 +183,36 @@ for (const [label, make, pattern] of BAD) {
     });
   });
 }
+
+Deno.test("decodeTaskMessage: limits are the caller's (worker_max_message_depth/size)", () => {
+  const nested = withBody(`[${"[".repeat(300)}${"]".repeat(300)}, {}, null]`);
+  const limits = { maxDepth: 400, maxBytes: 1024 };
+  assert.equal(decodeTaskMessage(nested, JSON_ONLY, limits).args.length, 1);
+  assert.throws(
+    () => decodeTaskMessage(nested, JSON_ONLY, { maxDepth: 10, maxBytes: 1024 }),
+    /deeper than 10 levels/,
+  );
+  const text = '[["a \\"[[[[[[[[[[[[ in a string"], {}, null]';
+  assert.equal(
+    decodeTaskMessage(withBody(text), JSON_ONLY, { maxDepth: 3, maxBytes: 99 }).args.length,
+    1,
+  );
+  const gzip = withBody(
+    deflateSync(new TextEncoder().encode(`[["${"x".repeat(5000)}"], {}, null]`)),
+    {
+      ...encodeTaskMessage(call()).headers,
+      compression: "application/x-gzip",
+    },
+  );
+  assert.throws(
+    () => decodeTaskMessage(gzip, JSON_ONLY, { maxDepth: 9, maxBytes: 4096 }),
+    /inflates beyond/,
+  );
+  assert.equal(
+    (decodeTaskMessage(gzip, JSON_ONLY, { maxDepth: 9, maxBytes: 8192 }).args[0] as string).length,
+    5000,
+  );
+});
 
 Deno.test("decodeTaskMessage: errors about one message carry its task name and id", () => {
   try {

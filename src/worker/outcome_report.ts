@@ -204,7 +204,9 @@ async function reportRetry(
   try {
     await publishRetry(context.broker, call, delivery, outcome, context.hostname);
   } catch (error) {
-    context.logger.error(`Cannot publish the retry of ${call.task}[${call.id}]: ${error}`);
+    context.logger.error(
+      `Cannot publish the retry of ${lines.taskLabel(call.task, call.id)}: ${error}`,
+    );
     if (run.acksLate) return () => delivery.reject(true);
     // The message is acked already: fail the task rather than leave it RETRY forever.
     const meta = buildResultMeta(

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { taskLabel } from "./log_lines.ts";
 import type { ResultBackend, ResultMeta } from "../backend/types.ts";
 import type { ResolvedConfig } from "../app/settings.ts";
 import type { Logger } from "../log.ts";
@@ -67,7 +68,7 @@ export class ResultWriter {
       return true;
     } catch (error) {
       this.#logger.error(
-        `Cannot store the ${meta.status} result of ${call.task}[${call.id}]: ${error}`,
+        `Cannot store the ${meta.status} result of ${taskLabel(call.task, call.id)}: ${error}`,
       );
       if (meta.status !== "SUCCESS") return false;
       const failure = buildResultMeta(

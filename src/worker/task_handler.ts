@@ -22,6 +22,7 @@ import type { Pool } from "./pool/types.ts";
 import { publishCopy } from "./republish.ts";
 import { requestFromCall } from "./request_from_call.ts";
 import { acceptedContentTypes } from "../protocol/json_content.ts";
+import type { MessageLimits } from "../protocol/message_limits.ts";
 import { planEta } from "./eta_plan.ts";
 import { parseRateLimit, RateLimiter } from "./rate_limit.ts";
 import { ResultWriter } from "./result_writer.ts";
@@ -55,6 +56,7 @@ export interface HandlerContext {
 export class TaskHandler {
   readonly #context: HandlerContext;
   readonly #accepted: ReadonlySet<string>;
+  readonly #limits: MessageLimits;
   readonly #writer: ResultWriter;
   readonly #limiter = new RateLimiter();
   readonly #inFlight = new Set<Promise<void>>();
@@ -66,6 +68,10 @@ export class TaskHandler {
   constructor(context: HandlerContext) {
     this.#context = context;
     this.#accepted = acceptedContentTypes(context.config.accept_content);
+    this.#limits = {
+      maxDepth: context.config.worker_max_message_depth,
+      maxBytes: context.config.worker_max_message_size,
+    };
     this.#writer = new ResultWriter(
       context.backend,
       context.config,
@@ -86,13 +92,38 @@ export class TaskHandler {
     return this.#inFlight.size;
   }
 
-  /** Handles a delivery; never throws. */
+  /**
+   * Handles a delivery; never throws. An unexpected error settles this one
+   * delivery (rejected without requeue, so it cannot come back and fail
+   * again: dead-lettered where the broker can) and is logged with the
+   * message's id; the worker goes on with the next.
+   */
   handle(delivery: Delivery): void {
-    const handling = this.#handle(delivery).catch((error) => {
-      this.#context.logger.critical(`Internal error handling a message: ${error?.stack ?? error}`);
-      return delivery.reject(true).catch(() => {});
-    }).finally(() => this.#inFlight.delete(handling));
+    let handling: Promise<void>;
+    try {
+      handling = this.#handle(delivery);
+    } catch (error) {
+      handling = Promise.reject(error);
+    }
+    handling = handling.catch((error) => this.#internalError(delivery, error))
+      .finally(() => this.#inFlight.delete(handling));
     this.#inFlight.add(handling);
+  }
+
+  async #internalError(delivery: Delivery, error: unknown): Promise<void> {
+    const headers = delivery.message?.headers ?? {};
+    const id = typeof headers.id === "string" ? headers.id : "unknown id";
+    const task = typeof headers.task === "string" ? headers.task : "unknown task";
+    let text: string;
+    try {
+      text = String((error as Error)?.stack ?? error);
+    } catch {
+      text = "(an error that cannot be printed)";
+    }
+    this.#context.logger.critical(
+      lines.internalErrorLine(delivery.queue, task, id, text),
+    );
+    await delivery.reject(false).catch(() => {});
   }
 
   /**
@@ -123,7 +154,7 @@ export class TaskHandler {
     const { logger, signals } = this.#context;
     let call: TaskCall;
     try {
-      call = decodeTaskMessage(delivery.message, this.#accepted);
+      call = decodeTaskMessage(delivery.message, this.#accepted, this.#limits);
     } catch (error) {
       const reason = (error as Error)?.message ?? String(error);
       logger.error(lines.malformedLine(delivery.queue, reason));
@@ -197,13 +228,15 @@ export class TaskHandler {
       await publishCopy(this.#context.broker, delivery, call, deliverAt);
     } catch (error) {
       this.#context.logger.error(
-        `Cannot hand ${call.task}[${call.id}] back to the broker until its ETA: ${error}; requeued.`,
+        `Cannot hand ${
+          lines.taskLabel(call.task, call.id)
+        } back to the broker until its ETA: ${error}; requeued.`,
       );
       await delivery.reject(true);
       return false;
     }
     this.#context.logger.debug(
-      `Task ${call.task}[${call.id}] sent back to the broker until its ETA ${
+      `Task ${lines.taskLabel(call.task, call.id)} sent back to the broker until its ETA ${
         call.eta!.toISOString()
       }`,
     );

@@ -72,6 +72,7 @@ export class CeleryWorker {
   #stopping?: Promise<void>;
   #markFinished!: () => void;
   #queues: QueueSpec[] = [];
+  #failure?: Error;
 
   /** Prepares a worker; nothing connects before `start()`. */
   constructor(app: Celery, options: WorkerOptions = {}) {
@@ -79,6 +80,15 @@ export class CeleryWorker {
     this.#options = options;
     this.hostname = expandNodeName(options.hostname ?? `celery@${hostName()}`);
     this.finished = new Promise((resolve) => (this.#markFinished = resolve));
+  }
+
+  /**
+   * Why the worker stopped on its own, when it did: its consumer failed in a
+   * way it cannot recover from (the broker gone past
+   * `broker_connection_max_retries`). The CLI then exits non-zero.
+   */
+  get failure(): Error | undefined {
+    return this.#failure;
   }
 
   /** The queues consumed. */
@@ -202,6 +212,7 @@ export class CeleryWorker {
       }
     } catch (error) {
       if (this.#stopping) return;
+      this.#failure = error instanceof Error ? error : new Error(String(error));
       this.#logger.critical(`Consumer stopped: ${error}`);
       void this.stop("warm");
     }

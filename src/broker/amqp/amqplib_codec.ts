@@ -5,7 +5,8 @@
  * `U` (signed 16-bit), which py-amqp writes: Python sends any integer beyond
  * ±2³¹ in a header as `L`. The throw happens while parsing the frame, so the
  * connection dies, the message is redelivered and kills the next connection
- * too (a poison message). It also installs a faster table encoder
+ * too (a poison message). For the same reason it does not descend into
+ * tables nested beyond `MAX_TABLE_DEPTH`. It also installs a faster table encoder
  * (`table_encoder.ts`) that writes the same bytes as amqplib's. amqplib's frame decoders bind `codec.decodeFields`
  * when they load, so this module must be evaluated first: `amqplib.ts`
  * imports it before amqplib.
@@ -16,10 +17,20 @@
 import type { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 import { encodeTable } from "./table_encoder.ts";
+import { TooDeepValue } from "../../protocol/message_limits.ts";
 
 type Decoded = unknown;
 
-function decodeValue(slice: Buffer, start: number): [Decoded, number] {
+/**
+ * Tables and arrays nested deeper than this are not descended into: they are
+ * skipped (their length is known) and decoded as a `TooDeepValue`, which the
+ * worker rejects as malformed. Descending would overflow the stack inside
+ * amqplib's frame parser and close the connection, and the message, still
+ * queued, would close the next one too.
+ */
+export const MAX_TABLE_DEPTH = 512;
+
+function decodeValue(slice: Buffer, start: number, depth: number): [Decoded, number] {
   const tag = String.fromCharCode(slice[start]);
   let offset = start + 1;
   switch (tag) {
@@ -64,13 +75,15 @@ function decodeValue(slice: Buffer, start: number): [Decoded, number] {
     case "F": {
       const length = slice.readUInt32BE(offset);
       offset += 4;
-      return [decodeFields(slice.subarray(offset, offset + length)), offset + length];
+      if (depth >= MAX_TABLE_DEPTH) return [new TooDeepValue(depth), offset + length];
+      return [decodeTable(slice.subarray(offset, offset + length), depth + 1), offset + length];
     }
     case "A": {
       const end = offset + 4 + slice.readUInt32BE(offset);
+      if (depth >= MAX_TABLE_DEPTH) return [new TooDeepValue(depth), end];
       const values: Decoded[] = [];
       for (offset += 4; offset < end;) {
-        const [value, next] = decodeValue(slice, offset);
+        const [value, next] = decodeValue(slice, offset, depth + 1);
         values.push(value);
         offset = next;
       }
@@ -81,15 +94,22 @@ function decodeValue(slice: Buffer, start: number): [Decoded, number] {
   }
 }
 
-/** Decodes an AMQP field table (the same shapes amqplib returns, plus tags `L` and `U`). */
+/**
+ * Decodes an AMQP field table (the same shapes amqplib returns, plus tags `L`
+ * and `U`); tables nested beyond `MAX_TABLE_DEPTH` become `TooDeepValue`s.
+ */
 export function decodeFields(slice: Buffer): Record<string, Decoded> {
+  return decodeTable(slice, 0);
+}
+
+function decodeTable(slice: Buffer, depth: number): Record<string, Decoded> {
   const fields: Record<string, Decoded> = {};
   let offset = 0;
   while (offset < slice.length) {
     const keyLength = slice.readUInt8(offset);
     offset++;
     const key = slice.toString("utf8", offset, offset + keyLength);
-    const [value, next] = decodeValue(slice, offset + keyLength);
+    const [value, next] = decodeValue(slice, offset + keyLength, depth);
     fields[key] = value;
     offset = next;
   }

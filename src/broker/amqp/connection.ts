@@ -156,7 +156,8 @@ export class AmqpConnection {
   }
 
   /**
-   * Connects, retrying with backoff while `broker_connection_retry` allows
+   * Connects, retrying with Celery's backoff (2, 4, 6, … 30 s, each attempt
+   * logged) while `broker_connection_retry` allows
    * (`broker_connection_max_retries`, null = forever). Used by consumers.
    */
   async getWithRetry(): Promise<ChannelModel> {
@@ -168,7 +169,8 @@ export class AmqpConnection {
         const retry = this.#config.broker_connection_retry && !this.#closing.signal.aborted &&
           (max === null || attempt <= max);
         if (!retry) throw error;
-        const seconds = Math.min(0.1 * 2 ** (attempt - 1), 5);
+        // kombu's ensure_connection intervals, as Celery's consumer: 2, 4, 6, … up to 30 seconds.
+        const seconds = Math.min(2 * attempt, 30);
         log.error(
           `${(error as Error).message}\nTrying again in ${seconds.toFixed(2)} seconds... ` +
             `(${attempt}/${max ?? "∞"})`,

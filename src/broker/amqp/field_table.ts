@@ -11,6 +11,7 @@
  */
 
 import { Buffer } from "node:buffer";
+import { TooDeepValue } from "../../protocol/message_limits.ts";
 
 /** amqplib's way to force a field type: `{"!": type, value}`. */
 interface TypedValue {
@@ -58,7 +59,7 @@ function isTyped(value: object): value is TypedValue {
 
 /** One value as amqplib decoded it, turned into plain data. */
 export function decodeFieldValue(value: unknown): unknown {
-  if (value === null || typeof value !== "object") return value;
+  if (value === null || typeof value !== "object" || value instanceof TooDeepValue) return value;
   if (value instanceof Uint8Array) return new Uint8Array(value);
   if (Array.isArray(value)) return value.map(decodeFieldValue);
   if (isTyped(value)) {

@@ -25,6 +25,7 @@ import type {
   WireMessage,
 } from "../types.ts";
 import { RedisConsumer } from "./consumer.ts";
+import { elementLimit } from "./fetch.ts";
 import { encodeEnvelope } from "./envelope.ts";
 import { openRedis, type RedisConnection } from "./facade.ts";
 import { KombuKeys, routeThroughBindings, topicPattern } from "./keys.ts";
@@ -169,6 +170,7 @@ export class RedisBroker implements Broker {
         keys: this.keys,
         options: this.#options,
         ledger: this.#ledger,
+        maxElementLength: elementLimit(this.#config.worker_max_message_size),
       },
       options.queues,
       options.prefetch,

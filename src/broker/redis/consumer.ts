@@ -38,6 +38,8 @@ export interface ConsumerDeps {
   options: Readonly<RedisTransportOptions>;
   /** The broker's unacked bookkeeping. */
   ledger: UnackedLedger;
+  /** A longer list element is moved to the dead list unparsed. */
+  maxElementLength?: number;
 }
 
 /** One `consume()` call: its fetch loop and its stream. */

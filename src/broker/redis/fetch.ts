@@ -46,6 +46,16 @@ export interface FetcherDeps {
   options: Readonly<RedisTransportOptions>;
   /** The broker's unacked bookkeeping. */
   ledger: UnackedLedger;
+  /** A longer list element is moved to the dead list unparsed (see `elementLimit`). */
+  maxElementLength?: number;
+}
+
+/**
+ * The longest list element a consumer parses, from `worker_max_message_size`:
+ * the body in base64 (4/3 of its bytes) plus 1 MiB for headers and properties.
+ */
+export function elementLimit(maxMessageBytes: number): number {
+  return Math.ceil(maxMessageBytes * 4 / 3) + 1024 * 1024;
 }
 
 /** Pops from the lists of some queues, in kombu's order and queue rotation. */
@@ -127,10 +137,13 @@ export class ListFetcher {
    * which passes `recordedTag`, already did), decodes it and collects it.
    */
   async #accept(list: QueueList, raw: string, recordedTag?: string): Promise<void> {
-    const { ledger, keys, commands } = this.#deps;
-    const parsed = parseEnvelope(raw);
+    const { ledger, keys, commands, maxElementLength } = this.#deps;
+    const parsed = maxElementLength !== undefined && raw.length > maxElementLength
+      ? `the element is ${raw.length} characters long, over the limit of ${maxElementLength} ` +
+        "(from the setting worker_max_message_size)"
+      : parseEnvelope(raw);
     if (typeof parsed === "string") {
-      // Lua's cjson accepted what JSON.parse refuses: move it out of `unacked` too.
+      // Too long, or Lua's cjson accepted what JSON.parse refuses: move it out of `unacked` too.
       if (recordedTag) {
         const envelope = {} as Envelope;
         await ledger.quarantine(

@@ -29,7 +29,10 @@ for i = 3, #KEYS, 2 do
     local ok, env = pcall(cjson.decode, raw)
     local reason = ''
     local tag, ex, rk
-    if not ok or type(env) ~= 'table' then
+    if not ok then
+      -- cjson's reason, such as 'Found too many nested data structures (1001)'
+      reason = 'the element is not a JSON object (' .. tostring(env) .. ')'
+    elseif type(env) ~= 'table' then
       reason = 'the element is not a JSON object'
     elseif type(env['properties']) ~= 'table' then
       reason = 'it has no "properties"'

@@ -1,6 +1,6 @@
 /**
- * Opening the embedded SQLite file (WAL mode, a busy timeout, parent
- * directories created) and batching writes: writes issued in the same tick
+ * Opening the embedded SQLite file (WAL mode, a busy timeout, created
+ * owner-only with its parent directories) and batching writes: writes issued in the same tick
  * share one transaction, which is what makes publishing and acking thousands
  * of messages fast.
  *
@@ -22,7 +22,7 @@ export const BUSY_TIMEOUT_MS = 10_000;
 export function openEmbeddedDatabase(url: string, schema: string): DatabaseSync {
   const path = sqliteFilePath(url);
   try {
-    Deno.mkdirSync(parentDirectory(path), { recursive: true });
+    createOwnerOnly(path);
     const db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
     db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
     db.exec(`BEGIN IMMEDIATE; ${schema}; COMMIT;`);
@@ -32,6 +32,21 @@ export function openEmbeddedDatabase(url: string, schema: string): DatabaseSync 
       `Cannot open the embedded SQLite file ${JSON.stringify(path)} (from ${url}): ${cause}`,
       { cause },
     );
+  }
+}
+
+/**
+ * Creates the file (and missing parent directories) readable by its owner
+ * only, 0600 in 0700 directories: it holds the queued tasks and results.
+ * SQLite gives its `-wal` and `-shm` files the same mode. An existing file
+ * keeps its mode (it may be shared on purpose).
+ */
+export function createOwnerOnly(path: string): void {
+  Deno.mkdirSync(parentDirectory(path), { recursive: true, mode: 0o700 });
+  try {
+    Deno.openSync(path, { createNew: true, write: true, mode: 0o600 }).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
   }
 }
 

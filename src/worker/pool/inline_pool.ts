@@ -7,6 +7,7 @@
  * @module
  */
 
+import { type LongTimeout, setLongTimeout } from "../long_timeout.ts";
 import type { Logger } from "../../log.ts";
 import { type RetryDefaults, runTask } from "../../task/run_task.ts";
 import type { TaskDefinition } from "../../task/task.ts";
@@ -80,7 +81,7 @@ export class InlinePool implements Pool {
     const soft = armSoftLimit(job.softTimeLimit, request.id, request.task, () => {
       this.#options.logger.warning(softLimitMessage(job.softTimeLimit!, request.task, request.id));
     });
-    let hardTimer: ReturnType<typeof setTimeout> | undefined;
+    let hardTimer: LongTimeout | undefined;
     let settled = false;
     const settle = (result: PoolResult) => {
       if (settled) return;
@@ -89,7 +90,7 @@ export class InlinePool implements Pool {
     };
     if (job.hardTimeLimit !== null && job.hardTimeLimit > 0) {
       const limit = job.hardTimeLimit;
-      hardTimer = setTimeout(() => {
+      hardTimer = setLongTimeout(() => {
         settle({ kind: "time-limit", limit, runtime: (performance.now() - started) / 1000 });
       }, limit * 1000);
     }
@@ -99,7 +100,7 @@ export class InlinePool implements Pool {
       settle({ kind: "outcome", outcome });
     } finally {
       soft.clear();
-      clearTimeout(hardTimer);
+      hardTimer?.clear();
     }
   }
 

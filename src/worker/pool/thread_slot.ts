@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { LongTimeout } from "../long_timeout.ts";
 import type { Worker } from "node:worker_threads";
 import type { QueuedJob } from "./job_queue.ts";
 import type { ToWorker } from "./messages.ts";
@@ -21,7 +22,7 @@ export interface RunningJob {
   /** When it started (`performance.now()`). */
   startedAt: number;
   /** The hard time limit's timer, if any. */
-  hardTimer?: ReturnType<typeof setTimeout>;
+  hardTimer?: LongTimeout;
 }
 
 /** One worker thread, as the pool tracks it. */
@@ -108,7 +109,7 @@ export class ThreadSlot {
   /** Ends the running run's bookkeeping and returns it. */
   takeRunning(): RunningJob | undefined {
     const running = this.running;
-    if (running) clearTimeout(running.hardTimer);
+    running?.hardTimer?.clear();
     this.running = undefined;
     return running;
   }

@@ -6,6 +6,8 @@
  */
 
 import { SoftTimeLimitExceeded } from "../../errors.ts";
+import { printable } from "../../log.ts";
+import { setLongTimeout } from "../long_timeout.ts";
 
 /** A controller for one run, and how to clear its timer. */
 export interface SoftLimit {
@@ -24,16 +26,16 @@ export function armSoftLimit(
 ): SoftLimit {
   const controller = new AbortController();
   if (seconds === null || seconds <= 0) return { signal: controller.signal, clear() {} };
-  const timer = setTimeout(() => {
+  const timer = setLongTimeout(() => {
     onExceeded();
     controller.abort(
       new SoftTimeLimitExceeded(seconds, { taskId, taskName }),
     );
   }, seconds * 1000);
-  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+  return { signal: controller.signal, clear: () => timer.clear() };
 }
 
 /** Celery's warning text when a soft limit passes. */
 export function softLimitMessage(seconds: number, taskName: string, taskId: string): string {
-  return `Soft time limit (${seconds}s) exceeded for ${taskName}[${taskId}]`;
+  return `Soft time limit (${seconds}s) exceeded for ${printable(taskName)}[${printable(taskId)}]`;
 }

@@ -28,6 +28,7 @@
  * @module
  */
 
+import { setLongTimeout } from "../long_timeout.ts";
 import { Worker } from "node:worker_threads";
 import { ConfigurationError } from "../../errors.ts";
 import type { Logger, LogLevel } from "../../log.ts";
@@ -240,7 +241,7 @@ export class WebWorkerPool implements Pool {
     slot.running = running;
     const { hardTimeLimit } = queued.job;
     if (hardTimeLimit !== null && hardTimeLimit > 0) {
-      running.hardTimer = setTimeout(
+      running.hardTimer = setLongTimeout(
         () => this.#timeLimit(slot, hardTimeLimit),
         hardTimeLimit * 1000,
       );
