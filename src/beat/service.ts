@@ -9,6 +9,7 @@
  * @module
  */
 
+import { whileHoldingProcess } from "../app/process_hold.ts";
 import type { ResolvedConfig } from "../app/config.ts";
 import { maskUrl } from "../app/mask_url.ts";
 import { getLogger } from "../log.ts";
@@ -132,6 +133,11 @@ function timerSleep(seconds: number, signal?: AbortSignal): Promise<void> {
  * ```
  */
 export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promise<void> {
+  // The app's connections let an idle process exit: beat keeps it alive while it runs.
+  await whileHoldingProcess(() => beatLoop(app, options));
+}
+
+async function beatLoop(app: BeatApp, options: RunBeatOptions): Promise<void> {
   // One function on purpose: setup, the loop and the shutdown share the entries, the
   // lease and `leading`, and reading them top to bottom is the whole service.
   const config = app.conf.resolve();

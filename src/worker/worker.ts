@@ -11,6 +11,7 @@ import { expandNodeName, hostName } from "../app/node_name.ts";
 import { consumedQueues } from "../app/routing.ts";
 import { sendSignal } from "../app/signals.ts";
 import { maskUrl } from "../app/mask_url.ts";
+import { holdProcess } from "../app/process_hold.ts";
 import { defaultEmbeddedUrl } from "../app/embedded_default.ts";
 import { sqliteFilePath } from "../broker/sqlite/location.ts";
 import type { Delivery, QueueSpec } from "../broker/types.ts";
@@ -86,8 +87,22 @@ export class CeleryWorker {
     return this.#queues;
   }
 
-  /** Connects, starts the pool and consumes; resolves once the worker is ready. */
+  /**
+   * Connects, starts the pool and consumes; resolves once the worker is
+   * ready. The worker keeps the process alive until it has stopped.
+   */
   async start(): Promise<void> {
+    const release = holdProcess();
+    this.finished.then(release);
+    try {
+      await this.#start();
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
     const app = this.#app;
     await app.importDefaultModules(); // `imports` / `include`: their tasks register first
     const config = app.finalize().conf.resolve();

@@ -38,6 +38,8 @@ export interface OpenRedisOptions {
   sentinelPassword?: string;
   /** Shown in errors: `broker` or `result backend`. */
   purpose: string;
+  /** False: the idle socket does not keep the process alive (see `ConnectOptions`). */
+  keepProcessAlive?: boolean;
 }
 
 /** The commands that can be queued in a MULTI/EXEC transaction or a pipeline. */
@@ -344,10 +346,12 @@ export async function openRedis(
   });
   client.on("ready", () => quiet = false);
   // Each reconnect makes a new socket: coalesce its writes too.
-  client.on(
-    "connect",
-    () => coalesceWrites((client as unknown as { stream?: CorkableStream }).stream),
-  );
+  client.on("connect", () => {
+    const stream = (client as unknown as { stream?: CorkableStream & { unref?: () => void } })
+      .stream;
+    coalesceWrites(stream);
+    if (options.keepProcessAlive === false) stream?.unref?.();
+  });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
