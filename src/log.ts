@@ -13,7 +13,7 @@ import {
   type LogLevel as LogTapeLevel,
   type LogRecord,
   reset,
-} from "@logtape/logtape";
+} from "npm:@logtape/logtape@^2.4.2";
 
 /** Celery's level names. */
 export type LogLevel = "DEBUG" | "INFO" | "WARNING" | "ERROR" | "CRITICAL";

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { Redis } from "ioredis";
+import { Redis } from "npm:ioredis@^5.11.1";
 import { maskUrl } from "../app/mask_url.ts";
 import { BrokerConnectionError } from "../errors.ts";
 import type { BeatLease, LeaseOptions } from "./leader_lease.ts";

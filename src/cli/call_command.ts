@@ -33,7 +33,7 @@ export const CALL_FLAGS: Record<string, FlagSpec> = {
 
 /** `celeriac call --help`. */
 export const CALL_HELP = helpText(
-  "celeriac call <task name> -A ./app.ts [--args JSON] [--kwargs JSON] [options]",
+  "celeriac call <task name> --app ./app.ts [--args JSON] [--kwargs JSON] [options]",
   "Send a task by name (its code need not be imported) and print its id.",
   CALL_FLAGS,
 );
@@ -48,7 +48,7 @@ export async function runCallCommand(app: Celery, args: string[]): Promise<numbe
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0
-        ? "missing the task name, as in: celeriac call proj.add -A ./app.ts --args '[2, 2]'"
+        ? "missing the task name, as in: celeriac call proj.add --app ./app.ts --args '[2, 2]'"
         : `unexpected argument ${JSON.stringify(positionals[1])}`,
       "call",
     );

@@ -15,7 +15,7 @@ import { UsageError } from "./usage_error.ts";
 import { runWorkerCommand, WORKER_HELP } from "./worker_command.ts";
 
 /** `celeriac --help`. */
-export const MAIN_HELP = `Usage: celeriac <command> -A ./app.ts[:export] [options]
+export const MAIN_HELP = `Usage: celeriac <command> --app ./app.ts[:export] [options]
 
 celeriac ${VERSION}: Celery, the distributed task queue, for Deno.
 
@@ -46,11 +46,15 @@ function appFlag(args: string[]): string | undefined {
   return undefined;
 }
 
-/** Moves a leading `-A x` after the command, so `celeriac -A app worker` works as in Celery. */
+/**
+ * Moves a leading `--app x` / `-A x` / `--app=x` after the command, so
+ * `celeriac --app app worker` works as in Celery.
+ */
 function commandFirst(args: string[]): string[] {
   if ((args[0] === "-A" || args[0] === "--app") && args.length >= 3) {
     return [args[2], args[0], args[1], ...args.slice(3)];
   }
+  if (args[0]?.startsWith("--app=") && args.length >= 2) return [args[1], args[0], ...args.slice(2)];
   return args;
 }
 

@@ -33,7 +33,7 @@ export const RESULT_FLAGS: Record<string, FlagSpec> = {
 
 /** `celeriac result --help`. */
 export const RESULT_HELP = helpText(
-  "celeriac result <task id> -A ./app.ts [--wait SECONDS] [--traceback]",
+  "celeriac result <task id> --app ./app.ts [--wait SECONDS] [--traceback]",
   "Print a task's state, then its result (or its error) once it is ready.",
   RESULT_FLAGS,
 );
@@ -48,7 +48,7 @@ export async function runResultCommand(app: Celery, args: string[]): Promise<num
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0
-        ? "missing the task id, as in: celeriac result 3759673f-ae61-4ea1-beba-90a101b18b51 -A ./app.ts"
+        ? "missing the task id, as in: celeriac result 3759673f-ae61-4ea1-beba-90a101b18b51 --app ./app.ts"
         : `unexpected argument ${JSON.stringify(positionals[1])}`,
       "result",
     );

@@ -111,7 +111,7 @@ Deno.test("user mistakes: one line on stderr, non-zero exit, no stack trace", as
   await withHome(async (env) => {
     const cases: [string[], RegExp][] = [
       [["frobnicate"], /unknown command "frobnicate"/],
-      [["call", "clitest.add"], /missing -A\/--app/],
+      [["call", "clitest.add"], /missing --app \(or -A\)/],
       [["call", "-A", FIXTURE_APP], /missing the task name/],
       [["call", "clitest.add", "-A", FIXTURE_APP, "--args", "[1,"], /invalid JSON for --args/],
       [

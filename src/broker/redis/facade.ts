@@ -14,7 +14,7 @@
  * @module
  */
 
-import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
+import { type ChainableCommander, Redis, type RedisOptions } from "npm:ioredis@^5.11.1";
 import { BrokerConnectionError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import { maskRedisUrl, type RedisConnectOptions } from "./url.ts";
