@@ -54,7 +54,9 @@ function commandFirst(args: string[]): string[] {
   if ((args[0] === "-A" || args[0] === "--app") && args.length >= 3) {
     return [args[2], args[0], args[1], ...args.slice(3)];
   }
-  if (args[0]?.startsWith("--app=") && args.length >= 2) return [args[1], args[0], ...args.slice(2)];
+  if (args[0]?.startsWith("--app=") && args.length >= 2) {
+    return [args[1], args[0], ...args.slice(2)];
+  }
   return args;
 }
 
