@@ -13,6 +13,7 @@ import {
   type LogLevel as LogTapeLevel,
   type LogRecord,
   reset,
+  // deno-lint-ignore no-import-prefix -- inline npm: keeps mod.ts usable by URL without an import map
 } from "npm:@logtape/logtape@^2.4.2";
 
 /** Celery's level names. */

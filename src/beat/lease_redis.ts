@@ -11,6 +11,7 @@
  * @module
  */
 
+// deno-lint-ignore no-import-prefix -- inline npm: keeps mod.ts usable by URL without an import map
 import { Redis } from "npm:ioredis@^5.11.1";
 import { maskUrl } from "../app/mask_url.ts";
 import { BrokerConnectionError } from "../errors.ts";

@@ -129,3 +129,20 @@ console.log(Object.keys(app.conf.beat_schedule).join(","));
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("mod.ts imported by URL from a project without an import map works", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "celeriac-no-map-" });
+  const main = `import { Celery } from "${new URL("mod.ts", `file://${ROOT}`).href}";
+const app = new Celery("proj", { broker: "memory://", backend: "memory://" });
+const add = app.task(function add(x: number, y: number) { return x + y; });
+console.log(await add(2, 3));
+`;
+  await Deno.writeTextFile(`${dir}/main.ts`, main);
+  try {
+    const run = await runTimed(["deno", "run", "--no-config", "-A", "main.ts"], dir, {}, 60_000);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, "5\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

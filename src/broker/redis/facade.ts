@@ -14,6 +14,7 @@
  * @module
  */
 
+// deno-lint-ignore no-import-prefix -- inline npm: keeps mod.ts usable by URL without an import map
 import { type ChainableCommander, Redis, type RedisOptions } from "npm:ioredis@^5.11.1";
 import { BrokerConnectionError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
