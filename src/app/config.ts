@@ -47,6 +47,7 @@ const NULLABLE = new Set<string>([
   "task_default_rate_limit",
   "task_max_retries",
   "broker_connection_max_retries",
+  "broker_connection_retry_on_startup",
   "broker_use_ssl",
   "result_accept_content",
 ]);

@@ -66,8 +66,8 @@ export interface CelerySettings {
   broker_transport_options: Record<string, unknown>;
   /** Retry connecting when the connection is lost. */
   broker_connection_retry: boolean;
-  /** Retry connecting at start-up. */
-  broker_connection_retry_on_startup: boolean;
+  /** Retry connecting at start-up; null follows `broker_connection_retry`. */
+  broker_connection_retry_on_startup: boolean | null;
   /** Attempts before giving up; null retries forever. */
   broker_connection_max_retries: number | null;
   /** Seconds to wait for a connection. */
