@@ -40,7 +40,7 @@ Deno.test("--help for the tool and for each command", async () => {
   for (const command of ["worker", "beat", "call", "result"]) {
     assert.match(main.stdout, new RegExp(`^  ${command} `, "m"));
   }
-  assert.match(worker.stdout, /^Usage: celeriac worker -A/);
+  assert.match(worker.stdout, /^Usage: celeriac worker --app/);
   for (const flag of ["--concurrency", "--pool", "--queues", "--hostname", "--loglevel"]) {
     assert.ok(worker.stdout.includes(flag), flag);
   }
