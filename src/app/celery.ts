@@ -19,6 +19,7 @@ import { currentRequest } from "../task/current_request.ts";
 import { EagerResult } from "../task/eager_result.ts";
 import type { ApplyOptions, TaskOptions } from "../task/options.ts";
 import { runTask } from "../task/run_task.ts";
+import { checkArguments } from "../task/arity.ts";
 import {
   type BoundTaskBody,
   type BoundTaskFor,
@@ -304,6 +305,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     options: ApplyOptions = {},
     task?: TaskDefinition,
   ): Promise<AsyncResult<R>> {
+    if (task) checkArguments(task, args, options.kwargs ?? {}); // Celery's `typing`
     const config = this.conf.resolve();
     if (config.task_always_eager && task) {
       return await this.applyEager(task, args, options) as unknown as AsyncResult<R>;
