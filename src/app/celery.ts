@@ -34,11 +34,11 @@ import {
 import { callerModule } from "./caller_module.ts";
 import { defineTask } from "./define_task.ts";
 import { eagerRequest } from "../task/eager_request.ts";
-import { type ResolvedConfig, Settings } from "./config.ts";
+import { type CeleryConfig, type ResolvedConfig, Settings } from "./config.ts";
 import { environmentUrls, withEnvironmentUrls } from "./environment.ts";
 import { SignalTarget } from "./signal_target.ts";
 import { loadConfig, toModuleUrl } from "./config_loader.ts";
-import { clearCurrentApp, setCurrentApp } from "./current_app.ts";
+import { clearCurrentApp, isStrictMode, setCurrentApp } from "./current_app.ts";
 import { defaultEmbeddedUrl } from "./embedded_default.ts";
 import { maskUrl } from "./mask_url.ts";
 import { holdProcess, whileHoldingProcess } from "./process_hold.ts";
@@ -60,8 +60,16 @@ export interface CeleryOptions {
   broker?: string;
   /** Result backend URL (`result_backend`). */
   backend?: string;
-  /** Initial settings (Celery names; old uppercase names are mapped). */
-  config?: Record<string, unknown>;
+  /**
+   * Initial settings under Celery's names (typed: a typo is a type error);
+   * old uppercase names are mapped, other uppercase keys are kept as the user's.
+   */
+  config?: CeleryConfig;
+  /**
+   * An unknown setting that looks like a mistyped Celery setting throws
+   * instead of warning (default: strict mode, `CELERIAC_STRICT=1`).
+   */
+  strictSettings?: boolean;
   /** Become the current app (default true). */
   setAsCurrent?: boolean;
   /** Modules a worker imports at start (`include`; see `importDefaultModules()`). */
@@ -108,7 +116,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   constructor(main = "__main__", options: CeleryOptions = {}) {
     super();
     this.main = main;
-    this.conf = new Settings();
+    this.conf = new Settings({}, { strict: options.strictSettings ?? isStrictMode() });
     this.conf.update(options.config ?? {});
     this.conf.update({
       broker_url: options.broker,

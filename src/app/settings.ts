@@ -195,6 +195,13 @@ export interface CelerySettings {
   include: string[];
 }
 
+/**
+ * The constructor's `config`: Celery's settings by name, so that a typo is a
+ * type error (`task_serialiser` — did you mean `task_serializer`?), plus
+ * UPPERCASE keys: Celery's old names (`BROKER_URL`) and the user's own.
+ */
+export type CeleryConfig = Partial<CelerySettings> & { [key: Uppercase<string>]: unknown };
+
 /** The validated, frozen settings every component reads. */
 export type ResolvedConfig = Readonly<CelerySettings>;
 
