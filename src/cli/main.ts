@@ -10,6 +10,13 @@ import { VERSION } from "../version.ts";
 import { BEAT_HELP, runBeatCommand } from "./beat_command.ts";
 import { CALL_HELP, runCallCommand } from "./call_command.ts";
 import { loadApp } from "./load_app.ts";
+import {
+  connectionNeeds,
+  LOADING_NOTE,
+  loadingNeeds,
+  MissingPermissionsError,
+  requirePermissions,
+} from "./permissions.ts";
 import { RESULT_HELP, runResultCommand } from "./result_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { runWorkerCommand, WORKER_HELP } from "./worker_command.ts";
@@ -81,7 +88,9 @@ async function dispatch(argv: string[]): Promise<number> {
     console.log(HELP[command]);
     return 0;
   }
+  requirePermissions(command, loadingNeeds(command, appFlag(rest)), LOADING_NOTE);
   const { app, location } = await loadApp(appFlag(rest), command);
+  requirePermissions(command, connectionNeeds(app));
   switch (command) {
     case "worker":
       return await runWorkerCommand(app, rest, location);
@@ -116,6 +125,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (error) {
+    if (error instanceof MissingPermissionsError) {
+      console.error(`celeriac: error: ${error.message}`);
+      return 1;
+    }
     if (error instanceof UsageError) {
       const help = `celeriac ${error.command ? `${error.command} ` : ""}--help`;
       console.error(`celeriac: error: ${oneLine(error.message)} (see '${help}')`);
