@@ -17,6 +17,7 @@ import {
   parseFlags,
 } from "./args.ts";
 import { UsageError } from "./usage_error.ts";
+import { checkArguments } from "../task/arity.ts";
 
 /** The call command's flags. */
 export const CALL_FLAGS: Record<string, FlagSpec> = {
@@ -37,6 +38,20 @@ export const CALL_HELP = helpText(
   "Send a task by name (its code need not be imported) and print its id.",
   CALL_FLAGS,
 );
+
+/**
+ * The warning for a name the loaded app does not define: the task is still
+ * sent (a worker with other code may know it), as Celery's `call` sends it.
+ */
+export function unknownTaskWarning(app: Celery, name: string): string {
+  const last = name.split(".").pop()!;
+  const similar = app.tasks.names().filter((known) => known.split(".").pop() === last);
+  const hint = similar.length > 0
+    ? ` (did you mean ${similar.map((n) => `"${n}"`).join(", ")}?)`
+    : "";
+  return `celeriac: warning: the app ${app.main} has no task named ${JSON.stringify(name)}` +
+    `${hint}; sending it anyway, for a worker that knows it.`;
+}
 
 /** Sends the task; prints its id; returns the exit code. */
 export async function runCallCommand(app: Celery, args: string[]): Promise<number> {
@@ -61,12 +76,18 @@ export async function runCallCommand(app: Celery, args: string[]): Promise<numbe
       "call",
     );
   }
+  const name = positionals[0];
+  const taskArgs = jsonFlag<unknown[]>(values.args, "--args", "call", "array") ?? [];
+  const kwargs = jsonFlag<Record<string, unknown>>(values.kwargs, "--kwargs", "call", "object");
+  const task = app.tasks.get(name);
+  if (task) checkArguments(task, taskArgs, kwargs ?? {});
+  else console.error(unknownTaskWarning(app, name));
   try {
     const result = await app.sendTask(
-      positionals[0],
-      jsonFlag<unknown[]>(values.args, "--args", "call", "array") ?? [],
+      name,
+      taskArgs,
       {
-        kwargs: jsonFlag<Record<string, unknown>>(values.kwargs, "--kwargs", "call", "object"),
+        kwargs,
         countdown: numberFlag(values.countdown, "--countdown", "call"),
         eta,
         expires: numberFlag(values.expires, "--expires", "call"),
