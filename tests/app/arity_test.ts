@@ -14,9 +14,11 @@ import { Celery } from "../../mod.ts";
 import { RemoteError } from "../../src/protocol/exceptions.ts";
 
 function makeApp() {
+  const queue = `arity-${crypto.randomUUID()}`;
   const app = new Celery("proj", {
     broker: "memory://",
     backend: "memory://",
+    config: { task_default_queue: queue },
     setAsCurrent: false,
   });
   const add = app.task(function add(x: number, y: number) {
@@ -34,11 +36,11 @@ function makeApp() {
   const loose = app.task(function loose(x: number, y: number) {
     return [x, y ?? "none"];
   }, { typing: false });
-  return { app, add, scale, total, greet, loose };
+  return { app, queue, add, scale, total, greet, loose };
 }
 
 Deno.test("delay() with too few or too many arguments throws Python's TypeError", async () => {
-  const { app, add } = makeApp();
+  const { app, queue, add } = makeApp();
   try {
     await assert.rejects(
       add.delay(...([1] as unknown as [number, number])),
@@ -57,14 +59,14 @@ Deno.test("delay() with too few or too many arguments throws Python's TypeError"
       { message: "proj.add() got an unexpected keyword argument 'z'" },
     );
     const broker = await app.getBroker();
-    assert.equal(await broker.messageCount("celery"), 0, "nothing was sent");
+    assert.equal(await broker.messageCount(queue), 0, "nothing was sent");
   } finally {
     await app.close();
   }
 });
 
 Deno.test("keyword arguments, defaults, rest and destructured parameters pass the check", async () => {
-  const { app, add, scale, total, greet } = makeApp();
+  const { app, queue, add, scale, total, greet } = makeApp();
   try {
     await add.applyAsync([1] as unknown as [number, number], { kwargs: { y: 2 } });
     await add.applyAsync([] as unknown as [number, number], { kwargs: { x: 1, y: 2 } });
@@ -73,7 +75,7 @@ Deno.test("keyword arguments, defaults, rest and destructured parameters pass th
     await total.delay(1);
     await greet.delay("Ada");
     const broker = await app.getBroker();
-    assert.equal(await broker.messageCount("celery"), 6);
+    assert.equal(await broker.messageCount(queue), 6);
   } finally {
     await app.close();
   }
