@@ -16,6 +16,7 @@ import {
   loadingNeeds,
   MissingPermissionsError,
   requirePermissions,
+  scheduleNeeds,
 } from "./permissions.ts";
 import { RESULT_HELP, runResultCommand } from "./result_command.ts";
 import { UsageError } from "./usage_error.ts";
@@ -90,7 +91,7 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   requirePermissions(command, loadingNeeds(command, appFlag(rest)), LOADING_NOTE);
   const { app, location } = await loadApp(appFlag(rest), command);
-  requirePermissions(command, connectionNeeds(app));
+  requirePermissions(command, [...connectionNeeds(app), ...scheduleNeeds(command, rest, app)]);
   switch (command) {
     case "worker":
       return await runWorkerCommand(app, rest, location);

@@ -135,6 +135,33 @@ function urlNeeds(url: string, role: string): PermissionNeed[] {
   }));
 }
 
+/** `-s FILE` / `--schedule FILE` / `--schedule=FILE` among `args`. */
+function scheduleFlag(args: readonly string[]): string | undefined {
+  for (let index = 0; index < args.length; index++) {
+    if (args[index] === "-s" || args[index] === "--schedule") return args[index + 1];
+    if (args[index].startsWith("--schedule=")) return args[index].slice("--schedule=".length);
+  }
+  return undefined;
+}
+
+/** Beat's schedule file (`beat`, `worker -B`): read and write in its directory. */
+export function scheduleNeeds(
+  command: string,
+  args: readonly string[],
+  app: Celery,
+): PermissionNeed[] {
+  const beat = command === "beat" ||
+    (command === "worker" && (args.includes("-B") || args.includes("--beat")));
+  if (!beat) return [];
+  const file = scheduleFlag(args) ?? app.conf.beat_schedule_filename;
+  const directory = parentDirectory(file);
+  const why = `beat's schedule file ${file}`;
+  return [
+    { descriptor: { name: "read", path: directory }, flag: `--allow-read=${directory}`, why },
+    { descriptor: { name: "write", path: directory }, flag: `--allow-write=${directory}`, why },
+  ];
+}
+
 /** What the app's broker and result backend need (network hosts, the embedded SQLite file). */
 export function connectionNeeds(app: Celery): PermissionNeed[] {
   const broker = app.brokerUrl();

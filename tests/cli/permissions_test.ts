@@ -104,3 +104,23 @@ try {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("beat names --allow-write for the directory of its schedule file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "celeriac-perm-" });
+  const app = new URL("../beat/cli_app.ts", import.meta.url).pathname;
+  try {
+    const run = await runWith(
+      ["--allow-read", "--allow-env", "--allow-net", "--allow-sys"],
+      [CLI, "beat", "--app", app, "-s", `${dir}/schedule.json`],
+      { CELERY_BROKER_URL: "redis://127.0.0.1:6379/0" },
+    );
+    assert.equal(run.code, 1, run.stderr);
+    assert.ok(
+      run.stderr.includes(`--allow-write=${dir} (beat's schedule file ${dir}/schedule.json)`),
+      run.stderr,
+    );
+    assert.doesNotMatch(run.stderr, /--allow-net|--allow-read=/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
