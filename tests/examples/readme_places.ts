@@ -21,7 +21,7 @@ export interface Place {
 }
 
 /** The brokers a README snippet runs against. */
-export type BrokerChoice = "embedded" | "rabbitmq" | "redis";
+export type BrokerChoice = "embedded" | "rabbitmq" | "rabbitmq-rpc" | "redis";
 
 const LOCK_KEY = "celeriac-readme-test-lock";
 
@@ -49,7 +49,20 @@ export async function placeFor(choice: BrokerChoice, dir: string): Promise<Place
       cleanUp: () => Promise.resolve(),
     };
   }
-  if (!await serviceAvailable(choice)) return undefined;
+  if (!await serviceAvailable(choice === "redis" ? "redis" : "rabbitmq")) return undefined;
+  if (choice === "rabbitmq-rpc") {
+    const vhost = uniqueName("celeriac-readme");
+    await rabbitmqctl(["add_vhost", vhost]);
+    await rabbitmqctl(["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"]);
+    return {
+      env: {
+        CELERY_BROKER_URL: `amqp://guest:guest@127.0.0.1:5672/${vhost}`,
+        CELERY_RESULT_BACKEND: "rpc://",
+        CELERIAC_HOME: dir,
+      },
+      cleanUp: async () => void await rabbitmqctl(["delete_vhost", vhost]),
+    };
+  }
   if (choice === "rabbitmq") {
     const vhost = uniqueName("celeriac-readme");
     await rabbitmqctl(["add_vhost", vhost]);

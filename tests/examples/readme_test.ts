@@ -13,7 +13,7 @@ import { ROOT } from "./example_runner.ts";
 import { type BrokerChoice, placeFor, runTimed, startBackground } from "./readme_places.ts";
 import { commandLine, readmeBlock, scratchProject, shellWords } from "./readme_snippets.ts";
 
-const CHOICES: BrokerChoice[] = ["embedded", "rabbitmq", "redis"];
+const CHOICES: BrokerChoice[] = ["embedded", "rabbitmq", "rabbitmq-rpc", "redis"];
 
 for (const choice of CHOICES) {
   Deno.test(`README Quick start on ${choice}: the client prints 8 and exits by itself`, async () => {
