@@ -79,6 +79,8 @@ export async function runCallCommand(app: Celery, args: string[]): Promise<numbe
   const name = positionals[0];
   const taskArgs = jsonFlag<unknown[]>(values.args, "--args", "call", "array") ?? [];
   const kwargs = jsonFlag<Record<string, unknown>>(values.kwargs, "--kwargs", "call", "object");
+  const countdown = numberFlag(values.countdown, "--countdown", "call");
+  const expires = numberFlag(values.expires, "--expires", "call");
   const task = app.tasks.get(name);
   if (task) checkArguments(task, taskArgs, kwargs ?? {});
   else console.error(unknownTaskWarning(app, name));
@@ -88,9 +90,9 @@ export async function runCallCommand(app: Celery, args: string[]): Promise<numbe
       taskArgs,
       {
         kwargs,
-        countdown: numberFlag(values.countdown, "--countdown", "call"),
+        countdown,
         eta,
-        expires: numberFlag(values.expires, "--expires", "call"),
+        expires,
         queue: values.queue as string | undefined,
         exchange: values.exchange as string | undefined,
         routingKey: values["routing-key"] as string | undefined,
