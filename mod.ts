@@ -23,6 +23,7 @@ export { setStrictMode } from "./src/app/current_app.ts";
 export { Settings } from "./src/app/config.ts";
 export type {
   BeatScheduleEntry,
+  CeleryConfig,
   CelerySettings,
   QueueOptions,
   ResolvedConfig,

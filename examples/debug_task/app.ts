@@ -14,7 +14,7 @@
  * deno run -A examples/debug_task/app.ts
  * ```
  *
- * or with a worker of its own (`deno run -A cli.ts worker -A ./examples/debug_task/app.ts
+ * or with a worker of its own (`deno run -A cli.ts worker --app ./examples/debug_task/app.ts
  * -Q examples.debug_task`) and `deno run -A cli.ts call proj.debug_task -A
  * ./examples/debug_task/app.ts`.
  *

@@ -6,10 +6,10 @@
  *
  * Run beat on its own and a worker to execute what it sends:
  *
- *   deno task beat                                    # cli.ts beat -A ./examples/periodic/app.ts
- *   deno run -A cli.ts worker -A ./examples/periodic/app.ts
+ *   deno task beat                                    # cli.ts beat --app ./examples/periodic/app.ts
+ *   deno run -A cli.ts worker --app ./examples/periodic/app.ts
  *
- * or both in one process: `deno run -A cli.ts worker -B -A ./examples/periodic/app.ts`.
+ * or both in one process: `deno run -A cli.ts worker -B --app ./examples/periodic/app.ts`.
  * Beat keeps last-run times in `celerybeat-schedule.json` (`--schedule path`), and
  * any number of beats on one broker send each run once (a leader lease in the broker).
  *

@@ -26,7 +26,7 @@
  * ```sh
  * rabbitmqctl add_vhost lafoglia
  * rabbitmqctl set_permissions -p lafoglia guest ".*" ".*" ".*"
- * deno run -A cli.ts worker -A ./examples/rabbitmq/app.ts -Q lafoglia -c 2 -l INFO   # terminal 1
+ * deno run -A cli.ts worker --app ./examples/rabbitmq/app.ts -Q lafoglia -c 2 -l INFO   # terminal 1
  * deno run -A examples/rabbitmq/client.ts                                             # terminal 2
  * ```
  *

@@ -3,7 +3,7 @@
  * enqueues a task and redirects to a page that shows its state.
  *
  * ```sh
- * deno run -A cli.ts worker -A ./examples/web/tasks.ts   # terminal 1: the worker
+ * deno run -A cli.ts worker --app ./examples/web/tasks.ts   # terminal 1: the worker
  * deno run -A examples/web/server.ts                     # terminal 2: http://localhost:8000/
  * deno run -A examples/web/server.ts --worker            # or both in one process
  * ```

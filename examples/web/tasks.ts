@@ -3,7 +3,7 @@
  * a worker imports it to run them:
  *
  * ```sh
- * deno run -A cli.ts worker -A ./examples/web/tasks.ts
+ * deno run -A cli.ts worker --app ./examples/web/tasks.ts
  * ```
  *
  * @module

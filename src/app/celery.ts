@@ -19,6 +19,7 @@ import { currentRequest } from "../task/current_request.ts";
 import { EagerResult } from "../task/eager_result.ts";
 import type { ApplyOptions, TaskOptions } from "../task/options.ts";
 import { runTask } from "../task/run_task.ts";
+import { checkArguments } from "../task/arity.ts";
 import {
   type BoundTaskBody,
   type BoundTaskFor,
@@ -33,13 +34,14 @@ import {
 import { callerModule } from "./caller_module.ts";
 import { defineTask } from "./define_task.ts";
 import { eagerRequest } from "../task/eager_request.ts";
-import { type ResolvedConfig, Settings } from "./config.ts";
+import { type CeleryConfig, type ResolvedConfig, Settings } from "./config.ts";
 import { environmentUrls, withEnvironmentUrls } from "./environment.ts";
 import { SignalTarget } from "./signal_target.ts";
 import { loadConfig, toModuleUrl } from "./config_loader.ts";
-import { clearCurrentApp, setCurrentApp } from "./current_app.ts";
+import { clearCurrentApp, isStrictMode, setCurrentApp } from "./current_app.ts";
 import { defaultEmbeddedUrl } from "./embedded_default.ts";
 import { maskUrl } from "./mask_url.ts";
+import { holdProcess, whileHoldingProcess } from "./process_hold.ts";
 import { TaskRegistry } from "./registry.ts";
 import { sendTaskMessage } from "./send_task.ts";
 import { nodeOrigin } from "./node_name.ts";
@@ -58,8 +60,16 @@ export interface CeleryOptions {
   broker?: string;
   /** Result backend URL (`result_backend`). */
   backend?: string;
-  /** Initial settings (Celery names; old uppercase names are mapped). */
-  config?: Record<string, unknown>;
+  /**
+   * Initial settings under Celery's names (typed: a typo is a type error);
+   * old uppercase names are mapped, other uppercase keys are kept as the user's.
+   */
+  config?: CeleryConfig;
+  /**
+   * An unknown setting that looks like a mistyped Celery setting throws
+   * instead of warning (default: strict mode, `CELERIAC_STRICT=1`).
+   */
+  strictSettings?: boolean;
   /** Become the current app (default true). */
   setAsCurrent?: boolean;
   /** Modules a worker imports at start (`include`; see `importDefaultModules()`). */
@@ -69,6 +79,9 @@ export interface CeleryOptions {
 }
 
 let nextAppNumber = 1;
+
+/** The app's connections let the process exit while idle (see `process_hold.ts`). */
+const CLIENT_CONNECTIONS = { keepProcessAlive: false } as const;
 
 /**
  * A Celery application.
@@ -95,6 +108,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   #broker?: Promise<Broker>;
   #backend?: Promise<ResultBackend | undefined>;
   #finalized = false;
+  #holdUntilClose?: () => void;
   /** URL of the module that created this app (Web Workers import it), when known. */
   readonly definedIn: string | undefined = callerModule();
 
@@ -102,7 +116,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   constructor(main = "__main__", options: CeleryOptions = {}) {
     super();
     this.main = main;
-    this.conf = new Settings();
+    this.conf = new Settings({}, { strict: options.strictSettings ?? isStrictMode() });
     this.conf.update(options.config ?? {});
     this.conf.update({
       broker_url: options.broker,
@@ -238,24 +252,24 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     return maskUrl(this.brokerUrl());
   }
 
-  /** Connects the broker (once) and returns it. */
-  getBroker(): Promise<Broker> {
-    this.#broker ??= createBroker(this.brokerUrl(), this.#connectionConfig()).catch((error) => {
-      this.#broker = undefined;
-      throw error;
-    });
-    return this.#broker;
+  /**
+   * Connects the broker (once) and returns it. The app's connections do not
+   * keep the process alive while idle (a script that sent a task exits by
+   * itself); a broker taken out of the app with this method may be used in
+   * any way, so from now on the process is kept alive until `close()`.
+   */
+  async getBroker(): Promise<Broker> {
+    this.#holdUntilClose ??= holdProcess();
+    return await this.#openBroker();
   }
 
-  /** Connects the result backend (once); undefined when results are disabled. */
-  getBackend(): Promise<ResultBackend | undefined> {
-    const url = this.backendUrl();
-    if (!url) return Promise.resolve(undefined);
-    this.#backend ??= createResultBackend(url, this.#connectionConfig()).catch((error) => {
-      this.#backend = undefined;
-      throw error;
-    });
-    return this.#backend;
+  /**
+   * Connects the result backend (once); undefined when results are disabled.
+   * Like `getBroker()`, it keeps the process alive until `close()`.
+   */
+  async getBackend(): Promise<ResultBackend | undefined> {
+    this.#holdUntilClose ??= holdProcess();
+    return await this.#openBackend();
   }
 
   /** Like `getBackend()`, but throws Celery's "No result backend is configured." when disabled. */
@@ -265,6 +279,33 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     return backend;
   }
 
+  #openBroker(): Promise<Broker> {
+    this.#broker ??= createBroker(this.brokerUrl(), this.#connectionConfig(), CLIENT_CONNECTIONS)
+      .catch((error) => {
+        this.#broker = undefined;
+        throw error;
+      });
+    return this.#broker;
+  }
+
+  #openBackend(): Promise<ResultBackend | undefined> {
+    const url = this.backendUrl();
+    if (!url) return Promise.resolve(undefined);
+    this.#backend ??= createResultBackend(url, this.#connectionConfig(), CLIENT_CONNECTIONS)
+      .catch((error) => {
+        this.#backend = undefined;
+        throw error;
+      });
+    return this.#backend;
+  }
+
+  /** The backend for AsyncResults: opened without holding the process (their calls hold it). */
+  readonly #resultBackend = async (): Promise<ResultBackend> => {
+    const backend = await this.#openBackend();
+    if (!backend) throw new NoResultBackendError();
+    return backend;
+  };
+
   /** Sends a task by name, without importing its code. */
   async sendTask<R = unknown>(
     name: string,
@@ -272,11 +313,22 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     options: ApplyOptions = {},
     task?: TaskDefinition,
   ): Promise<AsyncResult<R>> {
+    if (task) checkArguments(task, args, options.kwargs ?? {}); // Celery's `typing`
     const config = this.conf.resolve();
     if (config.task_always_eager && task) {
       return await this.applyEager(task, args, options) as unknown as AsyncResult<R>;
     }
-    const [broker, backend] = await Promise.all([this.getBroker(), this.getBackend()]);
+    return await whileHoldingProcess(() => this.#send<R>(name, args, options, task, config));
+  }
+
+  async #send<R>(
+    name: string,
+    args: unknown[],
+    options: ApplyOptions,
+    task: TaskDefinition | undefined,
+    config: ResolvedConfig,
+  ): Promise<AsyncResult<R>> {
+    const [broker, backend] = await Promise.all([this.#openBroker(), this.#openBackend()]);
     const parent = currentRequest();
     const { id, ignored } = await sendTaskMessage(name, args, options, task, {
       config,
@@ -287,7 +339,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
       signals: this,
       parent: parent && !parent.isEager ? { id: parent.id, rootId: parent.rootId } : undefined,
     });
-    return new AsyncResult<R>(id, () => this.requireBackend(), { taskName: name, ignored });
+    return new AsyncResult<R>(id, this.#resultBackend, { taskName: name, ignored });
   }
 
   /** Runs a task in this process and returns its `EagerResult` (Celery's `apply`). */
@@ -324,19 +376,24 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
 
   /** A handle on any task's result by id (Celery's `app.AsyncResult(id)`). */
   asyncResult<R = unknown>(id: string, taskName?: string): AsyncResult<R> {
-    return new AsyncResult<R>(id, () => this.requireBackend(), { taskName });
+    return new AsyncResult<R>(id, this.#resultBackend, { taskName });
   }
 
   /** Closes the broker and result backend connections. */
   async close(): Promise<void> {
     const broker = this.#broker;
     const backend = this.#backend;
+    const hold = this.#holdUntilClose;
     this.#broker = undefined;
     this.#backend = undefined;
-    await Promise.allSettled([
-      broker?.then((b) => b.close()),
-      backend?.then((b) => b?.close()),
-    ]);
+    this.#holdUntilClose = undefined;
+    await whileHoldingProcess(() =>
+      Promise.allSettled([
+        broker?.then((b) => b.close()),
+        backend?.then((b) => b?.close()),
+      ])
+    );
+    hold?.();
     clearCurrentApp(this);
   }
 

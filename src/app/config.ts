@@ -8,6 +8,7 @@
 
 import { ConfigurationError } from "../errors.ts";
 import { censorValue } from "./mask_url.ts";
+import { unknownSettingProblem } from "./setting_typos.ts";
 import {
   type CelerySettings,
   DEFAULT_SETTINGS,
@@ -15,7 +16,7 @@ import {
   type ResolvedConfig,
 } from "./settings.ts";
 
-export type { CelerySettings, ResolvedConfig } from "./settings.ts";
+export type { CeleryConfig, CelerySettings, ResolvedConfig } from "./settings.ts";
 
 const ENUMS: Partial<Record<keyof CelerySettings, readonly unknown[]>> = {
   task_default_exchange_type: ["direct", "topic", "fanout"],
@@ -47,6 +48,7 @@ const NULLABLE = new Set<string>([
   "task_default_rate_limit",
   "task_max_retries",
   "broker_connection_max_retries",
+  "broker_connection_retry_on_startup",
   "broker_use_ssl",
   "result_accept_content",
 ]);
@@ -174,31 +176,69 @@ export interface Settings extends CelerySettings {}
 export class Settings {
   #snapshot: Record<string, unknown> = {};
   #resolved?: ResolvedConfig;
+  readonly #strict: boolean;
+  readonly #reported = new Set<string>();
 
-  /** Creates settings holding Celery's defaults, then `initial`. */
-  constructor(initial: Record<string, unknown> = {}) {
+  /**
+   * Creates settings holding Celery's defaults, then `initial`. With
+   * `strict`, an unknown setting that looks like a mistyped Celery setting is
+   * a ConfigurationError; otherwise it is a warning, once per key.
+   */
+  constructor(initial: Record<string, unknown> = {}, options: { strict?: boolean } = {}) {
+    this.#strict = options.strict ?? false;
     Object.assign(this, structuredClone({ ...DEFAULT_SETTINGS }));
     this.update(initial);
   }
 
-  /** Sets several settings; old uppercase names and a namespace prefix are mapped. Throws on a bad value. */
+  /**
+   * Sets several settings; old uppercase names and a namespace prefix are
+   * mapped. Throws on a bad value. An unknown key that looks like a Celery
+   * setting (`task_serialiser`) is reported with the closest name; the
+   * user's own keys (`MY_API_KEY`, or any key without the namespace) are kept.
+   */
   update(settings: Record<string, unknown>, namespace?: string): this {
     const values = this as unknown as Record<string, unknown>;
     for (const [key, value] of Object.entries(settings)) {
       if (value === undefined) continue;
-      const name = settingNameFor(key, namespace) ?? (namespace ? undefined : key);
-      if (name === undefined) continue;
+      const name = settingNameFor(key, namespace);
+      if (name === undefined) {
+        if (namespace && !key.startsWith(`${namespace}_`)) continue; // not a setting: the user's
+        const own = namespace ? key.slice(namespace.length + 1).toLowerCase() : key;
+        this.#checkUnknown(own, key);
+        if (!namespace) values[key] = value;
+        continue;
+      }
       validateSetting(name, value);
       values[name] = value;
     }
     return this;
   }
 
+  /** Reports `name` (given as `given`) once when it looks like a mistyped Celery setting. */
+  #checkUnknown(name: string, given: string = name): void {
+    if (name in DEFAULT_SETTINGS || name in OLD_SETTING_NAMES) return;
+    const problem = unknownSettingProblem(name);
+    if (!problem || this.#reported.has(given)) return;
+    const message = `${problem.replace(JSON.stringify(name), JSON.stringify(given))}.`;
+    if (this.#strict) {
+      throw new ConfigurationError(`Invalid configuration: ${message} (strict settings)`);
+    }
+    this.#reported.add(given);
+    // console.warn, not the logger: a client script has no logging set up.
+    console.warn(
+      `celeriac: warning: ${message} It is kept but Celery does not read it; ` +
+        `strict mode (CELERIAC_STRICT=1) makes this an error.`,
+    );
+  }
+
   /** Validates every value and returns a frozen copy (the same object while nothing changed). */
   resolve(): ResolvedConfig {
     const values = this as unknown as Record<string, unknown>;
     if (this.#resolved && this.#unchanged(values)) return this.#resolved;
-    for (const [key, value] of Object.entries(values)) validateSetting(key, value);
+    for (const [key, value] of Object.entries(values)) {
+      this.#checkUnknown(key); // assigned directly (`app.conf.task_serialiser = …` in JavaScript)
+      validateSetting(key, value);
+    }
     const copy = { ...values } as unknown as CelerySettings;
     if (copy.result_accept_content === null) copy.result_accept_content = copy.accept_content;
     this.#snapshot = { ...values };

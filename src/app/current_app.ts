@@ -38,6 +38,11 @@ export function clearCurrentApp(app: AppLike): void {
   if (current === app) current = undefined;
 }
 
+/** True in strict mode (`setStrictMode(true)` or `CELERIAC_STRICT=1`). */
+export function isStrictMode(): boolean {
+  return strict;
+}
+
 /** In strict mode, using a shared task with no current app throws instead of falling back. */
 export function setStrictMode(on: boolean): void {
   strict = on;

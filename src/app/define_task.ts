@@ -8,7 +8,17 @@
 
 import { ConfigurationError } from "../errors.ts";
 import type { TaskOptions } from "../task/options.ts";
-import { readParamNames, type TaskBody, type TaskDefinition } from "../task/task.ts";
+import {
+  readParamKinds,
+  readParamNames,
+  type TaskBody,
+  type TaskDefinition,
+} from "../task/task.ts";
+
+function paramKindsOf(fn: TaskBody, options: TaskOptions) {
+  const kinds = readParamKinds(fn, options);
+  return kinds && Object.freeze(kinds);
+}
 
 /**
  * Builds a task definition, checking its name: a function without a name
@@ -38,5 +48,6 @@ export function defineTask(fn: TaskBody, options: TaskOptions, main?: string): T
     fn,
     options: Object.freeze({ ...options }),
     paramNames: Object.freeze(readParamNames(fn, options)),
+    paramKinds: paramKindsOf(fn, options),
   });
 }

@@ -66,8 +66,8 @@ export interface CelerySettings {
   broker_transport_options: Record<string, unknown>;
   /** Retry connecting when the connection is lost. */
   broker_connection_retry: boolean;
-  /** Retry connecting at start-up. */
-  broker_connection_retry_on_startup: boolean;
+  /** Retry connecting at start-up; null follows `broker_connection_retry`. */
+  broker_connection_retry_on_startup: boolean | null;
   /** Attempts before giving up; null retries forever. */
   broker_connection_max_retries: number | null;
   /** Seconds to wait for a connection. */
@@ -206,6 +206,13 @@ export interface CelerySettings {
   /** More modules to import when a worker starts. */
   include: string[];
 }
+
+/**
+ * The constructor's `config`: Celery's settings by name, so that a typo is a
+ * type error (`task_serialiser` — did you mean `task_serializer`?), plus
+ * UPPERCASE keys: Celery's old names (`BROKER_URL`) and the user's own.
+ */
+export type CeleryConfig = Partial<CelerySettings> & { [key: Uppercase<string>]: unknown };
 
 /** The validated, frozen settings every component reads. */
 export type ResolvedConfig = Readonly<CelerySettings>;

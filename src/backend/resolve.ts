@@ -8,6 +8,7 @@ import { ConfigurationError } from "../errors.ts";
 import type { ResolvedConfig } from "../app/config.ts";
 import { maskUrl } from "../app/mask_url.ts";
 import { schemeOf } from "../broker/resolve.ts";
+import type { ConnectOptions } from "../broker/types.ts";
 import type { ResultBackend, ResultBackendFactory } from "./types.ts";
 
 const ADAPTERS: Record<string, () => Promise<{ createResultBackend: ResultBackendFactory }>> = {
@@ -32,6 +33,7 @@ function withScheme(url: string): string {
 export async function createResultBackend(
   given: string,
   config: ResolvedConfig,
+  options: ConnectOptions = {},
 ): Promise<ResultBackend> {
   const url = withScheme(given);
   const load = ADAPTERS[schemeOf(url)];
@@ -42,5 +44,5 @@ export async function createResultBackend(
     );
   }
   const { createResultBackend: create } = await load();
-  return await create(url, config);
+  return await create(url, config, options);
 }

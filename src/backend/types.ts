@@ -7,6 +7,7 @@
  */
 
 import type { ResolvedConfig } from "../app/config.ts";
+import type { ConnectOptions } from "../broker/types.ts";
 
 /** Celery's task states. Custom states (for example `PROGRESS`) are strings too. */
 export type TaskState =
@@ -122,4 +123,8 @@ export interface ResultBackend extends AsyncDisposable {
 }
 
 /** What a backend adapter module exports. */
-export type ResultBackendFactory = (url: string, config: ResolvedConfig) => Promise<ResultBackend>;
+export type ResultBackendFactory = (
+  url: string,
+  config: ResolvedConfig,
+  options?: ConnectOptions,
+) => Promise<ResultBackend>;

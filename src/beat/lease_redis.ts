@@ -11,7 +11,8 @@
  * @module
  */
 
-import { Redis } from "ioredis";
+// deno-lint-ignore no-import-prefix -- inline npm: keeps mod.ts usable by URL without an import map
+import { Redis } from "npm:ioredis@^5.11.1";
 import { maskUrl } from "../app/mask_url.ts";
 import { BrokerConnectionError } from "../errors.ts";
 import type { BeatLease, LeaseOptions } from "./leader_lease.ts";
@@ -50,14 +51,18 @@ export async function createLease(url: string, options: LeaseOptions): Promise<B
     connectTimeout: 5000,
     enableOfflineQueue: true,
   });
-  client.on("error", () => {}); // each failing command rejects; acquire() reports it as "not held"
+  // Each failing command rejects; acquire() reports it as "not held". The
+  // last error says why a connect failed (ioredis only says "Connection is closed").
+  let lastError: Error | undefined;
+  client.on("error", (error: Error) => lastError = error);
   try {
     await client.connect();
   } catch (cause) {
     client.disconnect();
+    const reason = lastError?.message ?? (cause as Error)?.message ?? String(cause);
     throw new BrokerConnectionError(
-      `Cannot connect to ${maskUrl(url)} for the beat lease: ${cause}`,
-      { cause },
+      `Cannot connect to ${maskUrl(url)} for the beat lease: ${reason}`,
+      { cause: lastError ?? cause },
     );
   }
   const ttlMs = String(Math.round(options.ttl * 1000));

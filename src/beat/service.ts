@@ -9,6 +9,8 @@
  * @module
  */
 
+import { connectAtStartup, type StartupRetrySettings } from "../app/startup_connect.ts";
+import { whileHoldingProcess } from "../app/process_hold.ts";
 import type { ResolvedConfig } from "../app/config.ts";
 import { maskUrl } from "../app/mask_url.ts";
 import { getLogger } from "../log.ts";
@@ -22,17 +24,19 @@ import { appTimeZone } from "./time_zone.ts";
 const log = getLogger("beat");
 
 /** The settings beat reads. */
-export type BeatConfig = Pick<
-  ResolvedConfig,
-  | "beat_schedule"
-  | "timezone"
-  | "enable_utc"
-  | "beat_schedule_filename"
-  | "beat_max_loop_interval"
-  | "beat_lease_ttl"
-  | "broker_url"
-  | "broker_transport_options"
->;
+export type BeatConfig =
+  & Pick<
+    ResolvedConfig,
+    | "beat_schedule"
+    | "timezone"
+    | "enable_utc"
+    | "beat_schedule_filename"
+    | "beat_max_loop_interval"
+    | "beat_lease_ttl"
+    | "broker_url"
+    | "broker_transport_options"
+  >
+  & Partial<StartupRetrySettings>;
 
 /** A sent task's handle; only the id is read. */
 export interface SentTask {
@@ -132,6 +136,11 @@ function timerSleep(seconds: number, signal?: AbortSignal): Promise<void> {
  * ```
  */
 export async function runBeat(app: BeatApp, options: RunBeatOptions = {}): Promise<void> {
+  // The app's connections let an idle process exit: beat keeps it alive while it runs.
+  await whileHoldingProcess(() => beatLoop(app, options));
+}
+
+async function beatLoop(app: BeatApp, options: RunBeatOptions): Promise<void> {
   // One function on purpose: setup, the loop and the shutdown share the entries, the
   // lease and `leading`, and reading them top to bottom is the whole service.
   const config = app.conf.resolve();
@@ -249,11 +258,23 @@ async function openLease(
     ? (app.brokerUrl?.() ?? config.broker_url)
     : options.brokerUrl;
   if (!url) return undefined;
-  const lease = await createLease(url, {
-    name: options.leaseName ?? app.main,
-    ttl: options.leaseTtl ?? config.beat_lease_ttl,
-    config,
-  });
+  // As Celery's beat, a broker that is not up yet is retried (broker_connection_*).
+  const lease = await connectAtStartup(
+    () =>
+      createLease(url, {
+        name: options.leaseName ?? app.main,
+        ttl: options.leaseTtl ?? config.beat_lease_ttl,
+        config,
+      }),
+    {
+      target: maskUrl(url),
+      config,
+      component: "beat",
+      logError: (message) => log.error(message),
+      signal: options.signal,
+    },
+  );
+  if (!lease) return undefined;
   log.debug(`beat: Leader lease on ${maskUrl(url)} (${lease.kind}, ttl ${lease.ttl}s).`);
   return lease;
 }

@@ -8,7 +8,7 @@
 import { ConfigurationError } from "../errors.ts";
 import type { ResolvedConfig } from "../app/config.ts";
 import { maskUrl } from "../app/mask_url.ts";
-import type { Broker, BrokerFactory } from "./types.ts";
+import type { Broker, BrokerFactory, ConnectOptions } from "./types.ts";
 
 const ADAPTERS: Record<string, () => Promise<{ createBroker: BrokerFactory }>> = {
   "memory": () => import("./memory/broker.ts"),
@@ -31,7 +31,11 @@ export function schemeOf(url: string): string {
 }
 
 /** Creates the broker for `url`; an unknown scheme is an error listing the supported ones. */
-export async function createBroker(url: string, config: ResolvedConfig): Promise<Broker> {
+export async function createBroker(
+  url: string,
+  config: ResolvedConfig,
+  options: ConnectOptions = {},
+): Promise<Broker> {
   const load = ADAPTERS[schemeOf(url)];
   if (!load) {
     throw new ConfigurationError(
@@ -40,5 +44,5 @@ export async function createBroker(url: string, config: ResolvedConfig): Promise
     );
   }
   const { createBroker: create } = await load();
-  return await create(url, config);
+  return await create(url, config, options);
 }

@@ -150,5 +150,20 @@ export interface Broker extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** How an adapter's connections treat the process they live in. */
+export interface ConnectOptions {
+  /**
+   * False for a client's connections: idle sockets and heartbeat timers then
+   * do not keep the process alive, so a script that sent a task exits by
+   * itself; whoever waits on such a connection holds the process meanwhile
+   * (`holdProcess` in `src/app/process_hold.ts`). Default true.
+   */
+  keepProcessAlive?: boolean;
+}
+
 /** What an adapter module exports: a factory called with the URL and the resolved config. */
-export type BrokerFactory = (url: string, config: ResolvedConfig) => Promise<Broker>;
+export type BrokerFactory = (
+  url: string,
+  config: ResolvedConfig,
+  options?: ConnectOptions,
+) => Promise<Broker>;

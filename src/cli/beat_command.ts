@@ -40,7 +40,7 @@ export const BEAT_FLAGS: Record<string, FlagSpec> = {
 
 /** `celeriac beat --help`. */
 export const BEAT_HELP = helpText(
-  "celeriac beat -A ./app.ts[:export] [options]",
+  "celeriac beat --app ./app.ts[:export] [options]",
   "Start beat: send the app's periodic tasks (beat_schedule) when they are due.\n" +
     "Run it on every replica if you like: a leader lease in the broker makes one of them send.",
   BEAT_FLAGS,

@@ -17,6 +17,7 @@ import {
   parseFlags,
 } from "./args.ts";
 import { UsageError } from "./usage_error.ts";
+import { checkArguments } from "../task/arity.ts";
 
 /** The call command's flags. */
 export const CALL_FLAGS: Record<string, FlagSpec> = {
@@ -33,10 +34,24 @@ export const CALL_FLAGS: Record<string, FlagSpec> = {
 
 /** `celeriac call --help`. */
 export const CALL_HELP = helpText(
-  "celeriac call <task name> -A ./app.ts [--args JSON] [--kwargs JSON] [options]",
+  "celeriac call <task name> --app ./app.ts [--args JSON] [--kwargs JSON] [options]",
   "Send a task by name (its code need not be imported) and print its id.",
   CALL_FLAGS,
 );
+
+/**
+ * The warning for a name the loaded app does not define: the task is still
+ * sent (a worker with other code may know it), as Celery's `call` sends it.
+ */
+export function unknownTaskWarning(app: Celery, name: string): string {
+  const last = name.split(".").pop()!;
+  const similar = app.tasks.names().filter((known) => known.split(".").pop() === last);
+  const hint = similar.length > 0
+    ? ` (did you mean ${similar.map((n) => `"${n}"`).join(", ")}?)`
+    : "";
+  return `celeriac: warning: the app ${app.main} has no task named ${JSON.stringify(name)}` +
+    `${hint}; sending it anyway, for a worker that knows it.`;
+}
 
 /** Sends the task; prints its id; returns the exit code. */
 export async function runCallCommand(app: Celery, args: string[]): Promise<number> {
@@ -48,7 +63,7 @@ export async function runCallCommand(app: Celery, args: string[]): Promise<numbe
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0
-        ? "missing the task name, as in: celeriac call proj.add -A ./app.ts --args '[2, 2]'"
+        ? "missing the task name, as in: celeriac call proj.add --app ./app.ts --args '[2, 2]'"
         : `unexpected argument ${JSON.stringify(positionals[1])}`,
       "call",
     );
@@ -61,15 +76,23 @@ export async function runCallCommand(app: Celery, args: string[]): Promise<numbe
       "call",
     );
   }
+  const name = positionals[0];
+  const taskArgs = jsonFlag<unknown[]>(values.args, "--args", "call", "array") ?? [];
+  const kwargs = jsonFlag<Record<string, unknown>>(values.kwargs, "--kwargs", "call", "object");
+  const countdown = numberFlag(values.countdown, "--countdown", "call");
+  const expires = numberFlag(values.expires, "--expires", "call");
+  const task = app.tasks.get(name);
+  if (task) checkArguments(task, taskArgs, kwargs ?? {});
+  else console.error(unknownTaskWarning(app, name));
   try {
     const result = await app.sendTask(
-      positionals[0],
-      jsonFlag<unknown[]>(values.args, "--args", "call", "array") ?? [],
+      name,
+      taskArgs,
       {
-        kwargs: jsonFlag<Record<string, unknown>>(values.kwargs, "--kwargs", "call", "object"),
-        countdown: numberFlag(values.countdown, "--countdown", "call"),
+        kwargs,
+        countdown,
         eta,
-        expires: numberFlag(values.expires, "--expires", "call"),
+        expires,
         queue: values.queue as string | undefined,
         exchange: values.exchange as string | undefined,
         routingKey: values["routing-key"] as string | undefined,

@@ -32,8 +32,8 @@ export function splitAppSpecifier(specifier: string): { module: string; exportNa
 export async function loadApp(specifier: string | undefined, command: string): Promise<LoadedApp> {
   if (!specifier) {
     throw new UsageError(
-      "missing -A/--app: name the module that defines the app, " +
-        "as in -A ./tasks.ts or -A ./tasks.ts:app",
+      "missing --app (or -A): name the module that defines the app, " +
+        "as in --app ./tasks.ts or --app ./tasks.ts:app",
       command,
     );
   }

@@ -11,12 +11,20 @@ import { VERSION } from "../version.ts";
 import { BEAT_HELP, runBeatCommand } from "./beat_command.ts";
 import { CALL_HELP, runCallCommand } from "./call_command.ts";
 import { loadApp } from "./load_app.ts";
+import {
+  connectionNeeds,
+  LOADING_NOTE,
+  loadingNeeds,
+  MissingPermissionsError,
+  requirePermissions,
+  scheduleNeeds,
+} from "./permissions.ts";
 import { RESULT_HELP, runResultCommand } from "./result_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { runWorkerCommand, WORKER_HELP } from "./worker_command.ts";
 
 /** `celeriac --help`. */
-export const MAIN_HELP = `Usage: celeriac <command> -A ./app.ts[:export] [options]
+export const MAIN_HELP = `Usage: celeriac <command> --app ./app.ts[:export] [options]
 
 celeriac ${VERSION}: Celery, the distributed task queue, for Deno.
 
@@ -47,10 +55,16 @@ function appFlag(args: string[]): string | undefined {
   return undefined;
 }
 
-/** Moves a leading `-A x` after the command, so `celeriac -A app worker` works as in Celery. */
+/**
+ * Moves a leading `--app x` / `-A x` / `--app=x` after the command, so
+ * `celeriac --app app worker` works as in Celery.
+ */
 function commandFirst(args: string[]): string[] {
   if ((args[0] === "-A" || args[0] === "--app") && args.length >= 3) {
     return [args[2], args[0], args[1], ...args.slice(3)];
+  }
+  if (args[0]?.startsWith("--app=") && args.length >= 2) {
+    return [args[1], args[0], ...args.slice(2)];
   }
   return args;
 }
@@ -76,7 +90,9 @@ async function dispatch(argv: string[]): Promise<number> {
     console.log(HELP[command]);
     return 0;
   }
+  requirePermissions(command, loadingNeeds(command, appFlag(rest)), LOADING_NOTE);
   const { app, location } = await loadApp(appFlag(rest), command);
+  requirePermissions(command, [...connectionNeeds(app), ...scheduleNeeds(command, rest, app)]);
   switch (command) {
     case "worker":
       return await runWorkerCommand(app, rest, location);
@@ -111,6 +127,10 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await dispatch(argv);
   } catch (error) {
+    if (error instanceof MissingPermissionsError) {
+      console.error(`celeriac: error: ${error.message}`);
+      return 1;
+    }
     if (error instanceof UsageError) {
       const help = `celeriac ${error.command ? `${error.command} ` : ""}--help`;
       console.error(`celeriac: error: ${oneLine(error.message)} (see '${help}')`);

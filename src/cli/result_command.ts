@@ -26,19 +26,33 @@ export const RESULT_FLAGS: Record<string, FlagSpec> = {
   wait: {
     type: "string",
     short: "w",
-    help: "wait up to N seconds for the result",
+    help: "wait up to N seconds for the result; exit 1 if it is still PENDING",
     value: "SECONDS",
   },
 };
 
 /** `celeriac result --help`. */
 export const RESULT_HELP = helpText(
-  "celeriac result <task id> -A ./app.ts [--wait SECONDS] [--traceback]",
+  "celeriac result <task id> --app ./app.ts [--wait SECONDS] [--traceback]",
   "Print a task's state, then its result (or its error) once it is ready.",
   RESULT_FLAGS,
 );
 
-/** Prints the state and result; exit code 0, or 1 when the task failed. */
+/** What `result` says when the backend is rpc://: it cannot see other clients' results. */
+export const RPC_NOTE = "celeriac: note: the result backend is rpc://, which sends each result " +
+  "only to the client that sent the task (as in Celery), so this command cannot see it: " +
+  "waiting would not help. Use a result backend that stores results (redis://, sqlite://) " +
+  "to read them by id.";
+
+/** True for `rpc://` and its legacy alias `amqp://` (also given bare, as `rpc`). */
+function isRpcBackend(url: string | null): boolean {
+  return url !== null && /^(rpc|amqp)(:|$)/i.test(url);
+}
+
+/**
+ * Prints the state and result; exit code 0, or 1 when the task failed, or
+ * when `--wait` ran out with the task still PENDING (at once for rpc://).
+ */
 export async function runResultCommand(app: Celery, args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, RESULT_FLAGS, "result");
   if (values.help) {
@@ -48,18 +62,32 @@ export async function runResultCommand(app: Celery, args: string[]): Promise<num
   if (positionals.length !== 1) {
     throw new UsageError(
       positionals.length === 0
-        ? "missing the task id, as in: celeriac result 3759673f-ae61-4ea1-beba-90a101b18b51 -A ./app.ts"
+        ? "missing the task id, as in: celeriac result 3759673f-ae61-4ea1-beba-90a101b18b51 --app ./app.ts"
         : `unexpected argument ${JSON.stringify(positionals[1])}`,
       "result",
     );
   }
   await setupLogging({ level: logLevelFlag(values.loglevel, "result") });
   const wait = numberFlag(values.wait, "--wait", "result");
+  const rpc = isRpcBackend(app.backendUrl());
   try {
     const result = app.asyncResult(positionals[0]);
-    if (wait !== undefined) await result.get({ timeout: wait, propagate: false }).catch(() => {});
+    if (wait !== undefined && !rpc) {
+      await result.get({ timeout: wait, propagate: false }).catch(() => {});
+    }
     const state = await result.state();
     console.log(state);
+    if (state === "PENDING" && rpc) {
+      console.error(RPC_NOTE);
+      return wait === undefined ? 0 : 1;
+    }
+    if (state === "PENDING" && wait !== undefined) {
+      console.error(
+        `celeriac: error: the task is still PENDING after waiting ${wait} seconds ` +
+          `(unknown ids are PENDING too)`,
+      );
+      return 1;
+    }
     if (state === "FAILURE" || state === "RETRY" || state === "REVOKED") {
       const meta = await result.meta();
       const error = isEncodedException(meta?.result)

@@ -65,7 +65,7 @@ export const WORKER_FLAGS: Record<string, FlagSpec> = {
 
 /** `celeriac worker --help`. */
 export const WORKER_HELP = helpText(
-  "celeriac worker -A ./app.ts[:export] [options]",
+  "celeriac worker --app ./app.ts[:export] [options]",
   "Start a worker that runs the app's tasks.",
   WORKER_FLAGS,
 );

@@ -13,6 +13,7 @@ import {
 } from "../backend/types.ts";
 import { PROPAGATE_STATES } from "../backend/types.ts";
 import { isEncodedException, RemoteError } from "../protocol/exceptions.ts";
+import { whileHoldingProcess } from "../app/process_hold.ts";
 
 /** Options of `get()`. */
 export interface GetOptions {
@@ -60,7 +61,7 @@ export class AsyncResult<R = unknown> {
 
   async #meta(): Promise<ResultMeta | undefined> {
     if (this.#cache) return this.#cache;
-    const meta = await (await this.#backend()).read(this.id);
+    const meta = await whileHoldingProcess(async () => (await this.#backend()).read(this.id));
     if (meta && READY_STATES.has(meta.status)) this.#cache = meta;
     return meta;
   }
@@ -114,11 +115,13 @@ export class AsyncResult<R = unknown> {
   get(options: GetOptions): Promise<R | Error>;
   async get(options: GetOptions = {}): Promise<R | Error> {
     if (this.ignored) return null as R;
-    const backend = await this.#backend();
-    const meta = this.#cache ?? await backend.waitFor(this.id, {
-      timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
-      intervalMs: (options.interval ?? 0.5) * 1000,
-    });
+    const meta = this.#cache ??
+      await whileHoldingProcess(async () =>
+        (await this.#backend()).waitFor(this.id, {
+          timeoutMs: options.timeout === undefined ? undefined : options.timeout * 1000,
+          intervalMs: (options.interval ?? 0.5) * 1000,
+        })
+      );
     this.#cache = meta;
     const value = this.#valueOf(meta);
     if (PROPAGATE_STATES.has(meta.status) && (options.propagate ?? true)) throw value;
@@ -128,7 +131,7 @@ export class AsyncResult<R = unknown> {
   /** Deletes the stored result (where the backend supports it). */
   async forget(): Promise<void> {
     this.#cache = undefined;
-    await (await this.#backend()).forget(this.id);
+    await whileHoldingProcess(async () => (await this.#backend()).forget(this.id));
   }
 
   #valueOf(meta: ResultMeta): unknown {

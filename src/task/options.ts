@@ -44,6 +44,14 @@ export interface TaskOptions {
   /** Parameter names for keyword arguments, when they cannot be read from the function. */
   argNames?: string[];
   /**
+   * Check the arguments of each call against the function's parameters, as
+   * Python would (Celery's `typing`): in `applyAsync`/`delay` and on the
+   * worker, a missing required argument or too many positional ones is a
+   * TypeError. Default true; false turns the check off (for a body whose
+   * source does not show its defaults, such as a TypeScript `y?: number`).
+   */
+  typing?: boolean;
+  /**
    * Shared tasks only: when no app is current, throw instead of falling back
    * to the implicit `default` app (as global strict mode does).
    */

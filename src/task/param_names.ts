@@ -66,6 +66,29 @@ export function parameterNames(fn: (...args: never[]) => unknown): (string | nul
   });
 }
 
+/** How a parameter takes its argument: `rest` and `object` (destructured) ones are never missing. */
+export type ParameterKind = "required" | "optional" | "rest" | "object";
+
+/**
+ * The kind of each parameter, in order: `optional` when it has a default,
+ * `rest` for `...args`, `object` when destructured, else `required`. (A
+ * TypeScript `y?: number` reads as required: its `?` is gone at run time.)
+ *
+ * @example
+ * ```ts
+ * import { parameterKinds } from "./param_names.ts";
+ * const kinds = parameterKinds(function f(x: number, y = 2, ...rest: number[]) { return x; });
+ * console.assert(kinds.join() === "required,optional,rest");
+ * ```
+ */
+export function parameterKinds(fn: (...args: never[]) => unknown): ParameterKind[] {
+  return splitTopLevel(parameterList(fn.toString())).map((param) => {
+    if (param.startsWith("...")) return "rest";
+    if (param.startsWith("{") || param.startsWith("[")) return "object";
+    return /^[A-Za-z_$][\w$]*\s*=/.test(param) ? "optional" : "required";
+  });
+}
+
 /**
  * Builds the argument list for a call with positional `args` and keyword
  * `kwargs`, as Python would bind them. Throws a TypeError worded like

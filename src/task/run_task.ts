@@ -12,6 +12,7 @@ import { pythonRepr, safeRepr } from "../protocol/python_repr.ts";
 import type { RetryOptions } from "./options.ts";
 import type { TaskOutcome } from "./outcome.ts";
 import { bindArguments } from "./param_names.ts";
+import { checkArguments } from "./arity.ts";
 import { withCurrentRequest } from "./current_request.ts";
 import type { TaskRequest } from "./request.ts";
 import type { BoundTask, TaskDefinition } from "./task.ts";
@@ -102,6 +103,7 @@ export async function runTask(
   const runtime = () => (performance.now() - started) / 1000;
   const self = makeBoundTask(task, request, signal, defaults);
   try {
+    checkArguments(task, request.args, request.kwargs);
     const args = bindArguments(task.name, task.paramNames, request.args, request.kwargs);
     const result = await withCurrentRequest(
       request,

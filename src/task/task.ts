@@ -10,7 +10,7 @@ import type { ApplyOptions, RetryOptions, TaskOptions } from "./options.ts";
 import type { TaskRequest } from "./request.ts";
 import type { AsyncResult } from "./async_result.ts";
 import type { EagerResult } from "./eager_result.ts";
-import { parameterNames } from "./param_names.ts";
+import { type ParameterKind, parameterKinds, parameterNames } from "./param_names.ts";
 
 /** What a bound task (`bind: true`) receives as its first argument: Celery's `self`. */
 export interface BoundTask {
@@ -40,6 +40,8 @@ export interface TaskDefinition {
   readonly options: Readonly<TaskOptions>;
   /** Parameter names for keyword arguments (without the bound `self`). */
   readonly paramNames: readonly (string | null)[];
+  /** Which parameters are required (without `self`), for the argument check; unknown when absent. */
+  readonly paramKinds?: readonly ParameterKind[];
 }
 
 /** Where a task's calls go: its app, or the current app for shared tasks. */
@@ -91,6 +93,16 @@ export type Task<A extends unknown[] = unknown[], R = unknown> =
   & ((...args: A) => Promise<R>)
   & TaskMethods<A, R>;
 
+/**
+ * Reads the parameter kinds of a body, without the bound `self`; undefined
+ * when `argNames` were given for a body whose parameters cannot be read.
+ */
+export function readParamKinds(fn: TaskBody, options: TaskOptions): ParameterKind[] | undefined {
+  const kinds = parameterKinds(fn);
+  const own = options.bind ? kinds.slice(1) : kinds;
+  return options.argNames && options.argNames.length !== own.length ? undefined : own;
+}
+
 /** Reads the parameter names of a body, without the bound `self`. */
 export function readParamNames(fn: TaskBody, options: TaskOptions): (string | null)[] {
   if (options.argNames) return [...options.argNames];
@@ -114,6 +126,7 @@ export function createTask<A extends unknown[], R>(
     fn: definition.fn,
     options: definition.options,
     paramNames: definition.paramNames,
+    paramKinds: definition.paramKinds,
     // async, so that a missing current app (strict mode) rejects rather than throws.
     delay: async (...args: A) =>
       await dispatcher().sendTask(definition.name, args, {}, definition) as AsyncResult<R>,

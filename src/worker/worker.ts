@@ -11,6 +11,9 @@ import { expandNodeName, hostName } from "../app/node_name.ts";
 import { consumedQueues } from "../app/routing.ts";
 import { sendSignal } from "../app/signals.ts";
 import { maskUrl } from "../app/mask_url.ts";
+import { holdProcess } from "../app/process_hold.ts";
+import { connectAtStartup } from "../app/startup_connect.ts";
+import type { ResolvedConfig } from "../app/config.ts";
 import { defaultEmbeddedUrl } from "../app/embedded_default.ts";
 import { sqliteFilePath } from "../broker/sqlite/location.ts";
 import type { Delivery, QueueSpec } from "../broker/types.ts";
@@ -73,6 +76,7 @@ export class CeleryWorker {
   #markFinished!: () => void;
   #queues: QueueSpec[] = [];
   #failure?: Error;
+  readonly #startAborted = new AbortController();
 
   /** Prepares a worker; nothing connects before `start()`. */
   constructor(app: Celery, options: WorkerOptions = {}) {
@@ -96,8 +100,22 @@ export class CeleryWorker {
     return this.#queues;
   }
 
-  /** Connects, starts the pool and consumes; resolves once the worker is ready. */
+  /**
+   * Connects, starts the pool and consumes; resolves once the worker is
+   * ready. The worker keeps the process alive until it has stopped.
+   */
   async start(): Promise<void> {
+    const release = holdProcess();
+    this.finished.then(release);
+    try {
+      await this.#start();
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  async #start(): Promise<void> {
     const app = this.#app;
     await app.importDefaultModules(); // `imports` / `include`: their tasks register first
     const config = app.finalize().conf.resolve();
@@ -121,7 +139,12 @@ export class CeleryWorker {
       );
     }
     this.#queues = consumedQueues(this.#options.queues ?? [], config);
-    const [broker, backend] = await Promise.all([app.getBroker(), app.getBackend()]);
+    const broker = await this.#connect(() => app.getBroker(), app.brokerUrl(), config);
+    const backendUrl = app.backendUrl();
+    const backend = broker && backendUrl
+      ? await this.#connect(() => app.getBackend(), backendUrl, config)
+      : undefined;
+    if (!broker || (backendUrl && !backend)) return; // stopped while waiting for a server
     const retryDefaults = {
       defaultRetryDelay: config.task_default_retry_delay,
       maxRetries: config.task_max_retries,
@@ -170,6 +193,21 @@ export class CeleryWorker {
     if (this.#options.beat) this.#startBeat();
     this.#logger.info(`${this.hostname} ready.`);
     sendSignal(app, "worker_ready", { sender: this.hostname });
+  }
+
+  /** Connects as Celery does at start-up: retries a server that is not up yet. */
+  #connect<T>(
+    connect: () => Promise<T>,
+    url: string,
+    config: ResolvedConfig,
+  ): Promise<T | undefined> {
+    return connectAtStartup(connect, {
+      target: maskUrl(url),
+      config,
+      component: "consumer",
+      logError: (message) => this.#logger.error(message),
+      signal: this.#startAborted.signal,
+    });
   }
 
   #defaultLocation(): AppLocation {
@@ -234,6 +272,7 @@ export class CeleryWorker {
    * running tasks. A second call can turn a warm stop cold.
    */
   stop(mode: "warm" | "cold" = "warm"): Promise<void> {
+    this.#startAborted.abort();
     if (mode === "cold" && this.#pool) {
       this.#handler?.beginColdShutdown();
       void this.#pool.terminate();

@@ -40,7 +40,7 @@ Deno.test("--help for the tool and for each command", async () => {
   for (const command of ["worker", "beat", "call", "result"]) {
     assert.match(main.stdout, new RegExp(`^  ${command} `, "m"));
   }
-  assert.match(worker.stdout, /^Usage: celeriac worker -A/);
+  assert.match(worker.stdout, /^Usage: celeriac worker --app/);
   for (const flag of ["--concurrency", "--pool", "--queues", "--hostname", "--loglevel"]) {
     assert.ok(worker.stdout.includes(flag), flag);
   }
@@ -111,7 +111,7 @@ Deno.test("user mistakes: one line on stderr, non-zero exit, no stack trace", as
   await withHome(async (env) => {
     const cases: [string[], RegExp][] = [
       [["frobnicate"], /unknown command "frobnicate"/],
-      [["call", "clitest.add"], /missing -A\/--app/],
+      [["call", "clitest.add"], /missing --app \(or -A\)/],
       [["call", "-A", FIXTURE_APP], /missing the task name/],
       [["call", "clitest.add", "-A", FIXTURE_APP, "--args", "[1,"], /invalid JSON for --args/],
       [

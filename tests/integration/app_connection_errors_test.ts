@@ -78,13 +78,19 @@ for (const bad of AMQP_FAILURES) {
     name: `RabbitMQ ${bad.name}: delay(), app.worker() and the CLI fail with one clear error`,
     ignore: !rabbit,
     fn: async () => {
-      await using app = new Celery("errors", { broker: bad.url, setAsCurrent: false });
+      // Without the start-up retry (tests/integration/startup_retry_test.ts): one attempt.
+      const config = { broker_connection_retry_on_startup: false };
+      await using app = new Celery("errors", { broker: bad.url, config, setAsCurrent: false });
       const add = app.task(function add(x: number, y: number) {
         return x + y;
       });
       await assert.rejects(add.delay(1, 2), connectionError(bad));
       await assert.rejects(app.worker({ pool: "async", banner: false }), connectionError(bad));
-      const run = await cliWorker({ CELERY_BROKER_URL: bad.url, CELERY_RESULT_BACKEND: "rpc://" });
+      const run = await cliWorker({
+        CELERY_BROKER_URL: bad.url,
+        CELERY_RESULT_BACKEND: "rpc://",
+        CELERIAC_IT_CONFIG: JSON.stringify(config),
+      });
       assert.equal(run.code, 1);
       const lines = run.stderr.trimEnd().split("\n");
       assert.equal(lines.length, 1, run.stderr);
@@ -134,6 +140,7 @@ Deno.test({
         await using app = new Celery("errors", {
           broker: bad.url,
           backend: bad.url,
+          config: { broker_connection_retry_on_startup: false },
           setAsCurrent: false,
         });
         const add = app.task(function add(x: number, y: number) {

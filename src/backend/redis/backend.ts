@@ -14,6 +14,7 @@ import type { ResolvedConfig } from "../../app/config.ts";
 import { ProtocolError, TimeoutError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import { stringifyJson } from "../../protocol/json_content.ts";
+import type { ConnectOptions } from "../../broker/types.ts";
 import { openRedis, type RedisConnection } from "../../broker/redis/facade.ts";
 import { parseTransportOptions, type RedisTransportOptions } from "../../broker/redis/options.ts";
 import { parseRedisUrl, type RedisConnectOptions } from "../../broker/redis/url.ts";
@@ -194,6 +195,7 @@ function backendSsl(config: ResolvedConfig): Record<string, unknown> | null {
 export async function createResultBackend(
   url: string,
   config: ResolvedConfig,
+  connect: ConnectOptions = {},
 ): Promise<ResultBackend> {
   const options = parseTransportOptions(
     config.result_backend_transport_options ?? {},
@@ -207,6 +209,7 @@ export async function createResultBackend(
       masterName: options.masterName,
       sentinelPassword: options.sentinelPassword,
       purpose: "result backend",
+      keepProcessAlive: connect.keepProcessAlive,
     });
   const commands = await open("commands");
   return new RedisResultBackend(url, config, options, commands, () => open("subscriber"));

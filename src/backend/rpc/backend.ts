@@ -18,6 +18,7 @@ import { AmqpConnection } from "../../broker/amqp/connection.ts";
 import { publishConfirmed, type RetryPolicy } from "../../broker/amqp/publisher.ts";
 import { AMQP_SCHEMES, DEFAULT_AMQP_URL, parseAmqpUrl } from "../../broker/amqp/url.ts";
 import { schemeOf } from "../../broker/resolve.ts";
+import type { ConnectOptions } from "../../broker/types.ts";
 import {
   BrokerConnectionError,
   CeleriacError,
@@ -274,8 +275,9 @@ export async function openRpcBackend(
   url: string,
   config: ResolvedConfig,
   connectUrl: string = rpcConnectionUrl(config),
+  options: ConnectOptions = {},
 ): Promise<RpcBackend> {
-  const connection = new AmqpConnection(await parseAmqpUrl(connectUrl, config), config);
+  const connection = new AmqpConnection(await parseAmqpUrl(connectUrl, config), config, options);
   await connection.get();
   return new RpcBackend(url, connection, config);
 }
@@ -290,6 +292,10 @@ export async function openRpcBackend(
  * const meta = await backend.waitFor(taskId, { intervalMs: 500, timeoutMs: 10_000 });
  * ```
  */
-export function createResultBackend(url: string, config: ResolvedConfig): Promise<RpcBackend> {
-  return openRpcBackend(url, config);
+export function createResultBackend(
+  url: string,
+  config: ResolvedConfig,
+  options: ConnectOptions = {},
+): Promise<RpcBackend> {
+  return openRpcBackend(url, config, rpcConnectionUrl(config), options);
 }

@@ -13,6 +13,7 @@ import type { ResolvedConfig } from "../../app/config.ts";
 import type {
   Broker,
   BrokerCapabilities,
+  ConnectOptions,
   ConsumeOptions,
   Delivery,
   PublishTarget,
@@ -128,8 +129,12 @@ export class AmqpBroker implements Broker {
  * await broker.close();
  * ```
  */
-export async function createBroker(url: string, config: ResolvedConfig): Promise<AmqpBroker> {
-  const connection = new AmqpConnection(await parseAmqpUrl(url, config), config);
+export async function createBroker(
+  url: string,
+  config: ResolvedConfig,
+  options: ConnectOptions = {},
+): Promise<AmqpBroker> {
+  const connection = new AmqpConnection(await parseAmqpUrl(url, config), config, options);
   await connection.get();
   return new AmqpBroker(url, connection, config);
 }

@@ -10,6 +10,7 @@
 
 import { type Channel, type ChannelModel, type ConfirmChannel, connect } from "./amqplib.ts";
 import type { ResolvedConfig } from "../../app/config.ts";
+import type { ConnectOptions } from "../types.ts";
 import { BrokerConnectionError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import type { AmqpEndpoint } from "./url.ts";
@@ -50,6 +51,25 @@ export function pause(ms: number, abort: AbortSignal): Promise<void> {
   });
 }
 
+/** Something Node lets the process exit around (a socket, a timer). */
+interface Unrefable {
+  unref?: () => unknown;
+}
+
+/**
+ * Lets the process exit while `model` is idle: unreferences its socket and
+ * heartbeat timers (amqplib's `connection.stream` and `connection.heartbeater`).
+ */
+function letProcessExit(model: ChannelModel): void {
+  const connection = model.connection as unknown as {
+    stream?: Unrefable;
+    heartbeater?: { sendTimer?: Unrefable; recvTimer?: Unrefable };
+  };
+  connection.stream?.unref?.();
+  connection.heartbeater?.sendTimer?.unref?.();
+  connection.heartbeater?.recvTimer?.unref?.();
+}
+
 /** A kept-alive AMQP connection. */
 export class AmqpConnection {
   /** Where it connects. */
@@ -63,11 +83,13 @@ export class AmqpConnection {
   #ops?: Promise<Channel>;
   #declared = new Set<string>();
   readonly #closeReasons = new WeakMap<Channel, Error>();
+  readonly #keepProcessAlive: boolean;
 
   /** Prepares a connection; nothing is opened until `get()`. */
-  constructor(endpoint: AmqpEndpoint, config: ResolvedConfig) {
+  constructor(endpoint: AmqpEndpoint, config: ResolvedConfig, options: ConnectOptions = {}) {
     this.endpoint = endpoint;
     this.#config = config;
+    this.#keepProcessAlive = options.keepProcessAlive ?? true;
   }
 
   /** Aborted when `close()` is called. */
@@ -132,6 +154,7 @@ export class AmqpConnection {
 
   #attach(model: ChannelModel): void {
     coalesceWrites((model.connection as unknown as { stream?: CorkableStream }).stream);
+    if (!this.#keepProcessAlive) letProcessExit(model);
     this.#model = model;
     this.#generation++;
     this.#declared = new Set();

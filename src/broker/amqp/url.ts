@@ -134,6 +134,56 @@ function decode(part: string, fallback: string): string {
   return part === "" ? fallback : decodeURIComponent(part);
 }
 
+/** Query options an AMQP URL may carry; any other is an error naming the URL. */
+const QUERY_KEYS: readonly string[] = ["heartbeat"];
+
+function invalidUrl(url: string, why: string): never {
+  throw new ConfigurationError(`Invalid broker URL ${JSON.stringify(maskUrl(url))}: ${why}.`);
+}
+
+/** The port as written (WHATWG URLs drop `:5672`-style defaults and refuse others with no reason). */
+function checkPort(url: string): void {
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1] ?? "";
+  const hostPort = authority.slice(authority.lastIndexOf("@") + 1);
+  const port = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPort)?.[1];
+  if (port === undefined || port === "") return;
+  const number = /^\d+$/.test(port) ? Number(port) : NaN;
+  if (!(number >= 1 && number <= 65535)) {
+    invalidUrl(url, `the port must be a number from 1 to 65535, not ${JSON.stringify(port)}`);
+  }
+}
+
+/** The virtual host from the path (`//` is `/`); bad percent-encoding is an error naming the URL. */
+function virtualHost(path: string, url: string): string {
+  try {
+    return decode(path, "/");
+  } catch {
+    return invalidUrl(
+      url,
+      `the virtual host ${JSON.stringify(path)} is not valid percent-encoding`,
+    );
+  }
+}
+
+/** `?heartbeat=N`: a number of seconds, 0 or more. */
+function queryHeartbeat(query: URLSearchParams, url: string): number | undefined {
+  for (const key of query.keys()) {
+    if (!QUERY_KEYS.includes(key)) {
+      invalidUrl(url, `unknown option ${JSON.stringify(key)} (accepted: ${QUERY_KEYS.join(", ")})`);
+    }
+  }
+  const text = query.get("heartbeat");
+  if (text === null) return undefined;
+  const seconds = text.trim() === "" ? NaN : Number(text);
+  if (!(seconds >= 0 && Number.isFinite(seconds))) {
+    invalidUrl(
+      url,
+      `heartbeat must be a number of seconds, 0 or more, not ${JSON.stringify(text)}`,
+    );
+  }
+  return seconds;
+}
+
 /**
  * Reads an AMQP URL (kombu's rules) and the connection settings of `config`.
  *
@@ -146,6 +196,7 @@ function decode(part: string, fallback: string): string {
  * ```
  */
 export async function parseAmqpUrl(url: string, config: ResolvedConfig): Promise<AmqpEndpoint> {
+  checkPort(url);
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -164,13 +215,13 @@ export async function parseAmqpUrl(url: string, config: ResolvedConfig): Promise
   }
   const useTls = scheme === "amqps" || Boolean(config.broker_use_ssl);
   const path = parsed.pathname.startsWith("/") ? parsed.pathname.slice(1) : parsed.pathname;
-  const heartbeat = Number(parsed.searchParams.get("heartbeat") ?? config.broker_heartbeat ?? 0);
+  const heartbeat = queryHeartbeat(parsed.searchParams, url) ?? config.broker_heartbeat ?? 0;
   return {
     hostname: decode(parsed.hostname.replace(/^\[|\]$/g, ""), "localhost"),
     port: parsed.port ? Number(parsed.port) : useTls ? 5671 : 5672,
     username: decode(parsed.username, "guest"),
     password: decode(parsed.password, "guest"),
-    vhost: decode(path, "/"),
+    vhost: virtualHost(path, url),
     heartbeat: Number.isFinite(heartbeat) && heartbeat > 0 ? Math.round(heartbeat) : 0,
     connectTimeoutMs: Math.max(1, config.broker_connection_timeout) * 1000,
     tls: useTls ? await tlsOptionsFrom(config.broker_use_ssl) : undefined,

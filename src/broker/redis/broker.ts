@@ -17,6 +17,7 @@ import { getLogger } from "../../log.ts";
 import type {
   Broker,
   BrokerCapabilities,
+  ConnectOptions,
   ConsumeOptions,
   Delivery,
   ExchangeType,
@@ -66,6 +67,7 @@ export class RedisBroker implements Broker {
   readonly #consumers = new Set<RedisConsumer>();
   readonly #exchangeTypes = new Map<string, ExchangeType>();
   readonly #declared = new Set<string>();
+  readonly #keepProcessAlive: boolean;
   #closed?: Promise<void>;
 
   /** Wraps an open commands connection; use `createBroker`. */
@@ -75,8 +77,10 @@ export class RedisBroker implements Broker {
     options: RedisTransportOptions,
     config: ResolvedConfig,
     commands: RedisConnection,
+    connect: ConnectOptions = {},
   ) {
     this.url = url;
+    this.#keepProcessAlive = connect.keepProcessAlive ?? true;
     this.#target = target;
     this.#options = options;
     this.#config = config;
@@ -187,6 +191,7 @@ export class RedisBroker implements Broker {
       masterName: this.#options.masterName,
       sentinelPassword: this.#options.sentinelPassword,
       purpose: "broker",
+      keepProcessAlive: this.#keepProcessAlive,
     });
   }
 
@@ -216,7 +221,11 @@ export class RedisBroker implements Broker {
  * `broker_use_ssl` and `broker_connection_timeout`. An unreachable server is
  * a `BrokerConnectionError` naming the URL with its password masked.
  */
-export async function createBroker(url: string, config: ResolvedConfig): Promise<Broker> {
+export async function createBroker(
+  url: string,
+  config: ResolvedConfig,
+  connect: ConnectOptions = {},
+): Promise<Broker> {
   const options = parseTransportOptions(config.broker_transport_options ?? {});
   const target = parseRedisUrl(url, config.broker_use_ssl);
   const commands = await openRedis(target, {
@@ -225,6 +234,7 @@ export async function createBroker(url: string, config: ResolvedConfig): Promise
     masterName: options.masterName,
     sentinelPassword: options.sentinelPassword,
     purpose: "broker",
+    keepProcessAlive: connect.keepProcessAlive,
   });
-  return new RedisBroker(url, target, options, config, commands);
+  return new RedisBroker(url, target, options, config, commands, connect);
 }

@@ -14,8 +14,9 @@
  * @module
  */
 
-import { type ChainableCommander, Redis, type RedisOptions } from "ioredis";
-import { BrokerConnectionError } from "../../errors.ts";
+// deno-lint-ignore no-import-prefix -- inline npm: keeps mod.ts usable by URL without an import map
+import { type ChainableCommander, Redis, type RedisOptions } from "npm:ioredis@^5.11.1";
+import { BrokerConnectionError, ConfigurationError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import { maskRedisUrl, type RedisConnectOptions } from "./url.ts";
 import { coalesceWrites, type CorkableStream } from "../write_coalescing.ts";
@@ -38,6 +39,8 @@ export interface OpenRedisOptions {
   sentinelPassword?: string;
   /** Shown in errors: `broker` or `result backend`. */
   purpose: string;
+  /** False: the idle socket does not keep the process alive (see `ConnectOptions`). */
+  keepProcessAlive?: boolean;
 }
 
 /** The commands that can be queued in a MULTI/EXEC transaction or a pipeline. */
@@ -321,6 +324,26 @@ function clientOptions(target: RedisConnectOptions, options: OpenRedisOptions): 
 }
 
 /**
+ * Selects the URL's database once more, now that the connection is ready:
+ * ioredis only reports a failed SELECT as an event and then uses database 0,
+ * so `redis://host/99` on a server with 16 databases would quietly share
+ * database 0. Here it is a ConfigurationError naming the URL.
+ */
+async function checkDatabase(client: Redis, target: RedisConnectOptions): Promise<void> {
+  if (target.db === 0) return;
+  try {
+    await client.select(target.db);
+  } catch (error) {
+    client.disconnect();
+    throw new ConfigurationError(
+      `Invalid Redis URL ${JSON.stringify(maskRedisUrl(target.url))}: database ${target.db} ` +
+        `does not exist on this server (${(error as Error).message}).`,
+      { cause: error },
+    );
+  }
+}
+
+/**
  * Opens one connection and waits until it is ready. A server that does not
  * answer within the connect timeout is a `BrokerConnectionError` naming the
  * masked URL and the cause, e.g.
@@ -344,10 +367,12 @@ export async function openRedis(
   });
   client.on("ready", () => quiet = false);
   // Each reconnect makes a new socket: coalesce its writes too.
-  client.on(
-    "connect",
-    () => coalesceWrites((client as unknown as { stream?: CorkableStream }).stream),
-  );
+  client.on("connect", () => {
+    const stream = (client as unknown as { stream?: CorkableStream & { unref?: () => void } })
+      .stream;
+    coalesceWrites(stream);
+    if (options.keepProcessAlive === false) stream?.unref?.();
+  });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
@@ -369,5 +394,6 @@ export async function openRedis(
   } finally {
     clearTimeout(timer);
   }
+  await checkDatabase(client, target);
   return new RedisConnection(client, target.url, options.purpose);
 }

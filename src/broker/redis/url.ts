@@ -44,6 +44,8 @@ export interface RedisConnectOptions {
 
 const DEFAULT_PORTS: Record<string, number> = { redis: 6379, rediss: 6379, sentinel: 26379 };
 const SSL_KEYS = ["ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile"] as const;
+/** Query options a Redis URL may carry; any other is an error naming the URL. */
+const QUERY_KEYS: readonly string[] = [...SSL_KEYS, "virtual_host"];
 
 /** `maskUrl` for each address of a `;`-separated sentinel URL. */
 export function maskRedisUrl(url: string): string {
@@ -52,6 +54,24 @@ export function maskRedisUrl(url: string): string {
 
 function invalid(url: string, why: string): never {
   throw new ConfigurationError(`Invalid Redis URL ${JSON.stringify(maskRedisUrl(url))}: ${why}.`);
+}
+
+/** `host:port`: the port, when given, must be a number from 1 to 65535. */
+function checkPort(hostPart: string, url: string): void {
+  const port = /^(?:\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(hostPart)?.[1];
+  if (port === undefined || port === "") return;
+  const number = /^\d+$/.test(port) ? Number(port) : NaN;
+  if (!(number >= 1 && number <= 65535)) {
+    invalid(url, `the port must be a number from 1 to 65535, not ${JSON.stringify(port)}`);
+  }
+}
+
+function decodePart(text: string, url: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    invalid(url, `${JSON.stringify(text)} is not valid percent-encoding`);
+  }
 }
 
 interface UrlPart {
@@ -77,17 +97,23 @@ function parseOne(url: string, whole: string): UrlPart {
   const rest = hostPart === "" || hostPart.startsWith(":")
     ? authority.slice(0, at) + "127.0.0.1" + hostPart + match[2].slice(authority.length)
     : match[2];
+  checkPort(hostPart, whole);
   let parsed: URL;
   try {
     parsed = new URL(`http://${rest}`);
   } catch {
     invalid(whole, "the host part cannot be parsed");
   }
-  const path = decodeURIComponent(parsed.pathname).replace(/^\/+|\/+$/g, "");
+  for (const key of parsed.searchParams.keys()) {
+    if (!QUERY_KEYS.includes(key)) {
+      invalid(whole, `unknown option ${JSON.stringify(key)} (accepted: ${QUERY_KEYS.join(", ")})`);
+    }
+  }
+  const path = decodePart(parsed.pathname, whole).replace(/^\/+|\/+$/g, "");
   const dbText = parsed.searchParams.get("virtual_host") ?? path;
-  const db = dbText === "" ? 0 : Number(dbText);
-  if (!Number.isInteger(db) || db < 0) {
-    invalid(whole, `the database must be an integer ≥ 0, not ${JSON.stringify(dbText)}`);
+  const db = dbText === "" ? 0 : /^\d+$/.test(dbText) ? Number(dbText) : NaN;
+  if (!Number.isSafeInteger(db)) {
+    invalid(whole, `the database must be an integer 0 or more, not ${JSON.stringify(dbText)}`);
   }
   return {
     scheme,

@@ -10,8 +10,14 @@ import { ConfigurationError } from "../../errors.ts";
 function env(name: string): string | undefined {
   try {
     return Deno.env.get(name) || undefined;
-  } catch {
-    return undefined; // no --allow-env: fall through to the next choice
+  } catch (error) {
+    // Never guess: without --allow-env the file would quietly move elsewhere.
+    throw new ConfigurationError(
+      `Cannot tell where the embedded default keeps its data: reading $${name} needs ` +
+        `--allow-env (the file is $CELERIAC_HOME/embedded.sqlite3, else under $XDG_DATA_HOME ` +
+        `or $HOME). Run with --allow-env, or name the file: sqlite:///path/to/file.sqlite3.`,
+      { cause: error },
+    );
   }
 }
 
