@@ -129,6 +129,7 @@ Deno.test("amqps:// with broker_use_ssl (ca_certs, cert_reqs): a task runs; a wr
     const system = await connectError({ broker_url: brokerUrl, broker_use_ssl: true });
     assert.match(system.message, /certificate|UnknownIssuer|self.signed|unable to verify/i);
     assert.throws(
+      // @ts-expect-error: the wrong type on purpose (a config read from untyped JSON can hold it)
       () => new Celery("tls", { config: { broker_use_ssl: "yes" }, setAsCurrent: false }),
       (error: unknown) =>
         error instanceof ConfigurationError && /broker_use_ssl/.test(error.message),
