@@ -51,6 +51,9 @@ import {
   type PeriodicTaskTarget,
 } from "../beat/entry.ts";
 import type { ScheduleLike } from "../beat/schedule.ts";
+import { applySignatureEagerly, sendSignature } from "../canvas/app_canvas.ts";
+import { builtinTasks } from "../canvas/builtins.ts";
+import type { CanvasOptions, Signature } from "../canvas/signature.ts";
 
 /** Options of `new Celery(main, options)`. */
 export interface CeleryOptions {
@@ -111,6 +114,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     });
     // As in Celery, CELERY_BROKER_URL / CELERY_RESULT_BACKEND win (see brokerUrl()).
     this.conf.update(environmentUrls());
+    for (const task of builtinTasks(this)) this.tasks.registerBuiltin(task);
     if (options.setAsCurrent ?? true) setCurrentApp(this);
     options.onInit?.(this);
   }
@@ -291,6 +295,28 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   }
 
   /** Runs a task in this process and returns its `EagerResult` (Celery's `apply`). */
+  /**
+   * Sends a signature (any canvas) through this app; `sig.applyAsync()`
+   * calls it. Returns an `AsyncResult` (with `parent`) or a `GroupResult`.
+   */
+  async applySignature(
+    sig: Signature,
+    args: unknown[],
+    kwargs: Record<string, unknown>,
+    options: CanvasOptions,
+  ): Promise<unknown> {
+    return await sendSignature(this, sig, args, kwargs, options);
+  }
+
+  /** Runs a signature (any canvas) in this process; `sig.apply()` calls it. */
+  async applySignatureEagerly(
+    sig: Signature,
+    args: unknown[],
+    kwargs: Record<string, unknown>,
+  ): Promise<unknown> {
+    return await applySignatureEagerly(this, sig, args, kwargs);
+  }
+
   async applyEager(
     task: TaskDefinition,
     args: unknown[],

@@ -13,6 +13,7 @@ import {
 } from "../backend/types.ts";
 import { PROPAGATE_STATES } from "../backend/types.ts";
 import { isEncodedException, RemoteError } from "../protocol/exceptions.ts";
+import { childrenOf, collectResults, type ParentResult } from "../canvas/result_tree.ts";
 
 /** Options of `get()`. */
 export interface GetOptions {
@@ -43,6 +44,8 @@ export class AsyncResult<R = unknown> {
   readonly taskName?: string;
   /** True when the task was sent with `ignoreResult`: `get()` returns null at once. */
   readonly ignored: boolean;
+  /** The result this one follows in a chain (Celery's `parent`), when known. */
+  parent?: ParentResult;
   readonly #backend: BackendProvider;
   #cache?: ResultMeta;
 
@@ -136,6 +139,16 @@ export class AsyncResult<R = unknown> {
       return new RemoteError(meta.result, meta.traceback, this.id);
     }
     return meta.result;
+  }
+
+  /** The tasks this one sent (callbacks, next chain step), read from its stored result. */
+  async children(): Promise<ParentResult[]> {
+    return childrenOf(await this.#meta(), this.#backend);
+  }
+
+  /** Waits for this result and every child, depth first: `[result, value]` pairs (Celery's `collect`). */
+  collect(options: GetOptions = {}): AsyncGenerator<[ParentResult, unknown]> {
+    return collectResults(this, options);
   }
 
   /** `<AsyncResult: id>`. */

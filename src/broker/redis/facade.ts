@@ -81,6 +81,26 @@ export class RedisBatch {
     this.#chain.llen(key);
     return this;
   }
+  /** ZCOUNT key min max. */
+  zcount(key: string, min: string, max: string): this {
+    this.#chain.zcount(key, min, max);
+    return this;
+  }
+  /** ZRANGE key start stop. */
+  zrange(key: string, start: number, stop: number): this {
+    this.#chain.zrange(key, start, stop);
+    return this;
+  }
+  /** GET key. */
+  get(key: string): this {
+    this.#chain.get(key);
+    return this;
+  }
+  /** EXPIRE key seconds. */
+  expire(key: string, seconds: number): this {
+    this.#chain.expire(key, seconds);
+    return this;
+  }
   /** DEL key. */
   del(key: string): this {
     this.#chain.del(key);

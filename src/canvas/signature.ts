@@ -1,0 +1,356 @@
+/**
+ * Signatures: a task call as a plain value (Celery's `Signature`), with
+ * exactly Celery's six-key JSON form (spec §1.1), partial application and
+ * option merging (§1.2). Composite signatures (chain, group, chord, map,
+ * starmap, chunks) are signatures too, told apart by `subtaskType` and
+ * `task`, as on the wire. Options keep Celery's names (`task_id`,
+ * `link_error`, …) because they travel in messages; `set()` also takes the
+ * camelCase names of `applyAsync`.
+ *
+ * @module
+ */
+
+import { ProtocolError } from "../errors.ts";
+import type { SignatureData } from "../protocol/task_body.ts";
+import { preview } from "../protocol/task_body.ts";
+
+/** `null` for a plain task call; the composite kinds Celery writes. */
+export type SubtaskType = "chain" | "group" | "chord" | null;
+
+/** Celery's call options as they travel inside a signature (`task_id`, `queue`, `link`, …). */
+export type CanvasOptions = Record<string, unknown>;
+
+/** Options that a merge never overwrites once set (Celery's `_IMMUTABLE_OPTIONS`). */
+const IMMUTABLE_OPTIONS = new Set(["group_id"]);
+
+/** The camelCase option names of `applyAsync` and their Celery names. */
+const OPTION_NAMES: Record<string, string> = {
+  taskId: "task_id",
+  routingKey: "routing_key",
+  groupId: "group_id",
+  groupIndex: "group_index",
+  rootId: "root_id",
+  parentId: "parent_id",
+  replyTo: "reply_to",
+  timeLimit: "time_limit",
+  softTimeLimit: "soft_time_limit",
+  ignoreResult: "ignore_result",
+  linkError: "link_error",
+};
+
+/**
+ * Celery's option names for `options`: camelCase names of `applyAsync`
+ * (`routingKey`) become Celery's (`routing_key`); undefined values are dropped.
+ *
+ * @example
+ * ```ts
+ * import { celeryOptions } from "./signature.ts";
+ * console.assert(celeryOptions({ routingKey: "rk", countdown: 5 }).routing_key === "rk");
+ * ```
+ */
+export function celeryOptions(options: Record<string, unknown>): CanvasOptions {
+  const out: CanvasOptions = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (value !== undefined) out[OPTION_NAMES[key] ?? key] = value;
+  }
+  return out;
+}
+
+/** What a signature needs to be sent or run: its app (an interface, so this file stays free of it). */
+export interface SignatureApp {
+  /** Publishes a signature (see `apply_canvas.ts`) and returns its result handle. */
+  applySignature(
+    signature: Signature,
+    args: unknown[],
+    kwargs: Record<string, unknown>,
+    options: CanvasOptions,
+  ): Promise<unknown>;
+  /** Runs a signature in this process (`apply()`). */
+  applySignatureEagerly(
+    signature: Signature,
+    args: unknown[],
+    kwargs: Record<string, unknown>,
+  ): Promise<unknown>;
+}
+
+/** Options of `set()`: Celery's option names or `applyAsync`'s, plus `immutable`. */
+export type SignatureOptions = Record<string, unknown> & { immutable?: boolean };
+
+/**
+ * A task call as a value: `add.s(2, 2)`. `R` is the result type of the call.
+ *
+ * @example
+ * ```ts
+ * import { Signature } from "./signature.ts";
+ * const sig = new Signature("proj.add", [2]).set({ countdown: 10 });
+ * console.assert(JSON.stringify(sig.clone([3]).args) === "[3,2]");
+ * console.assert(JSON.stringify(sig) ===
+ *   '{"task":"proj.add","args":[2],"kwargs":{},"options":{"countdown":10},' +
+ *   '"subtask_type":null,"immutable":false}');
+ * ```
+ */
+export class Signature<R = unknown> {
+  /** Registered task name (`celery.chain`, `celery.group`, … for composites). */
+  task: string;
+  /** Positional arguments (partial). */
+  args: unknown[];
+  /** Keyword arguments (partial). */
+  kwargs: Record<string, unknown>;
+  /** Call options under Celery's names. */
+  options: CanvasOptions;
+  /** `null`, `chain`, `group` or `chord`. */
+  subtaskType: SubtaskType;
+  /** An immutable signature does not receive its parent's result. */
+  immutable: boolean;
+  /** Where it is sent; not part of its JSON. */
+  app?: SignatureApp;
+  /** The result type, for TypeScript only. */
+  declare readonly resultType?: R;
+
+  /** Creates a signature; prefer `task.s()`, `task.signature()` or `signature(dict)`. */
+  constructor(
+    task: string,
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    options: CanvasOptions = {},
+    subtaskType: SubtaskType = null,
+    immutable = false,
+    app?: SignatureApp,
+  ) {
+    this.task = task;
+    this.args = args;
+    this.kwargs = kwargs;
+    this.options = options;
+    this.subtaskType = subtaskType;
+    this.immutable = immutable;
+    this.app = app;
+  }
+
+  /** Celery's six-key dict; nested signatures become dicts too. */
+  toJSON(): SignatureData {
+    return toWire({
+      task: this.task,
+      args: this.args,
+      kwargs: this.kwargs,
+      options: this.options,
+      subtask_type: this.subtaskType,
+      immutable: this.immutable,
+    }) as SignatureData;
+  }
+
+  /** The task id it was frozen with, if any. */
+  get id(): string | undefined {
+    const id = this.options.task_id;
+    return typeof id === "string" ? id : undefined;
+  }
+
+  /** Sets options (Celery's `set`): `{ queue, countdown, … }`, `immutable`; returns `this`. */
+  set(options: SignatureOptions): this {
+    const { immutable, ...rest } = options;
+    if (immutable !== undefined) this.setImmutable(immutable);
+    Object.assign(this.options, celeryOptions(rest));
+    return this;
+  }
+
+  /** Makes it (im)mutable; for groups and chord headers, every member. */
+  setImmutable(immutable: boolean): void {
+    this.immutable = immutable;
+  }
+
+  /**
+   * Partial application (spec §1.2): `args` prepended, `kwargs` merged (call
+   * site wins) unless immutable; options merged, an existing `group_id` kept.
+   */
+  merge(
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    options?: CanvasOptions,
+  ): [unknown[], Record<string, unknown>, CanvasOptions] {
+    let merged = this.options;
+    if (options) {
+      merged = { ...this.options };
+      for (const [key, value] of Object.entries(options)) {
+        if (!(IMMUTABLE_OPTIONS.has(key) && key in this.options)) merged[key] = value;
+      }
+    }
+    if (this.immutable) return [this.args, this.kwargs, merged];
+    return [
+      args.length ? [...args, ...this.args] : this.args,
+      Object.keys(kwargs).length ? { ...this.kwargs, ...kwargs } : this.kwargs,
+      merged,
+    ];
+  }
+
+  /** A copy with `args` prepended, `kwargs` and `options` merged (Celery's `clone`). */
+  clone(
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    options: SignatureOptions = {},
+  ): Signature<R> {
+    const [a, k, o] = this.merge(args, kwargs, celeryOptions(options));
+    const copy = fromWire(
+      toWire({
+        task: this.task,
+        args: a,
+        kwargs: k,
+        options: o,
+        subtask_type: this.subtaskType,
+        immutable: this.immutable,
+      }),
+      this.app,
+    );
+    return copy as Signature<R>;
+  }
+
+  /** Adds a callback applied with this task's result on success; returns the callback. */
+  link<S extends Signature>(callback: S): S {
+    appendOption(this, "link", callback);
+    return callback;
+  }
+
+  /** Adds an errback applied when this task fails; returns the errback. */
+  linkError<S extends Signature>(errback: S): S {
+    appendOption(this, "link_error", errback);
+    return errback;
+  }
+
+  /** `linkError` that returns this signature, for chaining (Celery's `on_error`). */
+  onError(errback: Signature): this {
+    this.linkError(errback);
+    return this;
+  }
+
+  /** Sends it; `args` are prepended to its own (partial application). */
+  async applyAsync(
+    args: unknown[] = [],
+    options: Record<string, unknown> = {},
+  ): Promise<unknown> {
+    const { kwargs, ...rest } = options;
+    return await requireApp(this).applySignature(
+      this,
+      args,
+      (kwargs ?? {}) as Record<string, unknown>,
+      celeryOptions(rest),
+    );
+  }
+
+  /** Sends it with extra positional arguments (Celery's `delay`). */
+  async delay(...args: unknown[]): Promise<unknown> {
+    return await this.applyAsync(args);
+  }
+
+  /** Runs it (a whole canvas) in this process; `args` are prepended. */
+  async apply(args: unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<unknown> {
+    return await requireApp(this).applySignatureEagerly(this, args, kwargs);
+  }
+}
+
+function requireApp(signature: Signature): SignatureApp {
+  if (!signature.app) {
+    throw new ProtocolError(
+      `The signature of ${JSON.stringify(signature.task)} has no app: make it from a task ` +
+        `(task.s()) or pass the app to signature(dict, app).`,
+    );
+  }
+  return signature.app;
+}
+
+function appendOption(signature: Signature, key: string, value: Signature): void {
+  const current = signature.options[key];
+  const list = current === undefined ? [] : Array.isArray(current) ? current : [current];
+  if (!list.includes(value)) list.push(value);
+  signature.options[key] = list;
+}
+
+/** Deep copy of a value into its JSON form (signatures become dicts). */
+export function toWire(value: unknown): unknown {
+  if (value instanceof Signature) return value.toJSON();
+  if (Array.isArray(value)) return value.map(toWire);
+  if (value instanceof Date || value === null || typeof value !== "object") return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (item !== undefined) out[key] = toWire(item);
+  }
+  return out;
+}
+
+/** True when `value` looks like a signature dict (`{task: "…", …}`). */
+export function isSignatureDict(value: unknown): value is SignatureData {
+  return value !== null && typeof value === "object" && !Array.isArray(value) &&
+    typeof (value as { task?: unknown }).task === "string";
+}
+
+function record(value: unknown, what: string, task: string): Record<string, unknown> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new ProtocolError(
+      `Invalid signature for ${JSON.stringify(task)}: ${what} is not a mapping (${
+        preview(value)
+      }).`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Rebuilds a signature from Celery's dict (what a Python client sends), or
+ * returns a Signature as it is. Nested chain tasks, group tasks and chord
+ * header/body become Signatures; anything malformed is a ProtocolError
+ * naming what is wrong.
+ */
+export function fromWire(value: unknown, app?: SignatureApp): Signature {
+  if (value instanceof Signature) return value;
+  if (!isSignatureDict(value)) {
+    throw new ProtocolError(
+      `Invalid signature: expected a mapping with a "task" name, got ${preview(value)}.`,
+    );
+  }
+  const dict = value as unknown as Record<string, unknown>;
+  const task = dict.task as string;
+  const args = dict.args ?? [];
+  if (!Array.isArray(args)) {
+    throw new ProtocolError(
+      `Invalid signature for ${JSON.stringify(task)}: args is not a list (${preview(args)}).`,
+    );
+  }
+  const kwargs = { ...record(dict.kwargs, "kwargs", task) };
+  const options = { ...record(dict.options, "options", task) };
+  const type = dict.subtask_type ?? null;
+  if (type !== null && type !== "chain" && type !== "group" && type !== "chord") {
+    // Celery registers xmap/xstarmap/chunks too, but never writes them: they decode by task name.
+    if (!["xmap", "xstarmap", "chunks"].includes(String(type))) {
+      throw new ProtocolError(
+        `Invalid signature for ${JSON.stringify(task)}: unknown subtask_type ${preview(type)}.`,
+      );
+    }
+  }
+  const subtaskType = type === "chain" || type === "group" || type === "chord" ? type : null;
+  if (subtaskType === "chain" || subtaskType === "group") {
+    kwargs.tasks = signatureList(kwargs.tasks, task, app);
+  } else if (subtaskType === "chord") {
+    const header = kwargs.header;
+    kwargs.header = isSignatureDict(header) || header instanceof Signature
+      ? fromWire(header, app)
+      : signatureList(header, task, app);
+    kwargs.body = kwargs.body == null ? null : fromWire(kwargs.body, app);
+    kwargs.kwargs ??= {};
+  }
+  return new Signature(task, [...args], kwargs, options, subtaskType, dict.immutable === true, app);
+}
+
+function signatureList(value: unknown, task: string, app?: SignatureApp): Signature[] {
+  if (!Array.isArray(value)) {
+    throw new ProtocolError(
+      `Invalid signature for ${JSON.stringify(task)}: its tasks are not a list (${
+        preview(value)
+      }).`,
+    );
+  }
+  return value.map((item) => fromWire(item, app));
+}
+
+/** A list option (`link`, `link_error`) as signatures. */
+export function signaturesOf(value: unknown, app?: SignatureApp): Signature[] {
+  if (value === undefined || value === null) return [];
+  return (Array.isArray(value) ? value : [value]).map((item) => fromWire(item, app));
+}
