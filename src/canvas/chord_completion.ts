@@ -149,8 +149,14 @@ export async function failChordBody(
   });
 }
 
+/**
+ * Celery's test (`arity_greater(fun, 1)`): more than one positional
+ * parameter, or a rest parameter; a destructured keyword object does not count.
+ */
 function isNewStyleErrback(task: TaskDefinition | undefined): task is TaskDefinition {
-  return task !== undefined && !task.options.bind && task.paramNames.length > 1;
+  if (task === undefined || task.options.bind) return false;
+  const positional = task.paramNames.filter((name) => name !== null);
+  return positional.length > 1 || positional.some((name) => name.startsWith("..."));
 }
 
 /**
@@ -173,8 +179,11 @@ export async function callErrbacks(
       continue;
     }
     try {
+      // Celery calls the signature: (request, exc, traceback) then its own arguments.
       const error = new RemoteError(exception, traceback, request.id);
-      await task.fn(request.context ?? request, error, traceback);
+      const [args] = errback.merge([request.context ?? request, error, traceback]);
+      const call = task as unknown as (...args: unknown[]) => unknown;
+      await (typeof call === "function" ? call(...args) : task.fn(...args));
     } catch (error) {
       runtime.logger.error(`Errback ${errback.task} of ${request.id} raised: ${error}`);
     }
