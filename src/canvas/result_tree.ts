@@ -58,3 +58,20 @@ export async function* collectResults(
     else if (result instanceof GroupResult) stack.unshift(...result.results);
   }
 }
+
+/**
+ * The error of the earliest failed ancestor (Celery's
+ * `_maybe_reraise_parent_error`), reading only results that are ready.
+ */
+export async function parentFailure(parent: ParentResult): Promise<unknown> {
+  const chain: ParentResult[] = [];
+  for (let node: ParentResult | undefined = parent; node; node = node.parent) chain.unshift(node);
+  for (const node of chain) {
+    const members = node instanceof GroupResult ? node.results : [node];
+    for (const member of members) {
+      if (!(member instanceof AsyncResult) || !await member.ready()) continue;
+      if (await member.failed()) return await member.get({ propagate: false });
+    }
+  }
+  return undefined;
+}

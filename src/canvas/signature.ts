@@ -11,6 +11,10 @@
  */
 
 import { ProtocolError } from "../errors.ts";
+import type { AsyncResult } from "../task/async_result.ts";
+import { freeze as freezeCanvas } from "./freeze.ts";
+import { pipe } from "./primitives.ts";
+import type { ResultNode } from "./result_node.ts";
 import type { SignatureData } from "../protocol/task_body.ts";
 import { preview } from "../protocol/task_body.ts";
 
@@ -73,6 +77,9 @@ export interface SignatureApp {
   ): Promise<unknown>;
 }
 
+/** A signature whose sending gives an `AsyncResult<R>` (tasks, chains, chords). */
+export type TaskSignature<R> = Signature<R, AsyncResult<R>>;
+
 /** Options of `set()`: Celery's option names or `applyAsync`'s, plus `immutable`. */
 export type SignatureOptions = Record<string, unknown> & { immutable?: boolean };
 
@@ -89,7 +96,7 @@ export type SignatureOptions = Record<string, unknown> & { immutable?: boolean }
  *   '"subtask_type":null,"immutable":false}');
  * ```
  */
-export class Signature<R = unknown> {
+export class Signature<R = unknown, H = unknown> {
   /** Registered task name (`celery.chain`, `celery.group`, … for composites). */
   task: string;
   /** Positional arguments (partial). */
@@ -106,6 +113,8 @@ export class Signature<R = unknown> {
   app?: SignatureApp;
   /** The result type, for TypeScript only. */
   declare readonly resultType?: R;
+  /** The result handle sending gives, for TypeScript only. */
+  declare readonly handleType?: H;
 
   /** Creates a signature; prefer `task.s()`, `task.signature()` or `signature(dict)`. */
   constructor(
@@ -186,7 +195,7 @@ export class Signature<R = unknown> {
     args: unknown[] = [],
     kwargs: Record<string, unknown> = {},
     options: SignatureOptions = {},
-  ): Signature<R> {
+  ): Signature<R, H> {
     const [a, k, o] = this.merge(args, kwargs, celeryOptions(options));
     const copy = fromWire(
       toWire({
@@ -199,23 +208,56 @@ export class Signature<R = unknown> {
       }),
       this.app,
     );
-    return copy as Signature<R>;
+    return copy as Signature<R, H>;
   }
 
-  /** Adds a callback applied with this task's result on success; returns the callback. */
-  link<S extends Signature>(callback: S): S {
-    appendOption(this, "link", callback);
+  /**
+   * Gives it (every task of a canvas) its ids now, as Celery's `freeze`;
+   * returns them: `{ id }`, with `results` for a group and `parent` for a chain step.
+   */
+  freeze(): ResultNode {
+    return freezeCanvas(
+      this,
+      {},
+      typeof this.options.reply_to === "string" ? this.options.reply_to : "",
+    );
+  }
+
+  /** Celery's `this | next`: a chain (or chord, for a group) of this then `next`. */
+  // deno-lint-ignore no-explicit-any
+  pipe<S>(next: Signature<S, any>): TaskSignature<S> {
+    return pipe(this, next) as TaskSignature<S>;
+  }
+
+  /**
+   * Adds a callback applied with this task's result on success; returns the
+   * callback. A group links an immutable copy to its first task, a chord to its body.
+   */
+  // deno-lint-ignore no-explicit-any
+  link<S extends Signature<any, any>>(callback: S): S {
+    if (this.subtaskType === "group") {
+      const first = this.kwargs.tasks as Signature[];
+      first[0]?.link(callback.clone([], {}, { immutable: true }));
+    } else if (this.subtaskType === "chord") {
+      (this.kwargs.body as Signature).link(callback);
+    } else appendOption(this, "link", callback);
     return callback;
   }
 
-  /** Adds an errback applied when this task fails; returns the errback. */
-  linkError<S extends Signature>(errback: S): S {
-    appendOption(this, "link_error", errback);
+  /** Adds an errback applied when this task fails (every member of a group, a chord's body). */
+  // deno-lint-ignore no-explicit-any
+  linkError<S extends Signature<any, any>>(errback: S): S {
+    if (this.subtaskType === "group") {
+      for (const task of this.kwargs.tasks as Signature[]) task.linkError(errback);
+    } else if (this.subtaskType === "chord") {
+      (this.kwargs.body as Signature).linkError(errback);
+    } else appendOption(this, "link_error", errback);
     return errback;
   }
 
   /** `linkError` that returns this signature, for chaining (Celery's `on_error`). */
-  onError(errback: Signature): this {
+  // deno-lint-ignore no-explicit-any
+  onError(errback: Signature<any, any>): this {
     this.linkError(errback);
     return this;
   }
@@ -224,24 +266,32 @@ export class Signature<R = unknown> {
   async applyAsync(
     args: unknown[] = [],
     options: Record<string, unknown> = {},
-  ): Promise<unknown> {
+  ): Promise<H> {
     const { kwargs, ...rest } = options;
     return await requireApp(this).applySignature(
       this,
       args,
       (kwargs ?? {}) as Record<string, unknown>,
       celeryOptions(rest),
-    );
+    ) as H;
   }
 
   /** Sends it with extra positional arguments (Celery's `delay`). */
-  async delay(...args: unknown[]): Promise<unknown> {
+  async delay(...args: unknown[]): Promise<H> {
     return await this.applyAsync(args);
   }
 
-  /** Runs it (a whole canvas) in this process; `args` are prepended. */
-  async apply(args: unknown[] = [], kwargs: Record<string, unknown> = {}): Promise<unknown> {
-    return await requireApp(this).applySignatureEagerly(this, args, kwargs);
+  /**
+   * Runs it (a whole canvas) in this process and returns its result: an
+   * `EagerResult`, or a `ResultSet` for a group; `args` are prepended.
+   */
+  async apply(
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+  ): Promise<{ get(options?: { propagate?: boolean }): Promise<R> }> {
+    return await requireApp(this).applySignatureEagerly(this, args, kwargs) as {
+      get(options?: { propagate?: boolean }): Promise<R>;
+    };
   }
 }
 
@@ -255,7 +305,8 @@ function requireApp(signature: Signature): SignatureApp {
   return signature.app;
 }
 
-function appendOption(signature: Signature, key: string, value: Signature): void {
+// deno-lint-ignore no-explicit-any
+function appendOption(signature: Signature, key: string, value: Signature<any, any>): void {
   const current = signature.options[key];
   const list = current === undefined ? [] : Array.isArray(current) ? current : [current];
   if (!list.includes(value)) list.push(value);

@@ -13,7 +13,12 @@ import {
 } from "../backend/types.ts";
 import { PROPAGATE_STATES } from "../backend/types.ts";
 import { isEncodedException, RemoteError } from "../protocol/exceptions.ts";
-import { childrenOf, collectResults, type ParentResult } from "../canvas/result_tree.ts";
+import {
+  childrenOf,
+  collectResults,
+  parentFailure,
+  type ParentResult,
+} from "../canvas/result_tree.ts";
 
 /** Options of `get()`. */
 export interface GetOptions {
@@ -124,7 +129,10 @@ export class AsyncResult<R = unknown> {
     });
     this.#cache = meta;
     const value = this.#valueOf(meta);
-    if (PROPAGATE_STATES.has(meta.status) && (options.propagate ?? true)) throw value;
+    if (PROPAGATE_STATES.has(meta.status) && (options.propagate ?? true)) {
+      // As Celery: a failed parent's error (a chain step, a chord's header) comes first.
+      throw (this.parent && await parentFailure(this.parent)) ?? value;
+    }
     return value as R;
   }
 

@@ -9,6 +9,7 @@
 import type { ApplyOptions, RetryOptions, TaskOptions } from "./options.ts";
 import type { TaskRequest } from "./request.ts";
 import type { AsyncResult } from "./async_result.ts";
+import type { GroupResult } from "../canvas/group_result.ts";
 import type { EagerResult } from "./eager_result.ts";
 import { parameterNames } from "./param_names.ts";
 import {
@@ -16,6 +17,7 @@ import {
   Signature,
   type SignatureApp,
   type SignatureOptions,
+  type TaskSignature,
 } from "../canvas/signature.ts";
 
 /** What a bound task (`bind: true`) receives as its first argument: Celery's `self`. */
@@ -70,20 +72,20 @@ export interface TaskMethods<A extends unknown[], R> extends TaskDefinition {
   /** Runs the task eagerly in this process; returns an `EagerResult`. */
   apply(args?: A | Partial<A>, options?: ApplyOptions): Promise<EagerResult<R>>;
   /** A signature with partial arguments (Celery's `add.s(2)`); the parent's result is prepended. */
-  s(...args: Partial<A>): Signature<R>;
+  s(...args: Partial<A>): TaskSignature<R>;
   /** An immutable signature (Celery's `add.si(2, 2)`): it ignores the parent's result. */
-  si(...args: Partial<A>): Signature<R>;
+  si(...args: Partial<A>): TaskSignature<R>;
   /** A signature with arguments, `kwargs` and options (Celery's `add.signature((2,), …)`). */
   signature(
     args?: Partial<A>,
     options?: SignatureOptions & { kwargs?: Record<string, unknown> },
-  ): Signature<R>;
+  ): TaskSignature<R>;
   /** `celery.map`: this task called for each item, in one worker, in order. */
-  map(items: readonly A[0][]): Signature<R[]>;
+  map(items: readonly A[0][]): TaskSignature<R[]>;
   /** `celery.starmap`: this task called with each item's arguments, in one worker. */
-  starmap(items: readonly A[]): Signature<R[]>;
+  starmap(items: readonly A[]): TaskSignature<R[]>;
   /** `celery.chunks`: the items in chunks of `n`, each chunk a `celery.starmap` of one group. */
-  chunks(items: readonly A[], n: number): Signature<R[][]>;
+  chunks(items: readonly A[], n: number): Signature<R[][], GroupResult<R[]>>;
 }
 
 /** Any plain task body; its parameters and return type type the task. */
@@ -138,13 +140,16 @@ export function createTask<A extends unknown[], R>(
     // async, so that a missing current app (strict mode) rejects rather than throws.
     delay: async (...args: A) =>
       await dispatcher().sendTask(definition.name, args, {}, definition) as AsyncResult<R>,
-    applyAsync: async (args = [] as unknown as A, options = {}) =>
-      await dispatcher().sendTask(
-        definition.name,
-        args as unknown[],
-        options,
-        definition,
-      ) as AsyncResult<R>,
+    applyAsync: async (args = [] as unknown as A, options: ApplyOptions = {}) =>
+      options.link || options.linkError
+        // Callbacks travel in the message's embed: send it as a signature.
+        ? await sig(args as unknown[]).applyAsync([], { ...options }) as AsyncResult<R>
+        : await dispatcher().sendTask(
+          definition.name,
+          args as unknown[],
+          options,
+          definition,
+        ) as AsyncResult<R>,
     apply: async (args = [] as unknown as A, options = {}) =>
       await dispatcher().applyEager(definition, args as unknown[], options) as EagerResult<R>,
   };

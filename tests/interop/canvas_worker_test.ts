@@ -15,6 +15,7 @@ import {
 } from "../integration/redis_test_tools.ts";
 import { serviceAvailable, uniqueName } from "../services.ts";
 import { pythonCanvasToCeleriacWorker } from "./canvas_scenarios.ts";
+import { celeriacCanvasToPythonWorker } from "./canvas_celeriac_client.ts";
 import type { InteropSetup } from "./worker_scenarios.ts";
 
 const available = await serviceAvailable("rabbitmq") && await serviceAvailable("redis");
@@ -92,6 +93,48 @@ Deno.test({
     } finally {
       await deleteAmqpEntities([setup.queue]);
       await deleteResultKeys(setup.resultIds);
+    }
+  },
+});
+
+Deno.test({
+  name: "canvas: celeriac client → Python worker, RabbitMQ + Redis results",
+  ignore: !available,
+  fn: async () => {
+    const setup = pairing(AMQP_URL, REDIS_URL);
+    try {
+      await celeriacCanvasToPythonWorker(setup, { chords: true });
+    } finally {
+      await deleteAmqpEntities([setup.queue]);
+    }
+  },
+});
+
+Deno.test({
+  name: "canvas: celeriac client → Python worker, RabbitMQ + rpc (chords refused, as in Celery)",
+  ignore: !available,
+  fn: async () => {
+    const setup = pairing(AMQP_URL, "rpc://");
+    try {
+      await celeriacCanvasToPythonWorker(setup, { chords: false });
+    } finally {
+      await deleteAmqpEntities([setup.queue]);
+    }
+  },
+});
+
+Deno.test({
+  name: "canvas: celeriac client → Python worker, Redis broker and results",
+  ignore: !available,
+  fn: async () => {
+    const prefix = `${uniqueName("it-canvas")}:`;
+    const setup = pairing(REDIS_URL, REDIS_URL, {
+      broker_transport_options: { global_keyprefix: prefix },
+    });
+    try {
+      await celeriacCanvasToPythonWorker(setup, { chords: true });
+    } finally {
+      await deleteKeysWithPrefix(prefix);
     }
   },
 });
