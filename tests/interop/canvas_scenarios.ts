@@ -32,6 +32,8 @@ export interface CanvasOutcome {
   value?: unknown;
   /** The value of its parent (a chain's previous step, a chord's header). */
   parent?: unknown;
+  /** The ids of its parent group's members (a chord's header tasks). */
+  parent_ids?: string[];
   /** The error Python rebuilt, or the refusal at send time (`at: "send"`). */
   error?: { type: string; module: string; args: unknown[] };
   /** `send` when sending was refused. */

@@ -56,8 +56,8 @@ def scenario(name, token):
         return (add.s(1, 1) | group(add.s(1), add.s(2)) | xsum.s())(), {}
     if name == "chain_ends_in_group":
         return (add.s(1, 1) | group(add.s(1), add.s(2)))(), {}
-    if name == "big_chord":
-        return chord([add.s(i, i) for i in range(200)], xsum.s())(), {}
+    if name == "mixed_chord":
+        return chord([add.s(i, i) for i in range(200)], remember.s(token))(), {}
     raise ValueError(f"unknown scenario {name}")
 
 
@@ -77,6 +77,8 @@ def main():
             entry["value"] = result.get(timeout=timeout)
             if getattr(result, "parent", None) is not None:
                 entry["parent"] = result.parent.get(timeout=timeout)
+                if hasattr(result.parent, "results"):
+                    entry["parent_ids"] = [r.id for r in result.parent.results]
         except Exception as exc:  # noqa: BLE001
             entry["error"] = error_of(exc)
         out[name] = entry
