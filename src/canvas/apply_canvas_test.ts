@@ -14,12 +14,15 @@ interface Sent {
 /** A sender that records what would be published, in order (spec §1.4–§1.8 shapes). */
 function recorder(chordJoin: ChordJoin = "native") {
   const sent: (Sent | { chordSize: [string, number] })[] = [];
+  const tasks: Sent[] = [];
   const sender: CanvasSender = {
     replyTo: "reply-1",
     chordJoin,
     backendName: chordJoin === "unsupported" ? "rpc" : "redis",
     send(task, args, kwargs, options) {
-      sent.push({ task, args, kwargs, options: toWire(options) as Record<string, unknown> });
+      const item = { task, args, kwargs, options: toWire(options) as Record<string, unknown> };
+      sent.push(item);
+      tasks.push(item);
       return Promise.resolve();
     },
     setChordSize(groupId, size) {
@@ -27,13 +30,7 @@ function recorder(chordJoin: ChordJoin = "native") {
       return Promise.resolve();
     },
   };
-  return {
-    sender,
-    get sent() {
-      return sent.filter((item): item is Sent => "task" in item);
-    },
-    all: sent,
-  };
+  return { sender, sent: tasks, all: sent };
 }
 
 const sig = (task: string, args: unknown[] = [], immutable = false) =>
