@@ -1,0 +1,64 @@
+/**
+ * The worker's canvas rules that need no Python peer, on the memory broker
+ * with a worker in this process: a canvas the worker cannot apply fails the
+ * task with a clear error (never a SUCCESS with the next steps silently
+ * dropped), the rest of the chain fails with it, and the worker goes on.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { Celery, chain, chord, RemoteError } from "../../mod.ts";
+import { uniqueName } from "../services.ts";
+
+function memoryApp() {
+  const app = new Celery(uniqueName("canvas"), {
+    broker: "memory://",
+    backend: "memory://",
+    setAsCurrent: false,
+  });
+  const add = app.task(function add(x: number, y: number) {
+    return x + y;
+  });
+  const xsum = app.task(function xsum(numbers: number[]) {
+    return numbers.reduce((a, b) => a + b, 0);
+  });
+  return { app, add, xsum };
+}
+
+Deno.test("a malformed callback fails the task with a clear error; the chain fails with it", async () => {
+  const { app, add } = memoryApp();
+  await using _app = app;
+  const worker = await app.worker({ pool: "async", concurrency: 2, banner: false });
+  try {
+    // As a client could send it: the first step's callback is a chain whose tasks are not a list.
+    const first = add.s(1, 1);
+    first.options.link = [{ task: "x", subtask_type: "chain", kwargs: { tasks: 3 } }];
+    const last = await chain(first, add.s(2)).applyAsync();
+    const error = await last.get({ timeout: 10, propagate: false }) as RemoteError;
+    assert.ok(error instanceof RemoteError);
+    assert.equal(error.name, "ProtocolError");
+    assert.match(error.message, /Invalid signature for "x": its tasks are not a list/);
+    assert.equal(await last.state(), "FAILURE", "the next step is failed, not left PENDING");
+    await assert.rejects(last.parent!.get({ timeout: 10 }), /its tasks are not a list/);
+    // Nothing else is lost: the worker goes on.
+    assert.equal(await (await add.delay(2, 3)).get({ timeout: 10 }), 5);
+  } finally {
+    await worker.stop();
+  }
+});
+
+Deno.test("memory:// joins a chord with celery.chord_unlock and chains after the body", async () => {
+  const { app, add, xsum } = memoryApp();
+  await using _app = app;
+  const worker = await app.worker({ pool: "async", concurrency: 2, banner: false });
+  try {
+    const total = await chain(chord([add.s(1, 1), add.s(2, 2)], xsum.s()), add.s(100))
+      .applyAsync();
+    assert.equal(await total.get({ timeout: 20 }), 106);
+    const eager = await chain(add.s(1, 1), add.s(2)).apply();
+    assert.equal(await eager.get(), 4, "apply() runs a whole canvas in this process");
+  } finally {
+    await worker.stop();
+  }
+});
