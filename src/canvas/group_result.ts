@@ -37,17 +37,15 @@ export class ResultSet<R = unknown> {
    * `timeout` (seconds) bounds the whole wait.
    */
   async get(options: GetOptions = {}): Promise<R[]> {
-    const deadline = options.timeout === undefined
-      ? undefined
-      : Date.now() + options.timeout * 1000;
-    const values: unknown[] = [];
-    for (const result of this.results) {
-      const timeout = deadline === undefined
-        ? undefined
-        : Math.max(deadline - Date.now(), 1) / 1000;
-      values.push(await result.get({ ...options, timeout }));
+    // Waited for together (one round trip, not one per member), reported in order.
+    const settled = await Promise.all(
+      this.results.map((result) => result.get({ ...options, propagate: false })),
+    );
+    if (options.propagate ?? true) {
+      const failure = settled.find((value) => value instanceof Error);
+      if (failure) throw failure; // results hold no Error values otherwise (JSON)
     }
-    return values as R[];
+    return settled as R[];
   }
 
   /** Same as `get()` (Celery's `join`). */
