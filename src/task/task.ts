@@ -32,6 +32,14 @@ export interface BoundTask {
   readonly maxRetries: number | null;
   /** Ends this run and sends the task again later. Always throws a `Retry`. */
   retry(options?: RetryOptions): never;
+  /**
+   * Replaces this task by `sig` (Celery's `replace`): `sig` takes this task's
+   * id, callbacks, errbacks, chord and the rest of its chain, is sent, and
+   * this run ends (it throws `Ignore`; eagerly, it resolves with `sig`'s
+   * value). Write `return await self.replace(sig)`.
+   */
+  // deno-lint-ignore no-explicit-any
+  replace(sig: Signature<any, any>): Promise<unknown>;
 }
 
 /** A task body: plain, or bound (first parameter is the `BoundTask`). */

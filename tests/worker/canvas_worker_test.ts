@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Celery, chain, chord, RemoteError } from "../../mod.ts";
+import { type BoundTask, Celery, chain, chord, group, RemoteError } from "../../mod.ts";
 import { uniqueName } from "../services.ts";
 
 function memoryApp() {
@@ -23,7 +23,13 @@ function memoryApp() {
   const xsum = app.task(function xsum(numbers: number[]) {
     return numbers.reduce((a, b) => a + b, 0);
   });
-  return { app, add, xsum };
+  const replaceWithAdd = app.task(async function replace_with_add(self: BoundTask, x: number) {
+    return await self.replace(add.s(x, 10));
+  }, { bind: true });
+  const replaceWithGroup = app.task(async function replace_with_group(self: BoundTask, x: number) {
+    return await self.replace(group([add.s(x, 1), add.s(x, 2)]));
+  }, { bind: true });
+  return { app, add, xsum, replaceWithAdd, replaceWithGroup };
 }
 
 Deno.test("a malformed callback fails the task with a clear error; the chain fails with it", async () => {
@@ -58,6 +64,21 @@ Deno.test("memory:// joins a chord with celery.chord_unlock and chains after the
     assert.equal(await total.get({ timeout: 20 }), 106);
     const eager = await chain(add.s(1, 1), add.s(2)).apply();
     assert.equal(await eager.get(), 4, "apply() runs a whole canvas in this process");
+  } finally {
+    await worker.stop();
+  }
+});
+
+Deno.test("self.replace(sig): the replacement takes the task's id and the rest of its chain", async () => {
+  const { app, add, replaceWithAdd, replaceWithGroup } = memoryApp();
+  await using _app = app;
+  const worker = await app.worker({ pool: "async", concurrency: 2, banner: false });
+  try {
+    const steps = await chain(add.s(1, 1), replaceWithAdd.s(), add.s(100)).applyAsync();
+    assert.equal(await steps.get({ timeout: 10 }), 112);
+    assert.equal(await steps.parent!.get({ timeout: 10 }), 12, "the replaced step's id has 2 + 10");
+    const grouped = await replaceWithGroup.delay(5);
+    assert.deepEqual(await grouped.get({ timeout: 20 }), [6, 7], "a group is joined by accumulate");
   } finally {
     await worker.stop();
   }
