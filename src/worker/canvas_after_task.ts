@@ -161,6 +161,20 @@ export async function finishSuccessCanvas(
   }
 }
 
+/** Counts the chord part of a task revoked before it ran (Celery's `mark_as_revoked`). */
+export async function finishRevokedCanvas(
+  context: WorkerCanvasContext,
+  call: TaskCall,
+  exception: EncodedException,
+): Promise<void> {
+  if (!call.embed.chord) return;
+  try {
+    await chordPartReturn(runtimeFor(context, call), canvasRequest(call), "REVOKED", exception);
+  } catch (error) {
+    context.logger.error(`Chord part ${call.task}[${call.id}] could not be counted: ${error}`);
+  }
+}
+
 /**
  * After a FAILURE is stored (Celery's `mark_as_failure`): the chord part,
  * FAILURE for every remaining chain step, then the errbacks.
