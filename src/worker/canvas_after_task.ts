@@ -38,7 +38,8 @@ import {
 } from "../canvas/chord_completion.ts";
 import { groupSignature, kindOf } from "../canvas/freeze.ts";
 import { canvasSender } from "../canvas/sender.ts";
-import { fromWire, type Signature } from "../canvas/signature.ts";
+import { type CanvasOptions, fromWire, type Signature } from "../canvas/signature.ts";
+import { asTuple } from "../canvas/result_node.ts";
 
 /** What the worker gives the canvas logic. */
 export interface WorkerCanvasContext {
@@ -98,38 +99,40 @@ export function hasCanvas(call: TaskCall): boolean {
 }
 
 /**
- * Applies link callbacks and the next chain step after a success. Returns
- * a FAILURE outcome when they cannot be applied, undefined otherwise.
+ * Applies link callbacks and the next chain step after a success, adding
+ * their result tuples to `children` (the stored result's `children`, as
+ * Celery records them). Returns a FAILURE outcome when they cannot be
+ * applied, undefined otherwise.
  */
 export async function applySuccessCanvas(
   context: WorkerCanvasContext,
   call: TaskCall,
   retval: unknown,
   runtime: number,
+  children: unknown[] = [],
 ): Promise<FailureOutcome | undefined> {
   const { callbacks, chain } = call.embed;
   if (!callbacks?.length && !chain?.length) return undefined;
   const canvas = runtimeFor(context, call);
   const lineage = { parent_id: call.id, root_id: call.rootId };
+  const apply = async (sig: Signature, options: CanvasOptions) => {
+    children.push(asTuple(await applyCanvas(sig, [retval], {}, options, canvas.sender)));
+  };
   try {
     if (callbacks?.length === 1) {
-      await applyCanvas(fromWire(callbacks[0]), [retval], {}, lineage, canvas.sender);
+      await apply(fromWire(callbacks[0]), lineage);
     } else if (callbacks?.length) {
       const signatures = callbacks.map((callback) => fromWire(callback));
       const plain: Signature[] = [];
       for (const sig of signatures) {
-        if (kindOf(sig) === "group") {
-          await applyCanvas(sig, [retval], {}, lineage, canvas.sender);
-        } else plain.push(sig);
+        if (kindOf(sig) === "group") await apply(sig, lineage);
+        else plain.push(sig);
       }
-      if (plain.length) {
-        await applyCanvas(groupSignature(plain), [retval], {}, lineage, canvas.sender);
-      }
+      if (plain.length) await apply(groupSignature(plain), lineage);
     }
     if (chain?.length) {
       const remaining = [...chain];
-      const next = fromWire(remaining.pop());
-      await applyCanvas(next, [retval], {}, { ...lineage, chain: remaining }, canvas.sender);
+      await apply(fromWire(remaining.pop()), { ...lineage, chain: remaining });
     }
     return undefined;
   } catch (error) {

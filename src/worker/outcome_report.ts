@@ -113,7 +113,14 @@ export async function reportOutcome(context: ReportContext, run: FinishedRun): P
   switch (outcome.state) {
     case "SUCCESS": {
       retval = outcome.result;
-      const canvasFailure = await applySuccessCanvas(context, call, retval, outcome.runtime);
+      const children: unknown[] = [];
+      const canvasFailure = await applySuccessCanvas(
+        context,
+        call,
+        retval,
+        outcome.runtime,
+        children,
+      );
       if (canvasFailure) {
         [state, retval] = ["FAILURE", canvasFailure.exception];
         settle = await reportFailure(
@@ -133,6 +140,7 @@ export async function reportOutcome(context: ReportContext, run: FinishedRun): P
           "SUCCESS",
           retval,
         );
+        if (children.length) meta.children = children;
         if (!await context.writer.store(call, meta)) state = "FAILURE";
       }
       await finishSuccessCanvas(context, call, retval);

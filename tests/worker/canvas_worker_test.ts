@@ -83,3 +83,20 @@ Deno.test("self.replace(sig): the replacement takes the task's id and the rest o
     await worker.stop();
   }
 });
+
+Deno.test("children() and collect() follow the callbacks a worker sent", async () => {
+  const { app, add } = memoryApp();
+  await using _app = app;
+  const worker = await app.worker({ pool: "async", concurrency: 2, banner: false });
+  try {
+    const result = await add.applyAsync([1, 1], { link: [add.s(10), add.s(20)] });
+    assert.equal(await result.get({ timeout: 10 }), 2);
+    const [callbacks] = await result.children();
+    assert.deepEqual(await callbacks.get({ timeout: 10 }), [12, 22], "two callbacks: one group");
+    const seen = [];
+    for await (const [, value] of result.collect({ timeout: 10 })) seen.push(value);
+    assert.deepEqual(seen, [2, [12, 22], 12, 22]);
+  } finally {
+    await worker.stop();
+  }
+});
