@@ -64,7 +64,11 @@ async function mixedChord(setup: InteropSetup): Promise<void> {
     `the celeriac worker ran header tasks: ${[...workers]}`,
   );
   assert.equal(workers.size, 2, `both workers ran header tasks: ${[...workers]}`);
-  assert.deepEqual(await remembered(`${token}:mixed_chord`, 1, 1000), [[values]], "the body ran exactly once");
+  assert.deepEqual(
+    await remembered(`${token}:mixed_chord`, 1, 1000),
+    [[values]],
+    "the body ran exactly once",
+  );
 }
 
 function pairing(broker: string, prefix?: string): InteropSetup {
