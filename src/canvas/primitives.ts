@@ -109,9 +109,10 @@ export function chain<R>(
  * ```
  */
 export function group<R>(
-  tasks: Iterable<AnySignature<R>>,
+  // A nested group is flattened into this one: its members' results are listed in place.
+  tasks: Iterable<AnySignature<R> | Signature<R[], GroupResult<R>>>,
 ): Signature<R[], GroupResult<R>> {
-  const list = [...tasks];
+  const list = [...tasks] as AnySignature[];
   return groupSignature(list, {}, appOf(list)) as Signature<R[], GroupResult<R>>;
 }
 

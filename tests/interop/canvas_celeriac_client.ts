@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { Celery, chain, chord, group, RemoteError } from "../../mod.ts";
 import type { GroupResult } from "../../mod.ts";
-import { REMEMBER_URL, remembered } from "./canvas_scenarios.ts";
+import { canvasWorkerEnv, REMEMBER_URL, remembered } from "./canvas_scenarios.ts";
+import { startCeleriacWorker } from "./celeriac_worker.ts";
 import { startPythonWorker } from "./python/harness.ts";
 import type { InteropSetup } from "./worker_scenarios.ts";
 
@@ -41,17 +42,27 @@ function pythonError(type: string, args: unknown[]) {
   };
 }
 
-/** A celeriac client's canvases against a Python worker; `chords: false` for rpc://. */
+/**
+ * A celeriac client's canvases against a Python worker (or, with `worker:
+ * "celeriac"`, a celeriac worker process); `chords: false` for rpc://.
+ */
 export async function celeriacCanvasToPythonWorker(
   setup: InteropSetup,
-  options: { chords: boolean },
+  options: { chords: boolean; worker?: "python" | "celeriac" },
 ): Promise<void> {
-  await using _worker = await startPythonWorker({
-    env: { ...setup.python, app: "canvas_app" },
-    queues: [setup.queue],
-    concurrency: 4,
-    extraEnv: { CELERIAC_IT_REMEMBER_URL: REMEMBER_URL },
-  });
+  await using _worker = options.worker === "celeriac"
+    ? await startCeleriacWorker({
+      module: "tests/interop/canvas_app.ts",
+      env: canvasWorkerEnv(setup),
+      queues: [setup.queue],
+      concurrency: 4,
+    })
+    : await startPythonWorker({
+      env: { ...setup.python, app: "canvas_app" },
+      queues: [setup.queue],
+      concurrency: 4,
+      extraEnv: { CELERIAC_IT_REMEMBER_URL: REMEMBER_URL },
+    });
   const { app, add, fail, xsum, remember, errbackOld, errbackNew } = clientApp(setup);
   await using _app = app;
   const token = crypto.randomUUID();
@@ -96,11 +107,17 @@ export async function celeriacCanvasToPythonWorker(
 
   const fanOut = await chain(add.s(1, 1), group([add.s(1), add.s(2)])).applyAsync();
   assert.deepEqual(await fanOut.get({ timeout }), [3, 4]);
+  const chains = [chain(add.s(1, 1), add.s(2)), chain(add.s(3, 3), add.s(4))];
+  assert.deepEqual(await (await group(chains).applyAsync()).get({ timeout }), [4, 10]);
+  const nested = await group([add.s(1, 1), group([add.s(2, 2), add.s(3, 3)])]).applyAsync();
+  assert.deepEqual(await nested.get({ timeout }), [2, 4, 6], "nested groups are flattened");
 
   const chords = [
     () => chord(numbers.map((i) => add.s(i, i)), xsum.s()).applyAsync(),
     () => chain(add.s(1, 1), group([add.s(1), add.s(2)]), xsum.s()).applyAsync(),
     () => chord([add.s(1, 1), fail.si("part boom")], xsum.s()).applyAsync(),
+    () =>
+      chord([chain(add.s(1, 1), add.s(2)), chain(add.s(3, 3), add.s(4))], xsum.s()).applyAsync(),
   ];
   if (!options.chords) {
     for (const send of chords) {
@@ -112,7 +129,8 @@ export async function celeriacCanvasToPythonWorker(
     }
     return;
   }
-  const [sum, upgraded, broken] = await Promise.all(chords.map((send) => send()));
+  const [sum, upgraded, broken, ofChains] = await Promise.all(chords.map((send) => send()));
+  assert.equal(await ofChains.get({ timeout }), 14, "each chain counts once in the chord");
   assert.equal(await sum.get({ timeout }), 90);
   assert.equal(await upgraded.get({ timeout }), 7);
   // As Python's get(): the failed header task's error comes first (the parent group is checked).

@@ -56,6 +56,9 @@ export const SCENARIOS = [
   "chunks",
   "chain_group_chord",
   "chain_ends_in_group",
+  "group_of_chains",
+  "chord_of_chains",
+  "nested_group",
 ] as const;
 
 /** Runs canvas_client.py with `scenarios`; `token` names the remember lists. */
@@ -124,7 +127,7 @@ export function canvasWorkerEnv(setup: InteropSetup): Record<string, string> {
   };
 }
 
-const CHORD_SCENARIOS = new Set(["chord", "chord_fail", "chain_group_chord"]);
+const CHORD_SCENARIOS = new Set(["chord", "chord_fail", "chain_group_chord", "chord_of_chains"]);
 
 function notSupported(outcome: CanvasOutcome): void {
   assert.equal(outcome.at, "send");
@@ -181,6 +184,8 @@ export async function pythonCanvasToCeleriacWorker(
   assert.deepEqual(out.starmap.value, [3, 7]);
   assert.deepEqual(out.chunks.value, [[0, 2, 4], [6, 8, 10], [12, 14, 16], [18]]);
   assert.deepEqual(out.chain_ends_in_group.value, [3, 4]);
+  assert.deepEqual(out.group_of_chains.value, [4, 10]);
+  assert.deepEqual(out.nested_group.value, [2, 4, 6], "nested groups are flattened");
   if (!options.chords) {
     for (const name of CHORD_SCENARIOS) notSupported(out[name]);
     return;
@@ -199,4 +204,5 @@ export async function pythonCanvasToCeleriacWorker(
     /^Dependency [0-9a-f-]{36} raised ValueError\('part boom'\)$/,
   );
   assert.equal(out.chain_group_chord.value, 7);
+  assert.equal(out.chord_of_chains.value, 14, "each chain counts once in the chord");
 }

@@ -138,3 +138,18 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "canvas: celeriac client → celeriac worker, RabbitMQ + Redis results and RabbitMQ + rpc",
+  ignore: !available,
+  fn: async () => {
+    for (const [backend, chords] of [[REDIS_URL, true], ["rpc://", false]] as const) {
+      const setup = pairing(AMQP_URL, backend);
+      try {
+        await celeriacCanvasToPythonWorker(setup, { chords, worker: "celeriac" });
+      } finally {
+        await deleteAmqpEntities([setup.queue]);
+      }
+    }
+  },
+});

@@ -56,6 +56,12 @@ def scenario(name, token):
         return (add.s(1, 1) | group(add.s(1), add.s(2)) | xsum.s())(), {}
     if name == "chain_ends_in_group":
         return (add.s(1, 1) | group(add.s(1), add.s(2)))(), {}
+    if name == "group_of_chains":
+        return group(chain(add.s(1, 1), add.s(2)), chain(add.s(3, 3), add.s(4)))(), {}
+    if name == "chord_of_chains":
+        return chord([chain(add.s(1, 1), add.s(2)), chain(add.s(3, 3), add.s(4))], xsum.s())(), {}
+    if name == "nested_group":
+        return group(add.s(1, 1), group(add.s(2, 2), add.s(3, 3)))(), {}
     if name == "mixed_chord":
         return chord([add.s(i, i) for i in range(200)], remember.s(token))(), {}
     raise ValueError(f"unknown scenario {name}")
