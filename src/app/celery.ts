@@ -51,7 +51,8 @@ import {
   type PeriodicTaskTarget,
 } from "../beat/entry.ts";
 import type { ScheduleLike } from "../beat/schedule.ts";
-import { applySignatureEagerly, sendSignature } from "../canvas/app_canvas.ts";
+import { applySignatureEagerly, restoreGroup, sendSignature } from "../canvas/app_canvas.ts";
+import type { GroupResult } from "../canvas/group_result.ts";
 import { builtinTasks } from "../canvas/builtins.ts";
 import type { CanvasOptions, Signature } from "../canvas/signature.ts";
 
@@ -349,6 +350,14 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   }
 
   /** A handle on any task's result by id (Celery's `app.AsyncResult(id)`). */
+  /**
+   * A group saved with `GroupResult.save()` — by celeriac or Python Celery —
+   * or undefined (Celery's `GroupResult.restore(id)`; Redis results).
+   */
+  async restoreGroup<R = unknown>(id: string): Promise<GroupResult<R> | undefined> {
+    return await restoreGroup<R>(this, id);
+  }
+
   asyncResult<R = unknown>(id: string, taskName?: string): AsyncResult<R> {
     return new AsyncResult<R>(id, () => this.requireBackend(), { taskName });
   }

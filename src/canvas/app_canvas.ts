@@ -18,7 +18,7 @@ import type { ApplyOptions } from "../task/options.ts";
 import type { Task, TaskDefinition } from "../task/task.ts";
 import { applyCanvas, type CanvasSender, chunksGroup } from "./apply_canvas.ts";
 import { bodyOf, headerOf, kindOf, tasksOf } from "./freeze.ts";
-import { type GroupResult, ResultSet } from "./group_result.ts";
+import { GroupResult, ResultSet } from "./group_result.ts";
 import { resultOf } from "./result_tree.ts";
 import type { CanvasOptions, Signature } from "./signature.ts";
 import { applyOptionsOf, canvasSender } from "./sender.ts";
@@ -132,4 +132,17 @@ export async function applySignatureEagerly(
       return await host.applyEager(task, a, { ...applyOptionsOf(o), kwargs: k });
     }
   }
+}
+
+/** A group saved with `GroupResult.save()` (by celeriac or Python Celery), or undefined. */
+export async function restoreGroup<R>(
+  host: CanvasHost,
+  id: string,
+): Promise<GroupResult<R> | undefined> {
+  const restored = await GroupResult.restore(
+    id,
+    () => host.getBackend(),
+    (node) => resultOf(node, () => host.requireBackend()),
+  );
+  return restored as GroupResult<R> | undefined;
 }
