@@ -84,6 +84,7 @@ export class RedisResultBackend implements ResultBackend, NativeChordBackend {
   readonly #commands: RedisConnection;
   readonly #waiters: ResultWaiters;
   readonly #expires: number;
+  readonly #chordOrdered: boolean;
   #closed?: Promise<void>;
 
   /** Wraps an open commands connection; use `createResultBackend`. */
@@ -99,6 +100,8 @@ export class RedisResultBackend implements ResultBackend, NativeChordBackend {
     this.#commands = commands;
     // Celery converts result_expires with int(): 0 (or null) means no expiry.
     this.#expires = Math.floor(config.result_expires ?? 0);
+    // Celery reads it from the transport options: false keeps chord parts in a list.
+    this.#chordOrdered = config.result_backend_transport_options?.result_chord_ordered !== false;
     this.#waiters = new ResultWaiters(openSubscriber, commands, (text, key) => {
       try {
         return parseResultMeta(text, key, this.keys.taskIdOf(key));
@@ -179,6 +182,7 @@ export class RedisResultBackend implements ResultBackend, NativeChordBackend {
       groupId,
       part,
       groupIndex,
+      this.#chordOrdered,
     );
   }
 

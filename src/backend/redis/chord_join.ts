@@ -47,7 +47,11 @@ function decodePart(text: string): ChordPart {
   return { taskId, state, result };
 }
 
-/** Adds one completion; when every part is in, returns them in header order. */
+/**
+ * Adds one completion; when every part is in, returns them in header order.
+ * With `ordered` false (`result_chord_ordered` in
+ * `result_backend_transport_options`) `.j` is a list, as in Celery.
+ */
 export async function chordPartReturn(
   commands: RedisConnection,
   keys: ResultKeys,
@@ -55,20 +59,24 @@ export async function chordPartReturn(
   groupId: string,
   part: ChordPart,
   groupIndex: number | null,
+  ordered = true,
 ): Promise<ChordProgress> {
   const k = joinKeys(keys, groupId);
   const member = pythonJson([1, part.taskId, part.state, part.result]);
-  let batch = commands.transaction()
-    .zadd(k.j, groupIndex ?? Infinity, member)
-    .zcount(k.j, "-inf", "+inf")
-    .get(k.t)
-    .get(k.s);
+  const start = commands.transaction();
+  let batch =
+    (ordered
+      ? start.zadd(k.j, groupIndex ?? Infinity, member).zcount(k.j, "-inf", "+inf")
+      : start.rpush(k.j, member).llen(k.j))
+      .get(k.t)
+      .get(k.s);
   if (expires) batch = batch.expire(k.j, expires).expire(k.t, expires).expire(k.s, expires);
   const [, readyCount, extra, size] = await batch.exec();
   if (size === null || size === undefined) return { complete: false };
   const total = Number(size) + Number(extra ?? 0);
   if (Number(readyCount) !== total) return { complete: false };
-  const [members] = await commands.transaction().zrange(k.j, 0, -1).exec();
+  const read = commands.transaction();
+  const [members] = await (ordered ? read.zrange(k.j, 0, -1) : read.lrange(k.j, 0, total)).exec();
   return { complete: true, parts: (members as string[]).map(decodePart) };
 }
 

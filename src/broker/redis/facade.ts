@@ -76,6 +76,16 @@ export class RedisBatch {
     this.#chain.lpush(key, value);
     return this;
   }
+  /** RPUSH key value. */
+  rpush(key: string, value: string): this {
+    this.#chain.rpush(key, value);
+    return this;
+  }
+  /** LRANGE key start stop. */
+  lrange(key: string, start: number, stop: number): this {
+    this.#chain.lrange(key, start, stop);
+    return this;
+  }
   /** LLEN key. */
   llen(key: string): this {
     this.#chain.llen(key);
