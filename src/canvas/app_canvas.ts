@@ -74,6 +74,10 @@ export async function sendSignature(
   kwargs: Record<string, unknown>,
   options: CanvasOptions,
 ): Promise<unknown> {
+  // As Celery: with task_always_eager, applyAsync runs the canvas in this process.
+  if (host.conf.resolve().task_always_eager) {
+    return await applySignatureEagerly(host, sig, args, kwargs);
+  }
   const node = await applyCanvas(sig, args, kwargs, options, await appSender(host));
   return resultOf(node, () => host.requireBackend());
 }

@@ -8,7 +8,15 @@
  */
 
 import assert from "node:assert/strict";
-import { type BoundTask, Celery, chain, chord, group, RemoteError } from "../../mod.ts";
+import {
+  type AsyncResult,
+  type BoundTask,
+  Celery,
+  chain,
+  chord,
+  group,
+  RemoteError,
+} from "../../mod.ts";
 import { uniqueName } from "../services.ts";
 
 function memoryApp() {
@@ -29,7 +37,35 @@ function memoryApp() {
   const replaceWithGroup = app.task(async function replace_with_group(self: BoundTask, x: number) {
     return await self.replace(group([add.s(x, 1), add.s(x, 2)]));
   }, { bind: true });
-  return { app, add, xsum, replaceWithAdd, replaceWithGroup };
+  const failed: string[] = [];
+  const noteFailure = app.task(function note_failure(taskId: string) {
+    failed.push(taskId);
+  });
+  const newStyle: string[] = [];
+  const noteNewStyle = app.task(function note_new_style(request: { id: string }, exc: Error) {
+    newStyle.push(`${request.id}: ${exc.message}`);
+  });
+  const boom = app.task(function boom(message: string) {
+    throw new Error(message);
+  });
+  return {
+    app,
+    add,
+    xsum,
+    replaceWithAdd,
+    replaceWithGroup,
+    boom,
+    noteFailure,
+    failed,
+    noteNewStyle,
+    newStyle,
+  };
+}
+
+/** Polls `condition` until it holds or `ms` pass. */
+async function waitFor(condition: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 }
 
 Deno.test("a malformed callback fails the task with a clear error; the chain fails with it", async () => {
@@ -99,4 +135,40 @@ Deno.test("children() and collect() follow the callbacks a worker sent", async (
   } finally {
     await worker.stop();
   }
+});
+
+Deno.test("a failing step stops the chain: later steps FAILURE, never run; errbacks of both styles run", async () => {
+  const { app, add, boom, noteFailure, failed, noteNewStyle, newStyle } = memoryApp();
+  await using _app = app;
+  let laterRan = false;
+  app.addEventListener("task_prerun", (event) => {
+    if ((event as CustomEvent).detail.args?.[0] === "never") laterRan = true;
+  });
+  const worker = await app.worker({ pool: "async", concurrency: 2, banner: false });
+  try {
+    const steps = chain(add.s(1, 1), boom.si("step 2"), add.s(3), add.si(0, 0))
+      .onError(noteFailure.s())
+      .onError(noteNewStyle.s());
+    const last = await steps.applyAsync();
+    await assert.rejects(last.get({ timeout: 10 }), /step 2/);
+    assert.equal(await last.state(), "FAILURE");
+    assert.equal(await (last.parent as AsyncResult).state(), "FAILURE", "the next step too");
+    const failedId = last.parent!.parent!.id;
+    await waitFor(() => failed.length > 0 && newStyle.length > 0);
+    assert.deepEqual(failed, [failedId], "old style: sent as a task with the failed id");
+    assert.deepEqual(newStyle, [`${failedId}: step 2`], "new style: called with request and error");
+    assert.equal(laterRan, false);
+  } finally {
+    await worker.stop();
+  }
+});
+
+Deno.test("task_always_eager: applyAsync runs a whole canvas in this process", async () => {
+  const { app, add, xsum } = memoryApp();
+  await using _app = app;
+  app.conf.update({ task_always_eager: true });
+  const steps = await chain(add.s(1, 1), add.s(2)).applyAsync();
+  assert.equal(await steps.get(), 4);
+  const joined = await chord([add.s(1, 1), add.s(2, 2)], xsum.s()).applyAsync();
+  assert.equal(await joined.get(), 6);
 });
