@@ -157,3 +157,11 @@ Deno.test("freeze() gives every task of a canvas its id before anything is sent"
   assert.equal(frozen.results?.length, 2);
   assert.equal(frozen.id, fanOut.options.task_id);
 });
+
+Deno.test("group() and chain() take generators, as Celery's do", () => {
+  function* adds() {
+    for (let i = 0; i < 3; i++) yield add.s(i, i);
+  }
+  assert.equal((group(adds()).kwargs.tasks as unknown[]).length, 3);
+  assert.equal((chain(adds()).kwargs.tasks as unknown[]).length, 3);
+});
