@@ -32,6 +32,8 @@ export interface CanvasOutcome {
   value?: unknown;
   /** The value of its parent (a chain's previous step, a chord's header). */
   parent?: unknown;
+  /** The classes of the result's children, as Python reads them (link scenarios). */
+  children?: string[];
   /** The ids of its parent group's members (a chord's header tasks). */
   parent_ids?: string[];
   /** The error Python rebuilt, or the refusal at send time (`at: "send"`). */
@@ -169,6 +171,8 @@ export async function pythonCanvasToCeleriacWorker(
     args: ["chain boom"],
   }, "the failure reaches the chain's last step, which would otherwise stay PENDING");
   assert.equal(out.link.value, 4);
+  assert.deepEqual(out.link.children, ["AsyncResult"], "the callback is the result's child");
+  assert.deepEqual(out.link_two.children, ["GroupResult"], "two callbacks: one group child");
   assert.deepEqual(await remembered(`${token}:link`, 1), [[4]]);
   assert.equal(out.link_two.value, 6);
   assert.deepEqual(await remembered(`${token}:link_two`, 2), [[6], [6]]);

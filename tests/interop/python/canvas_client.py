@@ -81,6 +81,9 @@ def main():
         entry = {"id": result.id}
         try:
             entry["value"] = result.get(timeout=timeout)
+            if name in ("link", "link_two"):
+                # What the worker recorded as the result's children: Celery's result tuples.
+                entry["children"] = [type(c).__name__ for c in (result.children or [])]
             if getattr(result, "parent", None) is not None:
                 entry["parent"] = result.parent.get(timeout=timeout)
                 if hasattr(result.parent, "results"):
