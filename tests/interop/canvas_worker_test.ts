@@ -211,3 +211,16 @@ async function runPython(code: string, setup: InteropSetup): Promise<string[]> {
   if (out.code !== 0) throw new Error(new TextDecoder().decode(out.stderr));
   return text.trim().split("\n");
 }
+
+Deno.test({
+  name: "canvas reference: the rpc:// checks pass against a Python worker (RabbitMQ + rpc)",
+  ignore: !available,
+  fn: async () => {
+    const setup = pairing(AMQP_URL, "rpc://");
+    try {
+      await pythonCanvasToCeleriacWorker(setup, { chords: false, reference: true });
+    } finally {
+      await deleteAmqpEntities([setup.queue]);
+    }
+  },
+});
