@@ -47,6 +47,8 @@ export interface CanvasSender {
   ): Promise<void>;
   /** Stores the number of header completions a chord waits for (native join). */
   setChordSize(groupId: string, size: number): Promise<void>;
+  /** Saves a chord header whose members include groups, to be joined with its structure. */
+  saveGroup(groupId: string, results: unknown[]): Promise<void>;
 }
 
 /** Celery's error for chords on rpc:// (`E_NO_CHORD_SUPPORT`). */
@@ -253,6 +255,10 @@ async function applyChord(
   const headerResult = freezeGroup(header, { groupId, chord: body, rootId }, sender.replyTo);
   if (headerResult.results!.length) {
     if (sender.chordJoin === "unlock") await sendChordUnlock(groupId, body, headerResult, sender);
+    // Celery's Redis apply_chord: a header with group members is saved, so the body gets nested lists.
+    if (sender.chordJoin === "native" && headerResult.results!.some((r) => r.results)) {
+      await sender.saveGroup(groupId, headerResult.results!.map(asTuple));
+    }
     await applyGroup(header, partial, {}, { ...merged, task_id: groupId }, sender);
   } else {
     await applyCanvas(body, [[]], {}, {}, sender);

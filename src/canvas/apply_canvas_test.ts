@@ -29,6 +29,9 @@ function recorder(chordJoin: ChordJoin = "native") {
       sent.push({ chordSize: [groupId, size] });
       return Promise.resolve();
     },
+    saveGroup() {
+      return Promise.resolve();
+    },
   };
   return { sender, sent: tasks, all: sent };
 }

@@ -17,7 +17,8 @@ import { encodeException, RemoteError } from "../protocol/exceptions.ts";
 import { buildResultMeta } from "../protocol/result_meta.ts";
 import type { TaskDefinition } from "../task/task.ts";
 import { applyCanvas, type CanvasSender } from "./apply_canvas.ts";
-import { isNativeChordBackend } from "./chord_backend.ts";
+import { type ChordPart, isNativeChordBackend, type NativeChordBackend } from "./chord_backend.ts";
+import { fromTuple, type ResultNode } from "./result_node.ts";
 import { groupSignature } from "./freeze.ts";
 import { fromWire, type Signature, signaturesOf } from "./signature.ts";
 
@@ -104,15 +105,19 @@ export async function chordPartReturn(
   );
   if (!progress.complete) return;
   const body = fromWire(request.chord);
-  const failed = progress.parts.find((part) => PROPAGATE_STATES.has(part.state));
-  if (failed) {
-    const reason = `Dependency ${failed.taskId} raised ${exceptionRepr(failed.result)}`;
-    runtime.logger.error(`Chord '${request.group}' raised: ChordError(${pythonRepr(reason)})`);
-    await failChordBody(runtime, body, chordError(reason));
+  let values: unknown[];
+  try {
+    values = await headerValues(backend, request.group, progress.parts);
+  } catch (error) {
+    if (!(error instanceof DependencyFailed)) throw error;
+    runtime.logger.error(
+      `Chord '${request.group}' raised: ChordError(${pythonRepr(error.message)})`,
+    );
+    await failChordBody(runtime, body, chordError(error.message));
     return;
   }
   try {
-    await applyCanvas(body, [progress.parts.map((part) => part.result)], {}, {}, runtime.sender);
+    await applyCanvas(body, [values], {}, {}, runtime.sender);
   } catch (error) {
     const reason = `Callback error: ${exceptionRepr(encodeException(error))}`;
     runtime.logger.error(`Chord callback for '${request.group}' raised: ${reason}`);
@@ -120,6 +125,47 @@ export async function chordPartReturn(
   } finally {
     await backend.deleteChordKeys(request.group);
   }
+}
+
+/** A header task that failed or was revoked: the reason of the chord's ChordError. */
+class DependencyFailed extends Error {}
+
+/**
+ * The header's results for the body, in header order: from the join's
+ * parts, or, when the client saved the header (it has group members), read
+ * back with that structure (nested lists), as Celery's Redis backend does.
+ */
+async function headerValues(
+  backend: NativeChordBackend,
+  groupId: string,
+  parts: ChordPart[],
+): Promise<unknown[]> {
+  const saved = await backend.restoreGroup(groupId);
+  if (!saved) {
+    const failed = parts.find((part) => PROPAGATE_STATES.has(part.state));
+    if (failed) {
+      throw new DependencyFailed(
+        `Dependency ${failed.taskId} raised ${exceptionRepr(failed.result)}`,
+      );
+    }
+    return parts.map((part) => part.result);
+  }
+  // In order, so the first failed dependency is the one reported, as in Celery's join.
+  const joinAll = async (nodes: ResultNode[]) => {
+    const values = [];
+    for (const node of nodes) values.push(await join(node));
+    return values;
+  };
+  const join = async (node: ResultNode): Promise<unknown> => {
+    if (node.results) return await joinAll(node.results);
+    const meta = await backend.read(node.id);
+    if (meta && PROPAGATE_STATES.has(meta.status)) {
+      throw new DependencyFailed(`Dependency ${node.id} raised ${exceptionRepr(meta.result)}`);
+    }
+    return meta?.result ?? null;
+  };
+  const nodes = saved.map(fromTuple).filter((node): node is ResultNode => node !== undefined);
+  return await joinAll(nodes);
 }
 
 /** Celery's `chord_error_from_stack`: the body's errbacks, then FAILURE stored for the body. */

@@ -108,5 +108,10 @@ export function canvasSender(
         await chordBackend.setChordSize(groupId, size);
       }
     },
+    async saveGroup(groupId, results) {
+      if (chordBackend && isNativeChordBackend(chordBackend)) {
+        await chordBackend.saveGroup(groupId, results);
+      }
+    },
   };
 }

@@ -118,6 +118,11 @@ export async function celeriacCanvasToPythonWorker(
     () => chord([add.s(1, 1), fail.si("part boom")], xsum.s()).applyAsync(),
     () =>
       chord([chain(add.s(1, 1), add.s(2)), chain(add.s(3, 3), add.s(4))], xsum.s()).applyAsync(),
+    () =>
+      chord(
+        [chain(add.s(1, 1), group([add.s(1), add.s(2)])), add.s(5, 5)],
+        remember.s(`${token}:nested`),
+      ).applyAsync(),
   ];
   if (!options.chords) {
     for (const send of chords) {
@@ -129,7 +134,10 @@ export async function celeriacCanvasToPythonWorker(
     }
     return;
   }
-  const [sum, upgraded, broken, ofChains] = await Promise.all(chords.map((send) => send()));
+  const [sum, upgraded, broken, ofChains, nestedHeader] = await Promise.all(
+    chords.map((send) => send()),
+  );
+  assert.deepEqual(await nestedHeader.get({ timeout }), [[[3, 4], 10]], "saved, joined nested");
   assert.equal(await ofChains.get({ timeout }), 14, "each chain counts once in the chord");
   assert.equal(await sum.get({ timeout }), 90);
   assert.equal(await upgraded.get({ timeout }), 7);

@@ -61,6 +61,7 @@ export const SCENARIOS = [
   "group_of_chains",
   "chord_of_chains",
   "nested_group",
+  "chord_nested_header",
 ] as const;
 
 /** Runs canvas_client.py with `scenarios`; `token` names the remember lists. */
@@ -129,7 +130,13 @@ export function canvasWorkerEnv(setup: InteropSetup): Record<string, string> {
   };
 }
 
-const CHORD_SCENARIOS = new Set(["chord", "chord_fail", "chain_group_chord", "chord_of_chains"]);
+const CHORD_SCENARIOS = new Set([
+  "chord",
+  "chord_fail",
+  "chain_group_chord",
+  "chord_of_chains",
+  "chord_nested_header",
+]);
 
 function notSupported(outcome: CanvasOutcome): void {
   assert.equal(outcome.at, "send");
@@ -209,4 +216,9 @@ export async function pythonCanvasToCeleriacWorker(
   );
   assert.equal(out.chain_group_chord.value, 7);
   assert.equal(out.chord_of_chains.value, 14, "each chain counts once in the chord");
+  assert.deepEqual(
+    out.chord_nested_header.value,
+    [[[3, 4], 10]],
+    "a header with a group member is saved and joined with its structure",
+  );
 }

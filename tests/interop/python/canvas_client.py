@@ -60,6 +60,9 @@ def scenario(name, token):
         return group(chain(add.s(1, 1), add.s(2)), chain(add.s(3, 3), add.s(4)))(), {}
     if name == "chord_of_chains":
         return chord([chain(add.s(1, 1), add.s(2)), chain(add.s(3, 3), add.s(4))], xsum.s())(), {}
+    if name == "chord_nested_header":
+        return chord([chain(add.s(1, 1), group(add.s(1), add.s(2))), add.s(5, 5)],
+                     remember.s(token))(), {}
     if name == "nested_group":
         return group(add.s(1, 1), group(add.s(2, 2), add.s(3, 3)))(), {}
     if name == "mixed_chord":
