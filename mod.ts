@@ -33,6 +33,26 @@ export type { SignalDetails, SignalEvent, SignalName } from "./src/app/signals.t
 export { TaskRegistry } from "./src/app/registry.ts";
 export { AsyncResult, type GetOptions } from "./src/task/async_result.ts";
 export { EagerResult } from "./src/task/eager_result.ts";
+export {
+  type CanvasOptions,
+  Signature,
+  type SignatureApp,
+  type SignatureOptions,
+  type SubtaskType,
+  type TaskSignature,
+} from "./src/canvas/signature.ts";
+export {
+  type AnySignature,
+  chain,
+  chord,
+  group,
+  pipe,
+  type ResultOf,
+  signature,
+} from "./src/canvas/primitives.ts";
+export { type AnyResult, GroupResult, ResultSet } from "./src/canvas/group_result.ts";
+export type { ParentResult } from "./src/canvas/result_tree.ts";
+export type { ResultNode } from "./src/canvas/result_node.ts";
 export type {
   ArgsAfterSelf,
   BoundTask,

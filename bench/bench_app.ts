@@ -43,3 +43,8 @@ if (expectText !== undefined) {
   });
   app.addEventListener("worker_ready", () => report({ ready: now() }));
 }
+
+/** The chord body of the canvas benchmark: the sum of a list. */
+export const xsum = app.task(function xsum(numbers: number[]) {
+  return numbers.reduce((sum, n) => sum + n, 0);
+});

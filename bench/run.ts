@@ -15,12 +15,14 @@
  * Flags: `--quick`, `--runs N`, `--count N`, `--latency N`, `--only a,b`
  * (setup ids: embedded, rabbitmq, redis, rabbitmq-redis), `--systems a,b`
  * (celeriac, raw, python), `--no-growth`, `--growth-only`, `--write` /
- * `--no-write` (docs/benchmarks.md; default: write in full mode only).
+ * `--no-write` (docs/benchmarks.md; default: write in full mode only), `--no-canvas`,
+ * `--canvas-only` (the canvas lines: a group and a chord of 1,000 `add`, issue 14).
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { canvasTable } from "./canvas_bench.ts";
 import { growthTables } from "./growth.ts";
 import { describeMachine, loadAverage } from "./machine.ts";
 import { type Row, setupTable, summarise, targetLines } from "./report.ts";
@@ -39,6 +41,8 @@ const { values } = parseArgs({
     systems: { type: "string" },
     "no-growth": { type: "boolean", default: false },
     "growth-only": { type: "boolean", default: false },
+    "no-canvas": { type: "boolean", default: false },
+    "canvas-only": { type: "boolean", default: false },
     write: { type: "boolean" },
     "no-write": { type: "boolean", default: false },
   },
@@ -61,7 +65,8 @@ console.log(
 );
 
 const sections: string[] = [];
-if (!values["growth-only"]) {
+const canvasOnly = values["canvas-only"]!;
+if (!values["growth-only"] && !canvasOnly) {
   for (const setup of setups) {
     const rows: Row[] = [];
     for (const system of systems.filter((s) => s.supports(setup))) {
@@ -92,7 +97,12 @@ if (!values["growth-only"]) {
     sections.push(section);
   }
 }
-if (!values["no-growth"]) {
+if (!values["no-canvas"] && !values["growth-only"]) {
+  const canvas = await canvasTable(setups, 1_000, runs, log);
+  console.log(canvas);
+  sections.push(canvas);
+}
+if (!values["no-growth"] && !canvasOnly) {
   const growth = await growthTables(setups, quick, log);
   console.log(growth);
   sections.push(growth);

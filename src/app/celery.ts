@@ -53,6 +53,10 @@ import {
   type PeriodicTaskTarget,
 } from "../beat/entry.ts";
 import type { ScheduleLike } from "../beat/schedule.ts";
+import { applySignatureEagerly, restoreGroup, sendSignature } from "../canvas/app_canvas.ts";
+import type { GroupResult } from "../canvas/group_result.ts";
+import { builtinTasks } from "../canvas/builtins.ts";
+import type { CanvasOptions, Signature } from "../canvas/signature.ts";
 
 /** Options of `new Celery(main, options)`. */
 export interface CeleryOptions {
@@ -125,6 +129,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     });
     // As in Celery, CELERY_BROKER_URL / CELERY_RESULT_BACKEND win (see brokerUrl()).
     this.conf.update(environmentUrls());
+    for (const task of builtinTasks(this)) this.tasks.registerBuiltin(task);
     if (options.setAsCurrent ?? true) setCurrentApp(this);
     options.onInit?.(this);
   }
@@ -260,7 +265,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
    */
   async getBroker(): Promise<Broker> {
     this.#holdUntilClose ??= holdProcess();
-    return await this.#openBroker();
+    return await this.openBroker();
   }
 
   /**
@@ -269,7 +274,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
    */
   async getBackend(): Promise<ResultBackend | undefined> {
     this.#holdUntilClose ??= holdProcess();
-    return await this.#openBackend();
+    return await this.openBackend();
   }
 
   /** Like `getBackend()`, but throws Celery's "No result backend is configured." when disabled. */
@@ -279,7 +284,11 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     return backend;
   }
 
-  #openBroker(): Promise<Broker> {
+  /**
+   * Connects the broker (once) without keeping the process alive: for code
+   * that holds the process itself while it waits (sending, the canvas).
+   */
+  openBroker(): Promise<Broker> {
     this.#broker ??= createBroker(this.brokerUrl(), this.#connectionConfig(), CLIENT_CONNECTIONS)
       .catch((error) => {
         this.#broker = undefined;
@@ -288,7 +297,11 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     return this.#broker;
   }
 
-  #openBackend(): Promise<ResultBackend | undefined> {
+  /**
+   * Connects the result backend (once) without keeping the process alive;
+   * undefined when results are disabled. See `openBroker()`.
+   */
+  openBackend(): Promise<ResultBackend | undefined> {
     const url = this.backendUrl();
     if (!url) return Promise.resolve(undefined);
     this.#backend ??= createResultBackend(url, this.#connectionConfig(), CLIENT_CONNECTIONS)
@@ -301,7 +314,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
 
   /** The backend for AsyncResults: opened without holding the process (their calls hold it). */
   readonly #resultBackend = async (): Promise<ResultBackend> => {
-    const backend = await this.#openBackend();
+    const backend = await this.openBackend();
     if (!backend) throw new NoResultBackendError();
     return backend;
   };
@@ -328,7 +341,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     task: TaskDefinition | undefined,
     config: ResolvedConfig,
   ): Promise<AsyncResult<R>> {
-    const [broker, backend] = await Promise.all([this.#openBroker(), this.#openBackend()]);
+    const [broker, backend] = await Promise.all([this.openBroker(), this.openBackend()]);
     const parent = currentRequest();
     const { id, ignored } = await sendTaskMessage(name, args, options, task, {
       config,
@@ -343,6 +356,28 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   }
 
   /** Runs a task in this process and returns its `EagerResult` (Celery's `apply`). */
+  /**
+   * Sends a signature (any canvas) through this app; `sig.applyAsync()`
+   * calls it. Returns an `AsyncResult` (with `parent`) or a `GroupResult`.
+   */
+  async applySignature(
+    sig: Signature,
+    args: unknown[],
+    kwargs: Record<string, unknown>,
+    options: CanvasOptions,
+  ): Promise<unknown> {
+    return await whileHoldingProcess(() => sendSignature(this, sig, args, kwargs, options));
+  }
+
+  /** Runs a signature (any canvas) in this process; `sig.apply()` calls it. */
+  async applySignatureEagerly(
+    sig: Signature,
+    args: unknown[],
+    kwargs: Record<string, unknown>,
+  ): Promise<unknown> {
+    return await applySignatureEagerly(this, sig, args, kwargs);
+  }
+
   async applyEager(
     task: TaskDefinition,
     args: unknown[],
@@ -375,6 +410,14 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   }
 
   /** A handle on any task's result by id (Celery's `app.AsyncResult(id)`). */
+  /**
+   * A group saved with `GroupResult.save()` — by celeriac or Python Celery —
+   * or undefined (Celery's `GroupResult.restore(id)`; Redis results).
+   */
+  async restoreGroup<R = unknown>(id: string): Promise<GroupResult<R> | undefined> {
+    return await whileHoldingProcess(() => restoreGroup<R>(this, id));
+  }
+
   asyncResult<R = unknown>(id: string, taskName?: string): AsyncResult<R> {
     return new AsyncResult<R>(id, this.#resultBackend, { taskName });
   }

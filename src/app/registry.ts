@@ -14,6 +14,7 @@ import { sharedTaskNamed, sharedTasks } from "./shared_tasks.ts";
  */
 export class TaskRegistry {
   readonly #tasks = new Map<string, Task>();
+  readonly #builtins = new Map<string, Task>();
 
   /** Adds a task; a second task with the same name is an error. */
   register(task: Task): void {
@@ -29,7 +30,15 @@ export class TaskRegistry {
 
   /** The task of that name, or undefined. */
   get(name: string): Task | undefined {
-    return this.#tasks.get(name) ?? sharedTaskNamed(name);
+    return this.#tasks.get(name) ?? sharedTaskNamed(name) ?? this.#builtins.get(name);
+  }
+
+  /**
+   * Registers a builtin task (`celery.chord_unlock`, `celery.map`, …): found
+   * by name like any task, but not listed by `names()`, as Celery hides `celery.*`.
+   */
+  registerBuiltin(task: Task): void {
+    this.#builtins.set(task.name, task);
   }
 
   /** The task of that name, or a NotRegistered error. */

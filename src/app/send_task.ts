@@ -9,7 +9,12 @@ import type { Broker } from "../broker/types.ts";
 import type { ResultBackend } from "../backend/types.ts";
 import { ConfigurationError } from "../errors.ts";
 import { parseCeleryDate } from "../protocol/dates.ts";
-import { emptyEmbed, encodeTaskMessage, type TaskCall } from "../protocol/task_message.ts";
+import {
+  type Embed,
+  emptyEmbed,
+  encodeTaskMessage,
+  type TaskCall,
+} from "../protocol/task_message.ts";
 import type { ApplyOptions } from "../task/options.ts";
 import type { TaskDefinition } from "../task/task.ts";
 import { resolveTarget } from "./routing.ts";
@@ -99,6 +104,14 @@ export function buildTaskCall(
   };
 }
 
+/** What a canvas adds to a message: its embed, and the `reply_to` it was frozen with. */
+export interface CanvasParts {
+  /** Callbacks, errbacks, chain and chord. */
+  embed?: Embed;
+  /** `reply_to` when the result backend gives none. */
+  replyTo?: string;
+}
+
 /** Sends one task; returns its id and whether its result is ignored. */
 export async function sendTaskMessage(
   name: string,
@@ -106,6 +119,7 @@ export async function sendTaskMessage(
   options: ApplyOptions,
   task: TaskDefinition | undefined,
   context: SendContext,
+  canvas: CanvasParts = {},
 ): Promise<{ id: string; ignored: boolean }> {
   const target = resolveTarget(name, {
     queue: options.queue,
@@ -125,9 +139,10 @@ export async function sendTaskMessage(
     { ...options, taskId: id },
     task,
     context,
-    reply ?? context.oid,
+    reply ?? canvas.replyTo ?? context.oid,
     priority,
   );
+  if (canvas.embed) call.embed = canvas.embed;
   const message = encodeTaskMessage(call);
   sendSignal(context.signals, "before_task_publish", {
     sender: name,

@@ -96,6 +96,8 @@ export interface CelerySettings {
   result_persistent: boolean;
   /** Chord results are ordered by group index. */
   result_chord_ordered: boolean;
+  /** Seconds between `celery.chord_unlock` checks (backends without a native chord join). */
+  result_chord_retry_interval: number;
   /** Default queue name. */
   task_default_queue: string;
   /** Default exchange (default: the default queue's name). */
@@ -237,6 +239,7 @@ export const DEFAULT_SETTINGS: ResolvedConfig = Object.freeze({
   result_extended: false,
   result_persistent: false,
   result_chord_ordered: true,
+  result_chord_retry_interval: 1,
   task_default_queue: "celery",
   task_default_exchange: null,
   task_default_exchange_type: "direct",

@@ -14,6 +14,12 @@ import {
 import { PROPAGATE_STATES } from "../backend/types.ts";
 import { isEncodedException, RemoteError } from "../protocol/exceptions.ts";
 import { whileHoldingProcess } from "../app/process_hold.ts";
+import {
+  childrenOf,
+  collectResults,
+  parentFailure,
+  type ParentResult,
+} from "../canvas/result_tree.ts";
 
 /** Options of `get()`. */
 export interface GetOptions {
@@ -44,6 +50,8 @@ export class AsyncResult<R = unknown> {
   readonly taskName?: string;
   /** True when the task was sent with `ignoreResult`: `get()` returns null at once. */
   readonly ignored: boolean;
+  /** The result this one follows in a chain (Celery's `parent`), when known. */
+  parent?: ParentResult;
   readonly #backend: BackendProvider;
   #cache?: ResultMeta;
 
@@ -124,7 +132,10 @@ export class AsyncResult<R = unknown> {
       );
     this.#cache = meta;
     const value = this.#valueOf(meta);
-    if (PROPAGATE_STATES.has(meta.status) && (options.propagate ?? true)) throw value;
+    if (PROPAGATE_STATES.has(meta.status) && (options.propagate ?? true)) {
+      // As Celery: a failed parent's error (a chain step, a chord's header) comes first.
+      throw (this.parent && await parentFailure(this.parent)) ?? value;
+    }
     return value as R;
   }
 
@@ -139,6 +150,16 @@ export class AsyncResult<R = unknown> {
       return new RemoteError(meta.result, meta.traceback, this.id);
     }
     return meta.result;
+  }
+
+  /** The tasks this one sent (callbacks, next chain step), read from its stored result. */
+  async children(): Promise<ParentResult[]> {
+    return childrenOf(await this.#meta(), this.#backend);
+  }
+
+  /** Waits for this result and every child, depth first: `[result, value]` pairs (Celery's `collect`). */
+  collect(options: GetOptions = {}): AsyncGenerator<[ParentResult, unknown]> {
+    return collectResults(this, options);
   }
 
   /** `<AsyncResult: id>`. */

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Signature } from "../canvas/signature.ts";
+
 /** Options given when a task is defined (`app.task(fn, options)`). */
 export interface TaskOptions {
   /** Registered name; default `<app main>.<function name>`. */
@@ -58,6 +60,9 @@ export interface TaskOptions {
   strict?: boolean;
 }
 
+// deno-lint-ignore no-explicit-any
+type AnySignature = Signature<any, any>;
+
 /** Options of one call (`applyAsync(args, options)`, `sendTask(name, args, options)`). */
 export interface ApplyOptions {
   /** Keyword arguments. */
@@ -98,6 +103,10 @@ export interface ApplyOptions {
   groupId?: string;
   /** Position in a chord header. */
   groupIndex?: number;
+  /** Signature(s) applied with the result when the task succeeds (Celery's `link`). */
+  link?: AnySignature | AnySignature[];
+  /** Signature(s) applied when the task fails (Celery's `link_error`). */
+  linkError?: AnySignature | AnySignature[];
 }
 
 /** Options of `self.retry()` inside a bound task. */

@@ -102,7 +102,8 @@ export function bindArguments(
 ): unknown[] {
   const bound = [...args];
   const keys = Object.keys(kwargs);
-  if (keys.length === 0) return bound;
+  // "**kwargs": the task takes any keyword arguments and reads them from its request.
+  if (keys.length === 0 || names.includes("**kwargs")) return bound;
   const remaining: Record<string, unknown> = {};
   for (const key of keys) {
     const index = names.indexOf(key);

@@ -40,6 +40,8 @@ export interface TaskRequest {
   parentId: string | null;
   /** Group id. */
   group: string | null;
+  /** Position in a chord header, when the task is one of its parts. */
+  groupIndex?: number | null;
   /** ETA as ISO text, when the task was delayed. */
   eta: string | null;
   /** Expiry as ISO text. */

@@ -16,6 +16,7 @@ import { checkArguments } from "./arity.ts";
 import { withCurrentRequest } from "./current_request.ts";
 import type { TaskRequest } from "./request.ts";
 import type { BoundTask, TaskDefinition } from "./task.ts";
+import { replaceTask } from "../canvas/replace.ts";
 
 /** Settings that shape retries, from the app's config. */
 export interface RetryDefaults {
@@ -41,6 +42,7 @@ function makeBoundTask(
     request,
     signal,
     maxRetries,
+    replace: (sig) => replaceTask(task, request, sig),
     retry(options: RetryOptions = {}): never {
       const limit = options.maxRetries !== undefined ? options.maxRetries : maxRetries;
       if (limit !== null && request.retries >= limit) {

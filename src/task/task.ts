@@ -9,8 +9,16 @@
 import type { ApplyOptions, RetryOptions, TaskOptions } from "./options.ts";
 import type { TaskRequest } from "./request.ts";
 import type { AsyncResult } from "./async_result.ts";
+import type { GroupResult } from "../canvas/group_result.ts";
 import type { EagerResult } from "./eager_result.ts";
 import { type ParameterKind, parameterKinds, parameterNames } from "./param_names.ts";
+import {
+  celeryOptions,
+  Signature,
+  type SignatureApp,
+  type SignatureOptions,
+  type TaskSignature,
+} from "../canvas/signature.ts";
 
 /** What a bound task (`bind: true`) receives as its first argument: Celery's `self`. */
 export interface BoundTask {
@@ -24,6 +32,14 @@ export interface BoundTask {
   readonly maxRetries: number | null;
   /** Ends this run and sends the task again later. Always throws a `Retry`. */
   retry(options?: RetryOptions): never;
+  /**
+   * Replaces this task by `sig` (Celery's `replace`): `sig` takes this task's
+   * id, callbacks, errbacks, chord and the rest of its chain, is sent, and
+   * this run ends (it throws `Ignore`; eagerly, it resolves with `sig`'s
+   * value). Write `return await self.replace(sig)`.
+   */
+  // deno-lint-ignore no-explicit-any
+  replace(sig: Signature<any, any>): Promise<unknown>;
 }
 
 /** A task body: plain, or bound (first parameter is the `BoundTask`). */
@@ -45,7 +61,7 @@ export interface TaskDefinition {
 }
 
 /** Where a task's calls go: its app, or the current app for shared tasks. */
-export interface TaskDispatcher {
+export interface TaskDispatcher extends SignatureApp {
   /** Sends a task by name. */
   sendTask(
     name: string,
@@ -65,6 +81,21 @@ export interface TaskMethods<A extends unknown[], R> extends TaskDefinition {
   applyAsync(args?: A | Partial<A>, options?: ApplyOptions): Promise<AsyncResult<R>>;
   /** Runs the task eagerly in this process; returns an `EagerResult`. */
   apply(args?: A | Partial<A>, options?: ApplyOptions): Promise<EagerResult<R>>;
+  /** A signature with partial arguments (Celery's `add.s(2)`); the parent's result is prepended. */
+  s(...args: Partial<A>): TaskSignature<R>;
+  /** An immutable signature (Celery's `add.si(2, 2)`): it ignores the parent's result. */
+  si(...args: Partial<A>): TaskSignature<R>;
+  /** A signature with arguments, `kwargs` and options (Celery's `add.signature((2,), …)`). */
+  signature(
+    args?: Partial<A>,
+    options?: SignatureOptions & { kwargs?: Record<string, unknown> },
+  ): TaskSignature<R>;
+  /** `celery.map`: this task called for each item, in one worker, in order. */
+  map(items: readonly A[0][]): TaskSignature<R[]>;
+  /** `celery.starmap`: this task called with each item's arguments, in one worker. */
+  starmap(items: readonly A[]): TaskSignature<R[]>;
+  /** `celery.chunks`: the items in chunks of `n`, each chunk a `celery.starmap` of one group. */
+  chunks(items: readonly A[], n: number): Signature<R[][], GroupResult<R[]>>;
 }
 
 /** Any plain task body; its parameters and return type type the task. */
@@ -122,7 +153,7 @@ export function createTask<A extends unknown[], R>(
     const result = await dispatcher().applyEager(definition, args, {});
     return await result.get() as R;
   };
-  const methods: Omit<TaskMethods<A, R>, "name"> = {
+  const methods: Partial<TaskMethods<A, R>> = {
     fn: definition.fn,
     options: definition.options,
     paramNames: definition.paramNames,
@@ -130,16 +161,41 @@ export function createTask<A extends unknown[], R>(
     // async, so that a missing current app (strict mode) rejects rather than throws.
     delay: async (...args: A) =>
       await dispatcher().sendTask(definition.name, args, {}, definition) as AsyncResult<R>,
-    applyAsync: async (args = [] as unknown as A, options = {}) =>
-      await dispatcher().sendTask(
-        definition.name,
-        args as unknown[],
-        options,
-        definition,
-      ) as AsyncResult<R>,
+    applyAsync: async (args = [] as unknown as A, options: ApplyOptions = {}) =>
+      options.link || options.linkError
+        // Callbacks travel in the message's embed: send it as a signature.
+        ? await sig(args as unknown[]).applyAsync([], { ...options }) as AsyncResult<R>
+        : await dispatcher().sendTask(
+          definition.name,
+          args as unknown[],
+          options,
+          definition,
+        ) as AsyncResult<R>,
     apply: async (args = [] as unknown as A, options = {}) =>
       await dispatcher().applyEager(definition, args as unknown[], options) as EagerResult<R>,
   };
+  const app: SignatureApp = {
+    applySignature: (...a) => dispatcher().applySignature(...a),
+    applySignatureEagerly: (...a) => dispatcher().applySignatureEagerly(...a),
+  };
+  const sig = (args: unknown[], kwargs = {}, options = {}, immutable = false) =>
+    new Signature<R>(definition.name, args, kwargs, options, null, immutable, app);
+  const builtin = <T>(name: string, kwargs: Record<string, unknown>) =>
+    new Signature<T>(name, [], { task: sig([]), ...kwargs }, {}, null, true, app);
+  Object.assign(methods, {
+    s: (...args: Partial<A>) => sig(args),
+    si: (...args: Partial<A>) => sig(args, {}, {}, true),
+    signature: (args = [] as unknown as Partial<A>, options = {}) => {
+      const { kwargs, immutable, ...rest } = options as SignatureOptions & {
+        kwargs?: Record<string, unknown>;
+      };
+      return sig(args as unknown[], kwargs ?? {}, celeryOptions(rest), immutable ?? false);
+    },
+    map: (items: readonly unknown[]) => builtin<R[]>("celery.map", { it: [...items] }),
+    starmap: (items: readonly unknown[]) => builtin<R[]>("celery.starmap", { it: [...items] }),
+    chunks: (items: readonly unknown[], n: number) =>
+      builtin<R[][]>("celery.chunks", { it: [...items], n }),
+  });
   Object.assign(local, methods);
   // A function's own `name` is read-only but configurable: define it, do not assign it.
   Object.defineProperty(local, "name", { value: definition.name, enumerable: true });

@@ -31,9 +31,15 @@ import * as lines from "./log_lines.ts";
 import type { PoolResult } from "./pool/types.ts";
 import { publishRetry } from "./republish.ts";
 import type { ResultWriter } from "./result_writer.ts";
+import {
+  applySuccessCanvas,
+  finishFailureCanvas,
+  finishSuccessCanvas,
+  type WorkerCanvasContext,
+} from "./canvas_after_task.ts";
 
-/** What reporting needs from the worker. */
-export interface ReportContext {
+/** What reporting needs from the worker (the backend and task lookup serve the canvas). */
+export interface ReportContext extends WorkerCanvasContext {
   /** Resolved settings. */
   config: ResolvedConfig;
   /** Where retries are published. */
@@ -107,6 +113,24 @@ export async function reportOutcome(context: ReportContext, run: FinishedRun): P
   switch (outcome.state) {
     case "SUCCESS": {
       retval = outcome.result;
+      const children: unknown[] = [];
+      const canvasFailure = await applySuccessCanvas(
+        context,
+        call,
+        retval,
+        outcome.runtime,
+        children,
+      );
+      if (canvasFailure) {
+        [state, retval] = ["FAILURE", canvasFailure.exception];
+        settle = await reportFailure(
+          context,
+          { ...run, outcome: canvasFailure },
+          canvasFailure,
+          storeErrors,
+        );
+        break;
+      }
       if (context.logger.isEnabledFor("INFO")) { // the result's repr is costly; skip it below INFO
         context.logger.info(lines.succeededLine(call.task, call.id, outcome.runtime, retval));
       }
@@ -116,8 +140,10 @@ export async function reportOutcome(context: ReportContext, run: FinishedRun): P
           "SUCCESS",
           retval,
         );
+        if (children.length) meta.children = children;
         if (!await context.writer.store(call, meta)) state = "FAILURE";
       }
+      await finishSuccessCanvas(context, call, retval);
       sendSignal(context.signals, "task_success", {
         sender: call.task,
         taskId: call.id,
@@ -175,6 +201,7 @@ async function reportFailure(
     );
     await context.writer.store(call, meta);
   }
+  await finishFailureCanvas(context, call, outcome.exception, outcome.traceback, storeErrors);
   sendSignal(context.signals, "task_failure", {
     sender: call.task,
     taskId: call.id,

@@ -27,6 +27,7 @@ export function requestFromCall(call: TaskCall, delivery: Delivery, hostname: st
     rootId: call.rootId,
     parentId: call.parentId,
     group: call.group,
+    groupIndex: call.groupIndex,
     eta: call.eta ? formatCeleryDate(call.eta) : null,
     expires: call.expires ? formatCeleryDate(call.expires) : null,
     correlationId: call.correlationId,

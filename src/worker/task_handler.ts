@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ResultBackend } from "../backend/types.ts";
+import type { EncodedException, ResultBackend } from "../backend/types.ts";
 import type { Broker, Delivery } from "../broker/types.ts";
 import { NotRegistered, TaskRevokedError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -27,6 +27,7 @@ import { planEta } from "./eta_plan.ts";
 import { parseRateLimit, RateLimiter } from "./rate_limit.ts";
 import { ResultWriter } from "./result_writer.ts";
 import { outcomeOf, reportOutcome } from "./outcome_report.ts";
+import { finishRevokedCanvas } from "./canvas_after_task.ts";
 
 /** What the handler needs from the worker. */
 export interface HandlerContext {
@@ -283,6 +284,7 @@ export class TaskHandler {
     const error = new TaskRevokedError("expired", { taskName: call.task, taskId: call.id });
     const meta = errorResultMeta(this.#writer.context(call), "REVOKED", error, false);
     await this.#writer.store(call, meta);
+    await finishRevokedCanvas(this.#context, call, meta.result as EncodedException);
     await delivery.ack();
   }
 

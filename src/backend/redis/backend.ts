@@ -27,6 +27,8 @@ import {
   type WaitOptions,
 } from "../types.ts";
 import { ResultKeys } from "./keys.ts";
+import * as join from "./chord_join.ts";
+import type { ChordPart, ChordProgress, NativeChordBackend } from "../../canvas/chord_backend.ts";
 import { ResultWaiters } from "./waiters.ts";
 
 const log = getLogger("redis");
@@ -73,7 +75,7 @@ export function parseResultMeta(text: string, key: string, taskId: string): Resu
 }
 
 /** The Redis result backend. Create it with `createResultBackend`. */
-export class RedisResultBackend implements ResultBackend {
+export class RedisResultBackend implements ResultBackend, NativeChordBackend {
   /** The URL it was created from. */
   readonly url: string;
   /** What it can do. */
@@ -83,6 +85,7 @@ export class RedisResultBackend implements ResultBackend {
   readonly #commands: RedisConnection;
   readonly #waiters: ResultWaiters;
   readonly #expires: number;
+  readonly #chordOrdered: boolean;
   #closed?: Promise<void>;
 
   /** Wraps an open commands connection; use `createResultBackend`. */
@@ -98,6 +101,8 @@ export class RedisResultBackend implements ResultBackend {
     this.#commands = commands;
     // Celery converts result_expires with int(): 0 (or null) means no expiry.
     this.#expires = Math.floor(config.result_expires ?? 0);
+    // Celery reads it from the transport options: false keeps chord parts in a list.
+    this.#chordOrdered = config.result_backend_transport_options?.result_chord_ordered !== false;
     this.#waiters = new ResultWaiters(openSubscriber, commands, (text, key) => {
       try {
         return parseResultMeta(text, key, this.keys.taskIdOf(key));
@@ -158,6 +163,48 @@ export class RedisResultBackend implements ResultBackend {
         if (meta && READY_STATES.has(meta.status)) finish(() => resolve(meta));
       }, (error) => finish(() => reject(error)));
     });
+  }
+
+  /** Stores a chord's size (`.s`), before its last header message. */
+  setChordSize(groupId: string, size: number): Promise<void> {
+    return join.setChordSize(this.#commands, this.keys, this.#expires, groupId, size);
+  }
+
+  /** Counts one chord header completion (`.j`); see chord_join.ts. */
+  chordPartReturn(
+    groupId: string,
+    part: ChordPart,
+    groupIndex: number | null,
+  ): Promise<ChordProgress> {
+    return join.chordPartReturn(
+      this.#commands,
+      this.keys,
+      this.#expires,
+      groupId,
+      part,
+      groupIndex,
+      this.#chordOrdered,
+    );
+  }
+
+  /** Deletes a chord's join keys. */
+  deleteChordKeys(groupId: string): Promise<void> {
+    return join.deleteChordKeys(this.#commands, this.keys, groupId);
+  }
+
+  /** Saves a group result (`celery-taskset-meta-<gid>`). */
+  saveGroup(groupId: string, results: unknown[]): Promise<void> {
+    return join.saveGroup(this.#commands, this.keys, this.#expires, groupId, results);
+  }
+
+  /** Reads a saved group result's member tuples. */
+  restoreGroup(groupId: string): Promise<unknown[] | undefined> {
+    return join.restoreGroup(this.#commands, this.keys, groupId);
+  }
+
+  /** Deletes a saved group result. */
+  deleteGroup(groupId: string): Promise<void> {
+    return join.deleteGroup(this.#commands, this.keys, groupId);
   }
 
   /** DEL of the result key. */

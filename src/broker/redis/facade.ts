@@ -79,9 +79,39 @@ export class RedisBatch {
     this.#chain.lpush(key, value);
     return this;
   }
+  /** RPUSH key value. */
+  rpush(key: string, value: string): this {
+    this.#chain.rpush(key, value);
+    return this;
+  }
+  /** LRANGE key start stop. */
+  lrange(key: string, start: number, stop: number): this {
+    this.#chain.lrange(key, start, stop);
+    return this;
+  }
   /** LLEN key. */
   llen(key: string): this {
     this.#chain.llen(key);
+    return this;
+  }
+  /** ZCOUNT key min max. */
+  zcount(key: string, min: string, max: string): this {
+    this.#chain.zcount(key, min, max);
+    return this;
+  }
+  /** ZRANGE key start stop. */
+  zrange(key: string, start: number, stop: number): this {
+    this.#chain.zrange(key, start, stop);
+    return this;
+  }
+  /** GET key. */
+  get(key: string): this {
+    this.#chain.get(key);
+    return this;
+  }
+  /** EXPIRE key seconds. */
+  expire(key: string, seconds: number): this {
+    this.#chain.expire(key, seconds);
     return this;
   }
   /** DEL key. */

@@ -33,7 +33,8 @@ export interface PythonEnv {
   config?: Record<string, unknown>;
 }
 
-function envVars(env: PythonEnv): Record<string, string> {
+/** The `CELERIAC_PY_*` environment of a Python process for `env`. */
+export function envVars(env: PythonEnv): Record<string, string> {
   const vars: Record<string, string> = {
     CELERIAC_PY_APP: env.app ?? "celery_app",
     CELERIAC_PY_BROKER: env.broker,
@@ -59,6 +60,8 @@ export interface PythonWorkerOptions {
   pool?: "prefork" | "threads" | "solo";
   /** Longest wait for "ready." (default 30,000 ms). */
   readyTimeoutMs?: number;
+  /** Further environment variables. */
+  extraEnv?: Record<string, string>;
 }
 
 /** A running Python Celery worker; `stop()` (or `await using`) shuts it down. */
@@ -140,7 +143,7 @@ export async function startPythonWorker(options: PythonWorkerOptions): Promise<P
   const child = new Deno.Command(PYTHON, {
     args,
     cwd: PYTHON_APP_DIR,
-    env: envVars(options.env),
+    env: { ...envVars(options.env), ...options.extraEnv },
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
