@@ -103,10 +103,9 @@ export async function applySignatureEagerly(
       let partial: [unknown[], Record<string, unknown>] = [args, kwargs];
       for (const step of tasksOf(sig)) {
         const previous = last ? [await last.get()] : [];
-        const [a, k] = step.merge(...partial);
         const next = await applySignatureEagerly(
           host,
-          step.clone(a, k),
+          step.clone(...partial), // clone applies the partial arguments (once)
           previous,
           {},
         ) as EagerValue;

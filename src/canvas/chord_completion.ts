@@ -228,8 +228,9 @@ export async function callErrbacks(
       // Celery calls the signature: (request, exc, traceback) then its own arguments.
       const error = new RemoteError(exception, traceback, request.id);
       const [args] = errback.merge([request.context ?? request, error, traceback]);
-      const call = task as unknown as (...args: unknown[]) => unknown;
-      await (typeof call === "function" ? call(...args) : task.fn(...args));
+      // The function itself, as JavaScript calls it: an errback that takes
+      // (request, exc) ignores the traceback instead of failing the arity check.
+      await task.fn(...args);
     } catch (error) {
       runtime.logger.error(`Errback ${errback.task} of ${request.id} raised: ${error}`);
     }
