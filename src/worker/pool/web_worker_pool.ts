@@ -246,6 +246,22 @@ export class WebWorkerPool implements Pool {
       );
     }
     queued.onStart();
+    this.#watchTerminate(slot, running);
+  }
+
+  /** A revoke with `terminate` stops the thread running it, as a hard time limit does. */
+  #watchTerminate(slot: ThreadSlot, running: RunningJob): void {
+    const signal = running.queued.job.terminate;
+    if (!signal) return;
+    const stop = () => {
+      if (slot.running !== running || slot.state !== "ready") return;
+      const since = performance.now();
+      const runtime = (since - running.startedAt) / 1000;
+      this.#stopThread(slot, { kind: "terminated", signal: String(signal.reason), runtime });
+      this.#replace(slot, "terminated by revoke", since);
+    };
+    if (signal.aborted) queueMicrotask(stop);
+    else signal.addEventListener("abort", stop, { once: true });
   }
 
   #done(slot: ThreadSlot, message: DoneMessage): void {
