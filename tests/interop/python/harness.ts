@@ -33,7 +33,8 @@ export interface PythonEnv {
   config?: Record<string, unknown>;
 }
 
-function envVars(env: PythonEnv): Record<string, string> {
+/** The environment variables that configure the Python app. */
+export function envVars(env: PythonEnv): Record<string, string> {
   const vars: Record<string, string> = {
     CELERIAC_PY_APP: env.app ?? "celery_app",
     CELERIAC_PY_BROKER: env.broker,
@@ -59,6 +60,12 @@ export interface PythonWorkerOptions {
   pool?: "prefork" | "threads" | "solo";
   /** Longest wait for "ready." (default 30,000 ms). */
   readyTimeoutMs?: number;
+  /** `-n`; default `interop-<random>@%h`. */
+  hostname?: string;
+  /** Send heartbeats (default false: `--without-heartbeat`). */
+  heartbeat?: boolean;
+  /** Further command-line arguments (`-E`, …). */
+  args?: string[];
 }
 
 /** A running Python Celery worker; `stop()` (or `await using`) shuts it down. */
@@ -126,7 +133,7 @@ export async function startPythonWorker(options: PythonWorkerOptions): Promise<P
     "--loglevel",
     "INFO",
     "-n",
-    `interop-${crypto.randomUUID().slice(0, 8)}@%h`,
+    options.hostname ?? `interop-${crypto.randomUUID().slice(0, 8)}@%h`,
     "-Q",
     (options.queues ?? [queue]).join(","),
     "-c",
@@ -135,7 +142,8 @@ export async function startPythonWorker(options: PythonWorkerOptions): Promise<P
     options.pool ?? "prefork",
     "--without-gossip",
     "--without-mingle",
-    "--without-heartbeat",
+    ...(options.heartbeat ? [] : ["--without-heartbeat"]),
+    ...(options.args ?? []),
   ];
   const child = new Deno.Command(PYTHON, {
     args,
