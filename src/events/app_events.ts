@@ -11,6 +11,7 @@ import type { ResolvedConfig } from "../app/settings.ts";
 import type { LamportClock } from "./clock.ts";
 import type { CeleryEvent } from "./event_types.ts";
 import { eventStream, type EventStreamOptions } from "./receiver.ts";
+import { receiverQueue } from "./topology.ts";
 
 /** What `appEventStream` needs from the app. */
 export interface EventsHost {
@@ -39,8 +40,12 @@ export function appEventStream(
   return new ReadableStream<CeleryEvent>({
     async start() {
       const broker = await host.getBroker();
+      const config = host.resolvedConfig();
       const clock = options.clock ?? host.clock;
-      reader = eventStream(broker, host.resolvedConfig(), { ...options, clock }).getReader();
+      // Declared (and bound) before the wake-up, so the heartbeats it asks for are not missed.
+      const queue = options.queue ?? receiverQueue(config, broker.url, options.bindingKey ?? "#");
+      await broker.declareQueue(queue);
+      reader = eventStream(broker, config, { ...options, clock, queue }).getReader();
       if (options.wakeup ?? true) await host.broadcastCast("heartbeat");
     },
     async pull(controller) {

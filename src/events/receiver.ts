@@ -10,7 +10,7 @@
  */
 
 import type { ResolvedConfig } from "../app/settings.ts";
-import type { Broker } from "../broker/types.ts";
+import type { Broker, QueueSpec } from "../broker/types.ts";
 import { getLogger } from "../log.ts";
 import { LamportClock } from "./clock.ts";
 import { type CeleryEvent, utcOffsetHours } from "./event_types.ts";
@@ -29,6 +29,8 @@ export interface EventStreamOptions {
   signal?: AbortSignal;
   /** The receiver's clock (default a fresh one). */
   clock?: LamportClock;
+  /** The queue to read (default a fresh `receiverQueue`); declare it first to miss nothing. */
+  queue?: QueueSpec;
 }
 
 /**
@@ -70,7 +72,7 @@ export function eventStream(
   config: ResolvedConfig,
   options: EventStreamOptions = {},
 ): ReadableStream<CeleryEvent> {
-  const queue = receiverQueue(config, broker.url, options.bindingKey ?? "#");
+  const queue = options.queue ?? receiverQueue(config, broker.url, options.bindingKey ?? "#");
   const clock = options.clock ?? new LamportClock();
   const types = options.types ? new Set(options.types) : undefined;
   const reader = broker.consume({ queues: [queue], prefetch: 0 }).getReader();

@@ -192,7 +192,8 @@ export class WorkerPresence {
         size: host.pool.size,
         maxTasksPerChild: config.worker_max_tasks_per_child,
       }),
-      resizePool: (n) => host.pool.resize?.(n) ?? `the ${host.pool.kind} pool cannot be resized`,
+      resizePool: (n) =>
+        host.pool.resize ? host.pool.resize(n) : `the ${host.pool.kind} pool cannot be resized`,
       prefetchCount: () => host.prefetchCount(),
       brokerInfo: () => brokerInfo(host.broker.url, config),
       queues: () => host.queues(),
