@@ -41,14 +41,28 @@ function list(value: unknown): string[] {
   return typeof value === "string" ? value.split(",").map((q) => q.trim()).filter(Boolean) : [];
 }
 
+/** Reads one line from stdin (null at its end). */
+async function readLine(): Promise<string | null> {
+  const buffer = new Uint8Array(1024);
+  let text = "";
+  while (!text.includes("\n")) {
+    const count = await Deno.stdin.read(buffer);
+    if (count === null) return text || null;
+    text += new TextDecoder().decode(buffer.subarray(0, count));
+  }
+  return text.split("\n")[0];
+}
+
 /** Celery's confirmation question; true when the user typed y/yes. */
-function confirm(names: string[]): boolean {
+async function confirm(names: string[]): Promise<boolean> {
   const headline = names.length === 1 ? "queue" : "queues";
   const question = `WARNING: This will remove all tasks from ${headline}: ${names.join(", ")}.\n` +
     "         There is no undo for this operation!\n\n" +
     "(to skip this prompt use the -f option)\n" +
-    "Are you sure you want to delete all tasks?";
-  const answer = prompt(`${question} [y/N]:`);
+    "Are you sure you want to delete all tasks? [y/N]: ";
+  await Deno.stdout.write(new TextEncoder().encode(question));
+  const answer = await readLine();
+  if (answer === null) console.log("");
   return /^y(es)?$/i.test(answer?.trim() ?? "");
 }
 
@@ -73,7 +87,7 @@ export async function runPurgeCommand(app: Celery, args: string[]): Promise<numb
       console.log("No queues to purge.");
       return 0;
     }
-    if (!values.force && !confirm(names)) {
+    if (!values.force && !await confirm(names)) {
       console.error("Aborted!");
       return 1;
     }
