@@ -214,13 +214,13 @@ export class State {
   }
 
   /** True while the worker's heartbeats keep coming (within `freq × 2` seconds, as Celery). */
-  isAlive(worker: WorkerInfo, now = Date.now() / 1000): boolean {
+  isAlive(worker: WorkerInfo, now: number = Date.now() / 1000): boolean {
     const last = worker.heartbeats.at(-1);
     return last !== undefined && now < last + worker.freq * 2;
   }
 
   /** Workers whose heartbeats keep coming. */
-  aliveWorkers(now = Date.now() / 1000): WorkerInfo[] {
+  aliveWorkers(now: number = Date.now() / 1000): WorkerInfo[] {
     return [...this.workers.values()].filter((worker) => this.isAlive(worker, now));
   }
 
