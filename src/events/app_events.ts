@@ -10,7 +10,7 @@ import type { Broker } from "../broker/types.ts";
 import type { ResolvedConfig } from "../app/settings.ts";
 import type { LamportClock } from "./clock.ts";
 import type { CeleryEvent } from "./event_types.ts";
-import { eventStream, type EventStreamOptions } from "./receiver.ts";
+import { assertExpiringQueues, eventStream, type EventStreamOptions } from "./receiver.ts";
 import { receiverQueue } from "./topology.ts";
 
 /** What `appEventStream` needs from the app. */
@@ -40,6 +40,7 @@ export function appEventStream(
   return new ReadableStream<CeleryEvent>({
     async start() {
       const broker = await host.getBroker();
+      assertExpiringQueues(broker);
       const config = host.resolvedConfig();
       const clock = options.clock ?? host.clock;
       // Declared (and bound) before the wake-up, so the heartbeats it asks for are not missed.

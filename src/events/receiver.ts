@@ -64,6 +64,20 @@ export function receivedEvent(raw: Record<string, unknown>, clock: LamportClock)
 }
 
 /**
+ * Throws for the embedded SQLite broker: it keeps a receiver's queue (and
+ * every event routed to it) after the receiver is gone, since it has no
+ * queue expiry; events need RabbitMQ, Redis or memory://.
+ */
+export function assertExpiringQueues(broker: Broker): void {
+  if (/^sqlite:/i.test(broker.url)) {
+    throw new Error(
+      "Cannot receive events on the embedded SQLite broker: it cannot expire a monitor's queue, " +
+        "so events would pile up after the monitor stops. Use RabbitMQ, Redis or memory://.",
+    );
+  }
+}
+
+/**
  * Reads events from `broker` as a stream. Cancel the stream (or abort
  * `options.signal`) to stop; the queue is deleted by the broker when unused.
  */
@@ -72,6 +86,7 @@ export function eventStream(
   config: ResolvedConfig,
   options: EventStreamOptions = {},
 ): ReadableStream<CeleryEvent> {
+  assertExpiringQueues(broker);
   const queue = options.queue ?? receiverQueue(config, broker.url, options.bindingKey ?? "#");
   const clock = options.clock ?? new LamportClock();
   const types = options.types ? new Set(options.types) : undefined;
