@@ -120,6 +120,7 @@ export class TaskTracker {
   received(call: TaskCall, delivery: Delivery): TrackedRequest {
     const request = new TrackedRequest(call, delivery);
     this.#requests.add(request);
+    if (!this.#events.taskEvents) return request; // nothing to build
     this.#events.send("task-received", {
       uuid: call.id,
       name: call.task,
@@ -147,11 +148,12 @@ export class TaskTracker {
     this.processed++;
     const name = request.call.task;
     this.totals.set(name, (this.totals.get(name) ?? 0) + 1);
-    this.#events.send("task-started", { uuid: request.call.id });
+    if (this.#events.taskEvents) this.#events.send("task-started", { uuid: request.call.id });
   }
 
   /** The run ended with `outcome`; `unacked` when its message was still unsettled (acks_late). */
   finished(request: TrackedRequest, outcome: TaskOutcome, unacked: boolean): void {
+    if (!this.#events.taskEvents) return;
     const uuid = request.call.id;
     switch (outcome.state) {
       case "SUCCESS":
