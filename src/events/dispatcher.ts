@@ -43,6 +43,9 @@ export class EventDispatcher {
   #buffer: Record<string, unknown>[] = [];
   #flushTimer?: ReturnType<typeof setTimeout>;
   #failures = 0;
+  #offset = 0;
+  #offsetAt = -Infinity;
+  readonly #pid = Deno.pid;
 
   /** Creates a dispatcher; nothing is published before `send`. */
   constructor(options: DispatcherOptions) {
@@ -62,13 +65,18 @@ export class EventDispatcher {
   send(type: string, fields: Record<string, unknown> = {}): void {
     const group = eventGroup(type);
     if (group === "task" && !this.taskEvents) return;
+    const now = Date.now();
+    if (now - this.#offsetAt > 60_000) { // the offset changes twice a year: read it once a minute
+      this.#offset = utcOffsetHours(new Date(now));
+      this.#offsetAt = now;
+    }
     const event = {
       hostname: this.#options.hostname,
-      utcoffset: utcOffsetHours(),
-      pid: Deno.pid,
+      utcoffset: this.#offset,
+      pid: this.#pid,
       clock: this.#options.clock.forward(),
       ...fields,
-      timestamp: Date.now() / 1000,
+      timestamp: now / 1000,
       type,
     };
     if (group === "task" && this.#options.batchTaskEvents) {

@@ -263,6 +263,23 @@ export async function pythonSeesCeleriacWorker(setup: EventsControlSetup): Promi
     assert.equal(await capture.finished(), 0, "Python's receiver did not see every wanted event");
     assert.ok(!worker.stderr.includes(`[${ids.revoked}] succeeded`), "the revoked task ran");
 
+    // A Python worker starting now learns the revoked id from the celeriac worker (mingle).
+    {
+      const newcomer = `${uniqueName("evctl-mingle")}@${Deno.hostname()}`;
+      await using python = await startPythonWorker({
+        env: pythonEnv(setup),
+        hostname: newcomer,
+        mingle: true,
+        concurrency: 1,
+      });
+      assert.match(python.log, /mingle: sync with 1 nodes/);
+      const learned = await celeryJson(setup, "inspect", ["revoked"], newcomer) as Record<
+        string,
+        string[]
+      >;
+      assert.ok(learned[newcomer].includes(ids.revoked), JSON.stringify(learned));
+    }
+
     // Fields, as Python's receiver decoded them.
     const heartbeat = capture.find("worker-heartbeat", "hostname", node)!;
     for (const field of ["timestamp", "utcoffset", "pid", "clock", "freq", "active", "processed"]) {
@@ -362,6 +379,33 @@ export async function celeriacSeesPythonWorker(setup: EventsControlSetup): Promi
       "task-revoked from the Python worker",
       () => seen.find((event) => event.type === "task-revoked" && event.uuid === later.id),
     );
+
+    // A celeriac worker starting now learns the revoked id from the Python worker (mingle).
+    const newcomer = await client.worker({
+      pool: "async",
+      concurrency: 1,
+      banner: false,
+      mingle: true,
+      hostname: `${uniqueName("evctl-mingle")}@test`,
+    });
+    try {
+      const learned = await client.control.inspect({ destination: newcomer.hostname }).revoked();
+      assert.ok(learned?.[newcomer.hostname].includes(later.id), JSON.stringify(learned));
+    } finally {
+      await newcomer.stop();
+    }
+
+    // task-sent from a celeriac client with task_send_sent_event.
+    client.conf.task_send_sent_event = true;
+    const traced = await client.sendTask("interop.add", [7, 8]);
+    const sent = await eventually(
+      "task-sent from the celeriac client",
+      () => seen.find((event) => event.type === "task-sent" && event.uuid === traced.id),
+    );
+    assert.equal(sent.name, "interop.add");
+    assert.equal(sent.args, "(7, 8)");
+    assert.match(sent.hostname, /^gen\d+@/);
+    assert.equal(await traced.get({ timeout: 20 }), 15);
   } finally {
     stop.abort();
     await reading;

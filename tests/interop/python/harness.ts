@@ -64,6 +64,8 @@ export interface PythonWorkerOptions {
   hostname?: string;
   /** Send heartbeats (default false: `--without-heartbeat`). */
   heartbeat?: boolean;
+  /** Sync revoked ids with running workers at start (default false: `--without-mingle`). */
+  mingle?: boolean;
   /** Further command-line arguments (`-E`, …). */
   args?: string[];
 }
@@ -141,7 +143,7 @@ export async function startPythonWorker(options: PythonWorkerOptions): Promise<P
     "-P",
     options.pool ?? "prefork",
     "--without-gossip",
-    "--without-mingle",
+    ...(options.mingle ? [] : ["--without-mingle"]),
     ...(options.heartbeat ? [] : ["--without-heartbeat"]),
     ...(options.args ?? []),
   ];
