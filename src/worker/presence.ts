@@ -102,6 +102,7 @@ export class WorkerPresence {
     if (host.config.worker_enable_remote_control) {
       this.#remote = new RemoteControl(host.broker, host.config, this.#target(), host.logger);
       await this.#remote.start();
+      await this.#pidboxHears();
     }
     const freq = host.heartbeatInterval ?? HEARTBEAT_FREQUENCY;
     this.events.send("worker-online", this.#heartbeatFields(freq));
@@ -121,6 +122,25 @@ export class WorkerPresence {
     await this.#stateFile?.save(this.#host.app.clock.value).catch((error) =>
       this.#host.logger.error(`Cannot save the state file: ${error}`)
     );
+  }
+
+  /**
+   * Waits until the pidbox answers a ping from this worker, so that "ready."
+   * means "answers remote control" (on Redis the subscription is made in the
+   * background, and a request published before it is lost). Up to ~3 s.
+   */
+  async #pidboxHears(): Promise<void> {
+    const { app, hostname, logger } = this.#host;
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const replies = await app.control.broadcast("ping", {
+        destination: [hostname],
+        reply: true,
+        timeout: 0.25,
+        limit: 1,
+      }).catch(() => []);
+      if (replies.length) return;
+    }
+    logger.warning(`Remote control: ${hostname} does not hear its own ping yet.`);
   }
 
   #heartbeatFields(freq: number): Record<string, unknown> {
