@@ -59,8 +59,6 @@ export interface ControlTarget {
   cancelConsumer(name: string): Promise<boolean>;
   /** Warm shutdown. */
   shutdown(): void;
-  /** Whether task events were on at start (`-E`). */
-  readonly taskEventsAtStart: boolean;
 }
 
 /** A command: its handler, and whether it only reads. */

@@ -194,7 +194,6 @@ export class WorkerPresence {
       clock: app.clock,
       logger: host.logger,
       startedAt: this.#startedAt,
-      taskEventsAtStart: host.taskEvents,
       taskNames: () => app.tasks.names(),
       taskRateLimit: (name) => {
         const task = app.tasks.get(name);

@@ -258,6 +258,14 @@ export async function pythonSeesCeleriacWorker(setup: EventsControlSetup): Promi
     });
     const revoked = await celeryJson(setup, "control", ["revoke", ids.revoked], node);
     assert.deepEqual(revoked, [{ [node]: { ok: `tasks ${ids.revoked} flagged as revoked` } }]);
+    assert.deepEqual(await celeryJson(setup, "inspect", ["revoked"], node), {
+      [node]: [ids.revoked],
+    });
+    const conf = await celeryJson(setup, "inspect", ["conf"], node) as Record<
+      string,
+      Record<string, unknown>
+    >;
+    assert.equal(conf[node].task_default_queue, setup.config.task_default_queue);
     const error = await later.get({ timeout: 20, propagate: false });
     assert.equal(await later.state(), "REVOKED", String(error));
     assert.equal(await capture.finished(), 0, "Python's receiver did not see every wanted event");
