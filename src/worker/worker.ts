@@ -13,7 +13,8 @@ import { sendSignal } from "../app/signals.ts";
 import { maskUrl } from "../app/mask_url.ts";
 import { defaultEmbeddedUrl } from "../app/embedded_default.ts";
 import { sqliteFilePath } from "../broker/sqlite/location.ts";
-import type { Delivery, QueueSpec } from "../broker/types.ts";
+import type { Broker, Delivery, QueueSpec } from "../broker/types.ts";
+import type { ResolvedConfig } from "../app/settings.ts";
 import { ConfigurationError } from "../errors.ts";
 import { getLogger, type LogLevel } from "../log.ts";
 import { runBeat } from "../beat/service.ts";
@@ -89,7 +90,7 @@ export class CeleryWorker {
   /** Queues added by the `add_consumer` command, each with its own stream. */
   readonly #added = new Map<
     string,
-    { reader: ReadableStreamDefaultReader<Delivery>; done: Promise<void> }
+    { queue: QueueSpec; reader: ReadableStreamDefaultReader<Delivery>; done: Promise<void> }
   >();
   #prefetch = 0;
 
@@ -184,11 +185,7 @@ export class CeleryWorker {
   }
 
   /** Events, heartbeats, remote control and revocations (`presence.ts`). */
-  #createPresence(
-    config: ReturnType<Celery["conf"]["resolve"]>,
-    broker: Awaited<ReturnType<Celery["getBroker"]>>,
-    pool: Pool,
-  ): WorkerPresence {
+  #createPresence(config: ResolvedConfig, broker: Broker, pool: Pool): WorkerPresence {
     if (this.#options.stateDb) this.#app.conf.update({ worker_state_db: this.#options.stateDb });
     this.#presence = new WorkerPresence({
       app: this.#app,
@@ -200,10 +197,7 @@ export class CeleryWorker {
       taskEvents: this.#options.events ?? config.worker_send_task_events,
       mingle: (this.#options.mingle ?? false) && broker.capabilities.crossProcess,
       heartbeatInterval: this.#options.heartbeatInterval,
-      queues: () => [
-        ...this.#queues,
-        ...[...this.#added.keys()].map((name) => this.#addedSpec(name)),
-      ],
+      queues: () => [...this.#queues, ...[...this.#added.values()].map((added) => added.queue)],
       prefetchCount: () => this.#prefetch,
       addConsumer: (queue) => this.#addConsumer(queue),
       cancelConsumer: (name) => this.#cancelConsumer(name),
@@ -211,12 +205,6 @@ export class CeleryWorker {
       shutdown: () => void this.stop("warm"),
     });
     return this.#presence;
-  }
-
-  readonly #addedSpecs = new Map<string, QueueSpec>();
-
-  #addedSpec(name: string): QueueSpec {
-    return this.#addedSpecs.get(name)!;
   }
 
   /** `add_consumer`: consumes one more queue, on its own stream. */
@@ -228,8 +216,7 @@ export class CeleryWorker {
     const broker = await this.#app.getBroker();
     await broker.declareQueue(queue);
     const reader = broker.consume({ queues: [queue], prefetch: this.#prefetch }).getReader();
-    this.#addedSpecs.set(queue.name, queue);
-    this.#added.set(queue.name, { reader, done: this.#consume(reader) });
+    this.#added.set(queue.name, { queue, reader, done: this.#consume(reader) });
     this.#logger.info(`Started consuming from ${queue.name}`);
     return true;
   }
@@ -239,7 +226,6 @@ export class CeleryWorker {
     const added = this.#added.get(name);
     if (added) {
       this.#added.delete(name);
-      this.#addedSpecs.delete(name);
       await added.reader.cancel().catch(() => {});
       await added.done;
       return true;
@@ -248,8 +234,6 @@ export class CeleryWorker {
     this.#queues = this.#queues.filter((q) => q.name !== name);
     await this.#reader?.cancel().catch(() => {});
     await this.#consuming;
-    for (const added of this.#added.values()) await added.reader.cancel().catch(() => {});
-    await Promise.all([...this.#added.values()].map((added) => added.done));
     if (this.#stopping || this.#queues.length === 0) return true;
     const broker = await this.#app.getBroker();
     this.#reader = broker.consume({ queues: this.#queues, prefetch: this.#prefetch }).getReader();
@@ -332,6 +316,8 @@ export class CeleryWorker {
     this.#beat?.stop.abort();
     await this.#reader?.cancel().catch(() => {});
     await this.#consuming;
+    for (const added of this.#added.values()) await added.reader.cancel().catch(() => {});
+    await Promise.all([...this.#added.values()].map((added) => added.done));
     this.#handler?.releaseHeld();
     this.#pool?.cancelPending();
     await this.#handler?.drain();

@@ -285,6 +285,18 @@ Deno.test({
         /celeriac/,
       );
       assert.deepEqual(await one("no_such_command"), { error: "KeyError('no_such_command')" });
+
+      // A consumer added and left: a warm stop still ends (and stops it too).
+      assert.deepEqual(await one("add_consumer", { queue: extraQueue }), {
+        ok: `add consumer ${extraQueue}`,
+      });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        worker.stop(),
+        new Promise((_, reject) =>
+          timer = setTimeout(() => reject(new Error("stop() hangs with an added consumer")), 15_000)
+        ),
+      ]).finally(() => clearTimeout(timer));
     } finally {
       await worker?.stop();
       await cleanUp(extraQueue);
