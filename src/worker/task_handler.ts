@@ -304,12 +304,18 @@ export class TaskHandler {
         request,
         hardTimeLimit: hard,
         softTimeLimit: soft,
-        abandoned: delivery.lost,
+        abandoned: tracked
+          ? (delivery.lost
+            ? AbortSignal.any([delivery.lost, tracked.discard.signal])
+            : tracked.discard.signal)
+          : delivery.lost,
         terminate: tracked?.terminate.signal,
       },
       () => {
         if (!acksLate) acked = delivery.ack();
         if (tracked) this.#context.tracker!.started(tracked, !acksLate);
+        // Revoked while a thread already held it: stopped at once, as revoke with terminate.
+        if (tracked?.discard.signal.aborted) tracked.terminate.abort("SIGTERM");
         sendSignal(signals, "task_prerun", {
           sender: call.task,
           taskId: call.id,
@@ -326,6 +332,10 @@ export class TaskHandler {
       },
     );
     if (result.kind === "not-started") {
+      // Revoked while waiting for a slot: discarded here, not requeued.
+      if (tracked?.discard.signal.aborted && !delivery.lost?.aborted) {
+        return await this.#revokeExpired(call, delivery, "revoked");
+      }
       await delivery.reject(true);
       return;
     }

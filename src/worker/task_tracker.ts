@@ -35,6 +35,8 @@ export class TrackedRequest {
   acknowledged = false;
   /** Aborts when a revoke with `terminate` stops it; the reason is the signal name. */
   readonly terminate: AbortController = new AbortController();
+  /** Aborts when it is revoked before it started: the pool drops it from its line. */
+  readonly discard: AbortController = new AbortController();
 
   /** Tracks one received request. */
   constructor(call: TaskCall, delivery: Delivery) {
@@ -217,13 +219,15 @@ export class TaskTracker {
   revoke(ids: string[], terminate: boolean, signal: string): string[] {
     this.revoked.add(...ids);
     this.#onRevoked();
-    if (!terminate) return [];
     const wanted = new Set(ids);
     const stopped: string[] = [];
     for (const request of this.#requests) {
-      if (request.phase !== "active" || !wanted.has(request.call.id)) continue;
-      request.terminate.abort(signal);
-      stopped.push(request.call.id);
+      if (!wanted.has(request.call.id)) continue;
+      if (request.phase !== "active") request.discard.abort();
+      else if (terminate) {
+        request.terminate.abort(signal);
+        stopped.push(request.call.id);
+      }
     }
     return stopped;
   }

@@ -117,6 +117,34 @@ Deno.test({
 });
 
 Deno.test({
+  name: "revoke: a task waiting for a free slot is discarded when its turn comes, never run",
+  ignore: !available,
+  fn: async () => {
+    const { app, add, sleep, cleanUp } = testApp();
+    let worker: CeleryWorker | undefined;
+    try {
+      worker = await startWorker(app, { concurrency: 1 });
+      const node = worker.hostname;
+      const busy = await sleep.delay(3);
+      const waiting = await add.delay(5, 5);
+      await eventually("the add reserved behind the sleep", async () => {
+        const reserved = await app.control.inspect({ destination: node }).reserved();
+        return reserved?.[node].some((request) => request.id === waiting.id) || undefined;
+      });
+      await app.control.revoke(waiting.id, { reply: true, destination: node });
+      await waiting.get({ timeout: 10, propagate: false });
+      assert.equal(await waiting.state(), "REVOKED");
+      assert.equal(await busy.get({ timeout: 10 }), "slept");
+      const stats = await app.control.inspect({ destination: node }).stats();
+      assert.deepEqual(stats?.[node].total, { "rc.sleep": 1 }, "the revoked add never started");
+    } finally {
+      await worker?.stop();
+      await cleanUp();
+    }
+  },
+});
+
+Deno.test({
   name: "revoke with terminate stops a running task in a worker thread; the pool goes on",
   ignore: !available,
   fn: async () => {
