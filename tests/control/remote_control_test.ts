@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { Celery } from "../../mod.ts";
 import type { CeleryEvent } from "../../src/events/event_types.ts";
 import type { CeleryWorker } from "../../src/worker/worker.ts";
-import { AMQP_URL, deleteAmqpEntities } from "../integration/amqp_helpers.ts";
+import { AMQP_URL, closeOwnConnections, deleteAmqpEntities } from "../integration/amqp_helpers.ts";
 import { startCeleriacWorker } from "../interop/celeriac_worker.ts";
 import { eventually, isolatedSettings } from "../interop/events_control_scenarios.ts";
 import { serviceAvailable, uniqueName } from "../services.ts";
@@ -445,6 +445,29 @@ Deno.test({
     } finally {
       await worker?.stop();
       await recorder.stop();
+      await cleanUp();
+    }
+  },
+});
+
+Deno.test({
+  name: "a worker answers remote control again after its RabbitMQ connection was cut",
+  ignore: !available,
+  fn: async () => {
+    const { app, add, cleanUp } = testApp();
+    let worker: CeleryWorker | undefined;
+    try {
+      worker = await startWorker(app);
+      const node = worker.hostname;
+      assert.deepEqual(await app.control.ping({ destination: node }), [{ [node]: { ok: "pong" } }]);
+      assert.ok(await closeOwnConnections() > 0);
+      await eventually("ping answered after the reconnection", async () => {
+        const replies = await app.control.ping({ destination: node, timeout: 0.5 }).catch(() => []);
+        return replies.length ? replies : undefined;
+      }, 30_000);
+      assert.equal(await (await add.delay(1, 2)).get({ timeout: 20 }), 3);
+    } finally {
+      await worker?.stop();
       await cleanUp();
     }
   },
