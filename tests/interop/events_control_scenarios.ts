@@ -252,10 +252,23 @@ export async function pythonSeesCeleriacWorker(setup: EventsControlSetup): Promi
       taskId: ids.revoked,
       countdown: 4,
     });
-    await eventually("the countdown task held by the worker", async () => {
-      const held = await client.control.inspect({ destination: [node], timeout: 2 }).scheduled();
-      return held?.[node]?.some((entry) => entry.request.id === ids.revoked) || undefined;
-    });
+    const held = await eventually(
+      "celery inspect scheduled to list the countdown task",
+      async () => {
+        const replies = await celeryJson(setup, "inspect", ["scheduled"], node) as Record<
+          string,
+          { eta: string; request: { id: string; name: string } }[]
+        >;
+        return replies[node].find((entry) => entry.request.id === ids.revoked);
+      },
+    );
+    assert.equal(held.request.name, "interop.add");
+    assert.match(held.eta, /^\d{4}-\d\d-\d\dT/);
+    const queried = await celeryJson(setup, "inspect", ["query_task", ids.revoked], node) as Record<
+      string,
+      Record<string, [string, { id: string }]>
+    >;
+    assert.equal(queried[node][ids.revoked][0], "reserved");
     const revoked = await celeryJson(setup, "control", ["revoke", ids.revoked], node);
     assert.deepEqual(revoked, [{ [node]: { ok: `tasks ${ids.revoked} flagged as revoked` } }]);
     assert.deepEqual(await celeryJson(setup, "inspect", ["revoked"], node), {
