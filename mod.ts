@@ -31,7 +31,7 @@ export type {
 } from "./src/app/settings.ts";
 export type { SignalDetails, SignalEvent, SignalName } from "./src/app/signals.ts";
 export { TaskRegistry } from "./src/app/registry.ts";
-export { AsyncResult, type GetOptions } from "./src/task/async_result.ts";
+export { AsyncResult, type GetOptions, type ResultRevokeOptions } from "./src/task/async_result.ts";
 export { EagerResult } from "./src/task/eager_result.ts";
 export {
   type CanvasOptions,
@@ -93,3 +93,10 @@ export type { ResultBackend } from "./src/backend/types.ts";
 export { type LoggingOptions, type LogLevel, setupLogging } from "./src/log.ts";
 export { crontab, type CrontabOptions } from "./src/beat/crontab.ts";
 export { interval } from "./src/beat/interval.ts";
+export { Control } from "./src/control/control.ts";
+export type { BroadcastOptions, CommandOptions, RevokeOptions } from "./src/control/control.ts";
+export { Inspect, type InspectOptions, type RequestInfo } from "./src/control/inspect.ts";
+export { State, type StateOptions, type TaskInfo, type WorkerInfo } from "./src/events/state.ts";
+export type { CeleryEvent, EventCommon, TaskEvent, WorkerEvent } from "./src/events/event_types.ts";
+export type { AppEventsOptions } from "./src/events/app_events.ts";
+export { LamportClock } from "./src/events/clock.ts";

@@ -91,6 +91,15 @@ if (!values["growth-only"] && !canvasOnly) {
     const celeriac = rows.find((row) => row.system === "celeriac");
     const raw = rows.find((row) => row.system === "raw");
     const targets = targetLines(setup.id, celeriac, raw);
+    const withEvents = rows.find((row) => row.system === "celeriac-events");
+    if (celeriac && withEvents) {
+      const cost = 1 - withEvents.drain / celeriac.drain;
+      targets.push(
+        `- ${cost <= 0.15 ? "met" : "NOT met"}: events cost ≤ 15 % of drain (-E ${
+          withEvents.drain.toFixed(0)
+        }/s vs ${celeriac.drain.toFixed(0)}/s without: ${(cost * 100).toFixed(1)} % slower)`,
+      );
+    }
     const section = `### ${setup.label}\n\n${setupTable(rows)}\n` +
       (targets.length ? `\nTargets (issue 7):\n${targets.join("\n")}\n` : "");
     console.log(section);

@@ -68,6 +68,23 @@ export const CELERIAC: System = {
   client: (place) => Promise.resolve(new CeleriacClient(place)),
 };
 
+/** celeriac with task events on (`-E`): the events cost (issue 16: at most 15 % slower drain). */
+export const CELERIAC_EVENTS: System = {
+  id: "celeriac-events",
+  label: () => "celeriac -E (task events), 2 Web Workers",
+  supports: (setup) => setup.broker !== "sqlite",
+  start: (place, expect) =>
+    reportingWorker(
+      new WatchedProcess({
+        command: Deno.execPath(),
+        args: celeriacWorkerArgs(["-c", "2", "-P", "workers", "-E"]),
+        cwd: ROOT,
+        env: denoEnv(place, expect),
+      }),
+    ),
+  client: (place) => Promise.resolve(new CeleriacClient(place)),
+};
+
 /** The raw client loop: amqplib (prefetch 100) or ioredis (pipelined RPOP 100). */
 export const RAW: System = {
   id: "raw",
@@ -123,4 +140,4 @@ async function pythonReady(proc: WatchedProcess): Promise<void> {
 }
 
 /** Every system, in row order. */
-export const SYSTEMS: readonly System[] = [CELERIAC, RAW, PYTHON_CELERY];
+export const SYSTEMS: readonly System[] = [CELERIAC, CELERIAC_EVENTS, RAW, PYTHON_CELERY];

@@ -57,6 +57,11 @@ import { applySignatureEagerly, restoreGroup, sendSignature } from "../canvas/ap
 import type { GroupResult } from "../canvas/group_result.ts";
 import { builtinTasks } from "../canvas/builtins.ts";
 import type { CanvasOptions, Signature } from "../canvas/signature.ts";
+import { LamportClock } from "../events/clock.ts";
+import { Control } from "../control/control.ts";
+import type { CeleryEvent } from "../events/event_types.ts";
+import { type AppEventsOptions, appEventStream } from "../events/app_events.ts";
+import { sendTaskSentEvents } from "../events/sent_events.ts";
 
 /** Options of `new Celery(main, options)`. */
 export interface CeleryOptions {
@@ -108,6 +113,14 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   readonly tasks: TaskRegistry = new TaskRegistry();
   /** A random name for this client's reply queue (Celery's oid). */
   readonly oid: string = crypto.randomUUID();
+  /** This node's Lamport clock (events and remote control). */
+  readonly clock: LamportClock = new LamportClock();
+  /** Remote control of workers: `inspect()`, `revoke()`, `rateLimit()`, `broadcast()`, `ping()`. */
+  readonly control: Control = new Control({
+    getBroker: () => this.getBroker(),
+    resolvedConfig: () => this.conf.resolve(),
+    clock: this.clock,
+  });
   readonly #number = nextAppNumber++;
   #broker?: Promise<Broker>;
   #backend?: Promise<ResultBackend | undefined>;
@@ -131,6 +144,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     this.conf.update(environmentUrls());
     for (const task of builtinTasks(this)) this.tasks.registerBuiltin(task);
     if (options.setAsCurrent ?? true) setCurrentApp(this);
+    sendTaskSentEvents(this);
     options.onInit?.(this);
   }
 
@@ -352,7 +366,11 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
       signals: this,
       parent: parent && !parent.isEager ? { id: parent.id, rootId: parent.rootId } : undefined,
     });
-    return new AsyncResult<R>(id, this.#resultBackend, { taskName: name, ignored });
+    return new AsyncResult<R>(id, this.#resultBackend, {
+      taskName: name,
+      ignored,
+      revoke: (taskId, revokeOptions) => this.control.revoke(taskId, revokeOptions),
+    });
   }
 
   /** Runs a task in this process and returns its `EagerResult` (Celery's `apply`). */
@@ -409,6 +427,29 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     return runWorkerCommand(this, args);
   }
 
+  /**
+   * The cluster's events (worker heartbeats, task events) as a stream, also
+   * an async iterable: `for await (const event of app.events()) …`. Feed them
+   * to a `State` for a picture of workers and tasks.
+   */
+  events(options: AppEventsOptions = {}): ReadableStream<CeleryEvent> {
+    return appEventStream(this.#eventsHost(), options);
+  }
+
+  /** The resolved settings (same as `conf.resolve()`). */
+  resolvedConfig(): ResolvedConfig {
+    return this.conf.resolve();
+  }
+
+  #eventsHost() {
+    return {
+      getBroker: () => this.getBroker(),
+      resolvedConfig: () => this.conf.resolve(),
+      clock: this.clock,
+      broadcastCast: (command: string) => this.control.broadcast(command),
+    };
+  }
+
   /** A handle on any task's result by id (Celery's `app.AsyncResult(id)`). */
   /**
    * A group saved with `GroupResult.save()` — by celeriac or Python Celery —
@@ -419,7 +460,10 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   }
 
   asyncResult<R = unknown>(id: string, taskName?: string): AsyncResult<R> {
-    return new AsyncResult<R>(id, this.#resultBackend, { taskName });
+    return new AsyncResult<R>(id, this.#resultBackend, {
+      taskName,
+      revoke: (taskId, revokeOptions) => this.control.revoke(taskId, revokeOptions),
+    });
   }
 
   /** Closes the broker and result backend connections. */

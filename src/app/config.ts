@@ -38,6 +38,8 @@ const NULLABLE = new Set<string>([
   "worker_max_tasks_per_child",
   "worker_max_memory_per_child",
   "worker_eta_hold_limit",
+  "worker_control_allow",
+  "worker_state_db",
   "timezone",
   "task_default_exchange",
   "task_default_routing_key",
@@ -74,6 +76,8 @@ const SETTING_TYPES: Partial<Record<keyof CelerySettings, string>> = {
   task_max_retries: "number",
   broker_connection_max_retries: "number",
   result_accept_content: "array",
+  worker_control_allow: "array",
+  worker_state_db: "string",
 };
 
 function kindOf(value: unknown): string {

@@ -189,6 +189,30 @@ export interface CelerySettings {
   worker_pool: "workers" | "async" | "solo";
   /** Send task events. */
   worker_send_task_events: boolean;
+  /** Answer remote control (`celery inspect`, `celery control`); off = no pidbox queue. */
+  worker_enable_remote_control: boolean;
+  /**
+   * celeriac's own: the remote control commands this worker answers; null =
+   * all. Inspect commands are harmless; leave out `shutdown`, `pool_grow`,
+   * `rate_limit`, `revoke`, … to refuse them (the reply is an error).
+   */
+  worker_control_allow: string[] | null;
+  /** File the revoked task ids are kept in across restarts (`--statedb`); null = memory only. */
+  worker_state_db: string | null;
+  /** Namespace of the remote control exchanges (`<name>.pidbox`, `reply.<name>.pidbox`). */
+  control_exchange: string;
+  /** Seconds a control message waits in a worker's pidbox queue (`x-message-ttl`). */
+  control_queue_ttl: number;
+  /** Seconds an unused pidbox queue lives (`x-expires`). */
+  control_queue_expires: number;
+  /** Name of the events exchange. */
+  event_exchange: string;
+  /** Prefix of an event receiver's queue name. */
+  event_queue_prefix: string;
+  /** Seconds an event waits in a receiver's queue (`x-message-ttl`). */
+  event_queue_ttl: number;
+  /** Seconds an unused receiver queue lives (`x-expires`). */
+  event_queue_expires: number;
   /** Ignore rate limits. */
   worker_disable_rate_limits: boolean;
   /** Time zone name. */
@@ -281,6 +305,16 @@ export const DEFAULT_SETTINGS: ResolvedConfig = Object.freeze({
   worker_max_message_depth: 256,
   worker_pool: "workers",
   worker_send_task_events: false,
+  worker_enable_remote_control: true,
+  worker_control_allow: null,
+  worker_state_db: null,
+  control_exchange: "celery",
+  control_queue_ttl: 300,
+  control_queue_expires: 10,
+  event_exchange: "celeryev",
+  event_queue_prefix: "celeryev",
+  event_queue_ttl: 5,
+  event_queue_expires: 60,
   worker_disable_rate_limits: false,
   timezone: null,
   enable_utc: true,

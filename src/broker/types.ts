@@ -56,6 +56,18 @@ export interface QueueSpec {
   autoDelete: boolean;
   /** Extra declaration arguments, such as `x-max-priority` or `x-queue-type`. */
   arguments: Record<string, unknown>;
+  /** Whether its exchange is durable (default true; Celery's pidbox exchanges are not). */
+  exchangeDurable?: boolean;
+}
+
+/** An exchange to declare before publishing to it (events, remote control). */
+export interface ExchangeSpec {
+  /** Exchange name. */
+  name: string;
+  /** Exchange type. */
+  type: ExchangeType;
+  /** Survives a broker restart. */
+  durable: boolean;
 }
 
 /** Where one message goes. */
@@ -68,6 +80,8 @@ export interface PublishTarget {
   queue?: QueueSpec;
   /** Adapters with `delayedDelivery` hold the message until this time. */
   deliverAt?: Date;
+  /** The exchange to declare (once per connection) before publishing, when no queue is given. */
+  declareExchange?: ExchangeSpec;
 }
 
 /** Options for consuming. */

@@ -22,6 +22,11 @@ import {
 import { RESULT_HELP, runResultCommand } from "./result_command.ts";
 import { UsageError } from "./usage_error.ts";
 import { runWorkerCommand, WORKER_HELP } from "./worker_command.ts";
+import { CONTROL_HELP, INSPECT_HELP, runRemoteCommand } from "./remote_command.ts";
+import { runStatusCommand, STATUS_HELP } from "./status_command.ts";
+import { PURGE_HELP, runPurgeCommand } from "./purge_command.ts";
+import { EVENTS_HELP, runEventsCommand } from "./events_command.ts";
+import { REVOKE_HELP, runRevokeCommand } from "./revoke_command.ts";
 
 /** `celeriac --help`. */
 export const MAIN_HELP = `Usage: celeriac <command> --app ./app.ts[:export] [options]
@@ -33,6 +38,12 @@ Commands:
   beat      start beat, the periodic task scheduler
   call      send a task by name and print its id
   result    print a task's state and result by id
+  inspect   ask the workers what they run, hold, know (ping, active, stats, …)
+  control   change the workers at run time (revoke, rate_limit, shutdown, …)
+  status    list the workers that are online
+  purge     delete every waiting message of the app's queues
+  events    watch workers and tasks live (--dump: one event per line)
+  revoke    revoke tasks by id
 
 Run 'celeriac <command> --help' for a command's options.
 `;
@@ -42,6 +53,12 @@ const HELP: Record<string, string> = {
   beat: BEAT_HELP,
   call: CALL_HELP,
   result: RESULT_HELP,
+  inspect: INSPECT_HELP,
+  control: CONTROL_HELP,
+  status: STATUS_HELP,
+  purge: PURGE_HELP,
+  events: EVENTS_HELP,
+  revoke: REVOKE_HELP,
 };
 
 /** Finds `-A x` / `--app x` / `--app=x` anywhere in the arguments. */
@@ -83,7 +100,7 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   if (!(command in HELP)) {
     throw new UsageError(
-      `unknown command ${JSON.stringify(command)} (choose from worker, beat, call, result)`,
+      `unknown command ${JSON.stringify(command)} (choose from ${Object.keys(HELP).join(", ")})`,
     );
   }
   if (rest.includes("--help") || rest.includes("-h")) {
@@ -100,6 +117,17 @@ async function dispatch(argv: string[]): Promise<number> {
       return await runBeatCommand(app, rest);
     case "call":
       return await runCallCommand(app, rest);
+    case "inspect":
+    case "control":
+      return await runRemoteCommand(app, rest, command);
+    case "status":
+      return await runStatusCommand(app, rest);
+    case "purge":
+      return await runPurgeCommand(app, rest);
+    case "events":
+      return await runEventsCommand(app, rest);
+    case "revoke":
+      return await runRevokeCommand(app, rest);
     default:
       return await runResultCommand(app, rest);
   }

@@ -61,6 +61,25 @@ export const WORKER_FLAGS: Record<string, FlagSpec> = {
     value: "SECONDS",
   },
   "without-banner": { type: "boolean", help: "do not print the start-up banner" },
+  "task-events": {
+    type: "boolean",
+    short: "E",
+    help: "send task events (celery events, Flower, app.events())",
+  },
+  "without-mingle": {
+    type: "boolean",
+    help: "do not ask other workers for their revoked tasks at start",
+  },
+  statedb: {
+    type: "string",
+    help: "file that keeps revoked task ids across restarts",
+    value: "FILE",
+  },
+  "heartbeat-interval": {
+    type: "string",
+    help: "seconds between heartbeat events (default 2)",
+    value: "SECONDS",
+  },
 };
 
 /** `celeriac worker --help`. */
@@ -120,6 +139,10 @@ export function workerOptionsFromArgs(args: string[]): WorkerCommandOptions {
     timeLimit: intFlag(values["time-limit"], "--time-limit", "worker", 1),
     softTimeLimit: intFlag(values["soft-time-limit"], "--soft-time-limit", "worker", 1),
     etaHoldLimit: intFlag(values["eta-hold-limit"], "--eta-hold-limit", "worker", 1),
+    events: values["task-events"] === true ? true : undefined,
+    mingle: values["without-mingle"] !== true,
+    stateDb: values.statedb as string | undefined,
+    heartbeatInterval: intFlag(values["heartbeat-interval"], "--heartbeat-interval", "worker", 1),
   };
 }
 

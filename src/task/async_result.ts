@@ -31,6 +31,21 @@ export interface GetOptions {
   interval?: number;
 }
 
+/** Options of `AsyncResult.revoke()`. */
+export interface ResultRevokeOptions {
+  /** Also stop the task if it is running. */
+  terminate?: boolean;
+  /** Signal name with `terminate` (default `SIGTERM`). */
+  signal?: string;
+  /** Wait for the workers' replies (default false). */
+  reply?: boolean;
+  /** Seconds to wait for replies. */
+  timeout?: number;
+}
+
+/** Broadcasts a revoke (the app's `control.revoke`). */
+export type Revoker = (id: string, options: ResultRevokeOptions) => Promise<unknown>;
+
 /** Where an AsyncResult reads from. */
 export type BackendProvider = () => Promise<ResultBackend>;
 
@@ -53,14 +68,16 @@ export class AsyncResult<R = unknown> {
   /** The result this one follows in a chain (Celery's `parent`), when known. */
   parent?: ParentResult;
   readonly #backend: BackendProvider;
+  readonly #revoke?: Revoker;
   #cache?: ResultMeta;
 
   /** Creates a handle; `backend` gives the result backend when first needed. */
   constructor(
     id: string,
     backend: BackendProvider,
-    options: { taskName?: string; ignored?: boolean } = {},
+    options: { taskName?: string; ignored?: boolean; revoke?: Revoker } = {},
   ) {
+    this.#revoke = options.revoke;
     this.id = id;
     this.#backend = backend;
     this.taskName = options.taskName;
@@ -137,6 +154,15 @@ export class AsyncResult<R = unknown> {
       throw (this.parent && await parentFailure(this.parent)) ?? value;
     }
     return value as R;
+  }
+
+  /**
+   * Revokes the task on every worker (Celery's `AsyncResult.revoke`): a worker
+   * that has not run it yet discards it; with `terminate`, a running one is stopped.
+   */
+  async revoke(options: ResultRevokeOptions = {}): Promise<void> {
+    if (!this.#revoke) throw new Error(`Cannot revoke ${this.id}: this result has no app.`);
+    await this.#revoke(this.id, options);
   }
 
   /** Deletes the stored result (where the backend supports it). */

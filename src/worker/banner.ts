@@ -31,6 +31,8 @@ export interface WorkerBannerInfo {
   showTasks: boolean;
   /** Clock (default now). */
   now?: Date;
+  /** Task events on (`-E`). */
+  taskEvents?: boolean;
 }
 
 const ART = [
@@ -80,7 +82,9 @@ export function workerBanner(info: WorkerBannerInfo): string {
     `.> results:     ${info.results}`,
     ...(info.embeddedData ? [`.> data:        ${info.embeddedData} (embedded default)`] : []),
     `.> concurrency: ${info.concurrency} (${info.pool})`,
-    ".> task events: OFF",
+    info.taskEvents
+      ? ".> task events: ON"
+      : ".> task events: OFF (enable -E to monitor tasks in this worker)",
     "",
     "[queues]",
     ...info.queues.map((queue) =>

@@ -79,7 +79,7 @@ export type Settle = () => Promise<void>;
  */
 export function outcomeOf(
   call: TaskCall,
-  result: Exclude<PoolResult, { kind: "not-started" }>,
+  result: Exclude<PoolResult, { kind: "not-started" | "terminated" }>,
   logger: Logger,
 ): TaskOutcome {
   if (result.kind === "outcome") return result.outcome;

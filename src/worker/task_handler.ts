@@ -28,6 +28,7 @@ import { parseRateLimit, RateLimiter } from "./rate_limit.ts";
 import { ResultWriter } from "./result_writer.ts";
 import { outcomeOf, reportOutcome } from "./outcome_report.ts";
 import { finishRevokedCanvas } from "./canvas_after_task.ts";
+import type { TaskTracker, TrackedRequest } from "./task_tracker.ts";
 
 /** What the handler needs from the worker. */
 export interface HandlerContext {
@@ -51,6 +52,8 @@ export interface HandlerContext {
   logger: Logger;
   /** Longest time an ETA message is held unacked (see `eta_plan.ts`). */
   holdLimitMs: number;
+  /** The book of held tasks, revoked ids and task events (`task_tracker.ts`). */
+  tracker?: TaskTracker;
 }
 
 /** Settles deliveries; handles each task message end to end. */
@@ -145,6 +148,11 @@ export class TaskHandler {
     this.#stopAccepting.abort();
   }
 
+  /** Sets a task's rate limit (per second, null for none): the `rate_limit` command. */
+  setRateLimit(taskName: string, perSecond: number | null): void {
+    this.#limiter.prepare(taskName, perSecond);
+  }
+
   /** Resolves when every delivery taken so far is settled. */
   async drain(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
@@ -166,14 +174,28 @@ export class TaskHandler {
     const task = this.#context.lookup(call.task);
     if (!task) return await this.#unregistered(call, delivery);
     logger.info(lines.receivedLine(call.task, call.id));
-    if (this.#expired(call)) return await this.#revokeExpired(call, delivery);
-    if (call.eta && !await this.#waitForEta(call, delivery)) return;
-    if (this.#expired(call)) return await this.#revokeExpired(call, delivery);
-    if (!await this.#mayStart(call.task, delivery)) {
-      await delivery.reject(true); // a no-op when the delivery was lost with its channel
-      return;
+    const early = this.#discardReason(call);
+    if (early) return await this.#revokeExpired(call, delivery, early);
+    const tracked = this.#context.tracker?.received(call, delivery);
+    try {
+      if (call.eta && !await this.#waitForEta(call, delivery)) return;
+      if (tracked) this.#context.tracker!.due(tracked);
+      const late = this.#discardReason(call);
+      if (late) return await this.#revokeExpired(call, delivery, late);
+      if (!await this.#mayStart(call.task, delivery)) {
+        await delivery.reject(true); // a no-op when the delivery was lost with its channel
+        return;
+      }
+      await this.#execute(call, task, delivery, tracked);
+    } finally {
+      this.#context.tracker?.forget(tracked);
     }
-    await this.#execute(call, task, delivery);
+  }
+
+  /** Why a task must not run: its id was revoked, or it expired. */
+  #discardReason(call: TaskCall): "revoked" | "expired" | undefined {
+    if (this.#context.tracker?.revoked.has(call.id)) return "revoked";
+    return this.#expired(call) ? "expired" : undefined;
   }
 
   /** Takes a rate-limit token if the task has a limit; false when the message must go back. */
@@ -187,6 +209,7 @@ export class TaskHandler {
 
   async #unregistered(call: TaskCall, delivery: Delivery): Promise<void> {
     this.#context.logger.error(lines.unregisteredLine(call.task, call.id));
+    this.#context.tracker?.unregistered(call);
     sendSignal(this.#context.signals, "task_unknown", {
       sender: call.task,
       taskId: call.id,
@@ -274,31 +297,60 @@ export class TaskHandler {
     return call.expires !== null && call.expires.getTime() <= Date.now();
   }
 
-  async #revokeExpired(call: TaskCall, delivery: Delivery): Promise<void> {
-    this.#context.logger.info(lines.discardingLine(call.task, call.id));
+  async #revokeExpired(
+    call: TaskCall,
+    delivery: Delivery,
+    reason: "revoked" | "expired" | "terminated" = "expired",
+    signal?: string,
+    ack = true,
+  ): Promise<void> {
+    if (reason === "terminated") this.#context.logger.info(`Terminating ${call.id} (${signal})`);
+    else this.#context.logger.info(lines.discardingLine(call.task, call.id));
+    this.#context.tracker?.discarded(call, reason, signal);
     sendSignal(this.#context.signals, "task_revoked", {
       sender: call.task,
       taskId: call.id,
-      reason: "expired",
+      reason,
     });
-    const error = new TaskRevokedError("expired", { taskName: call.task, taskId: call.id });
+    const error = new TaskRevokedError(reason, { taskName: call.task, taskId: call.id });
     const meta = errorResultMeta(this.#writer.context(call), "REVOKED", error, false);
     await this.#writer.store(call, meta);
     await finishRevokedCanvas(this.#context, call, meta.result as EncodedException);
-    await delivery.ack();
+    if (ack) await delivery.ack();
   }
 
-  async #execute(call: TaskCall, task: TaskDefinition, delivery: Delivery): Promise<void> {
+  async #execute(
+    call: TaskCall,
+    task: TaskDefinition,
+    delivery: Delivery,
+    tracked?: TrackedRequest,
+  ): Promise<void> {
     const { config, pool, hostname, signals } = this.#context;
     const acksLate = task.options.acksLate ?? config.task_acks_late;
     const request = requestFromCall(call, delivery, hostname);
-    const hard = call.timeLimit[0] ?? task.options.timeLimit ?? config.task_time_limit;
-    const soft = call.timeLimit[1] ?? task.options.softTimeLimit ?? config.task_soft_time_limit;
+    const set = this.#context.tracker?.timeLimits.get(call.task); // the time_limit command
+    const hard = call.timeLimit[0] ?? (set ? set.hard : task.options.timeLimit) ??
+      config.task_time_limit;
+    const soft = call.timeLimit[1] ?? (set ? set.soft : task.options.softTimeLimit) ??
+      config.task_soft_time_limit;
     let acked: Promise<void> | undefined;
     const result = await pool.run(
-      { request, hardTimeLimit: hard, softTimeLimit: soft, abandoned: delivery.lost },
+      {
+        request,
+        hardTimeLimit: hard,
+        softTimeLimit: soft,
+        abandoned: tracked
+          ? (delivery.lost
+            ? AbortSignal.any([delivery.lost, tracked.discard.signal])
+            : tracked.discard.signal)
+          : delivery.lost,
+        terminate: tracked?.terminate.signal,
+      },
       () => {
         if (!acksLate) acked = delivery.ack();
+        if (tracked) this.#context.tracker!.started(tracked, !acksLate);
+        // Revoked while a thread already held it: stopped at once, as revoke with terminate.
+        if (tracked?.discard.signal.aborted) tracked.terminate.abort("SIGTERM");
         sendSignal(signals, "task_prerun", {
           sender: call.task,
           taskId: call.id,
@@ -315,6 +367,10 @@ export class TaskHandler {
       },
     );
     if (result.kind === "not-started") {
+      // Revoked while waiting for a slot: discarded here, not requeued.
+      if (tracked?.discard.signal.aborted && !delivery.lost?.aborted) {
+        return await this.#revokeExpired(call, delivery, "revoked");
+      }
       await delivery.reject(true);
       return;
     }
@@ -323,7 +379,11 @@ export class TaskHandler {
       if (acksLate) await delivery.reject(true);
       return;
     }
+    if (result.kind === "terminated") {
+      return await this.#revokeExpired(call, delivery, "terminated", result.signal, acksLate);
+    }
     const outcome = outcomeOf(call, result, this.#context.logger);
+    if (tracked) this.#context.tracker!.finished(tracked, outcome, acksLate);
     const settle = await reportOutcome(
       { ...this.#context, writer: this.#writer },
       { call, task, delivery, outcome, result, acksLate },

@@ -16,7 +16,7 @@ import { connectAtStartup } from "../app/startup_connect.ts";
 import type { ResolvedConfig } from "../app/config.ts";
 import { defaultEmbeddedUrl } from "../app/embedded_default.ts";
 import { sqliteFilePath } from "../broker/sqlite/location.ts";
-import type { Delivery, QueueSpec } from "../broker/types.ts";
+import type { Broker, Delivery, QueueSpec } from "../broker/types.ts";
 import { ConfigurationError } from "../errors.ts";
 import { getLogger, type LogLevel } from "../log.ts";
 import { runBeat } from "../beat/service.ts";
@@ -27,6 +27,7 @@ import type { Pool, PoolKind } from "./pool/types.ts";
 import { WebWorkerPool } from "./pool/web_worker_pool.ts";
 import { TaskHandler } from "./task_handler.ts";
 import { defaultHoldLimitMs } from "./eta_plan.ts";
+import { WorkerPresence } from "./presence.ts";
 
 /** Options of a worker (the CLI's flags, or `app.worker(options)`). */
 export interface WorkerOptions {
@@ -56,6 +57,18 @@ export interface WorkerOptions {
    * Redis (held messages stay visible).
    */
   etaHoldLimit?: number;
+  /** Send task events (`-E`); default `worker_send_task_events`. Worker events are always sent. */
+  events?: boolean;
+  /**
+   * Ask running workers for their revoked ids at start (Celery's mingle,
+   * up to 1 s). Default: on for `celeriac worker` (`--without-mingle` turns it
+   * off), off for workers started from code.
+   */
+  mingle?: boolean;
+  /** File the revoked ids are kept in (`--statedb`); default `worker_state_db`. */
+  stateDb?: string;
+  /** Seconds between heartbeat events (default 2). */
+  heartbeatInterval?: number;
 }
 
 /** A running (or stopped) worker. */
@@ -77,6 +90,13 @@ export class CeleryWorker {
   #queues: QueueSpec[] = [];
   #failure?: Error;
   readonly #startAborted = new AbortController();
+  #presence?: WorkerPresence;
+  /** Queues added by the `add_consumer` command, each with its own stream. */
+  readonly #added = new Map<
+    string,
+    { queue: QueueSpec; reader: ReadableStreamDefaultReader<Delivery>; done: Promise<void> }
+  >();
+  #prefetch = 0;
 
   /** Prepares a worker; nothing connects before `start()`. */
   constructor(app: Celery, options: WorkerOptions = {}) {
@@ -164,7 +184,9 @@ export class CeleryWorker {
       : new InlinePool({ kind, size: concurrency, lookup, retryDefaults, logger: this.#logger });
     await pool.start();
     this.#pool = pool;
+    const presence = this.#createPresence(config, broker, pool);
     this.#handler = new TaskHandler({
+      tracker: presence.tracker,
       config,
       lookup,
       taskNames: app.tasks.names(),
@@ -183,11 +205,10 @@ export class CeleryWorker {
     // not declare queues is not dropped as unroutable.
     for (const queue of this.#queues) await broker.declareQueue(queue);
     this.#logger.info(`Connected to ${maskUrl(app.brokerUrl())}`);
+    await presence.start();
     const multiplier = config.worker_prefetch_multiplier;
-    const stream = broker.consume({
-      queues: this.#queues,
-      prefetch: multiplier > 0 ? pool.size * multiplier : 0,
-    });
+    this.#prefetch = multiplier > 0 ? pool.size * multiplier : 0;
+    const stream = broker.consume({ queues: this.#queues, prefetch: this.#prefetch });
     this.#reader = stream.getReader();
     this.#consuming = this.#consume(this.#reader);
     if (this.#options.beat) this.#startBeat();
@@ -208,6 +229,63 @@ export class CeleryWorker {
       logError: (message) => this.#logger.error(message),
       signal: this.#startAborted.signal,
     });
+  }
+
+  /** Events, heartbeats, remote control and revocations (`presence.ts`). */
+  #createPresence(config: ResolvedConfig, broker: Broker, pool: Pool): WorkerPresence {
+    if (this.#options.stateDb) this.#app.conf.update({ worker_state_db: this.#options.stateDb });
+    this.#presence = new WorkerPresence({
+      app: this.#app,
+      hostname: this.hostname,
+      broker,
+      config: this.#app.conf.resolve(),
+      logger: this.#logger,
+      pool,
+      taskEvents: this.#options.events ?? config.worker_send_task_events,
+      mingle: (this.#options.mingle ?? false) && broker.capabilities.crossProcess,
+      heartbeatInterval: this.#options.heartbeatInterval,
+      queues: () => [...this.#queues, ...[...this.#added.values()].map((added) => added.queue)],
+      prefetchCount: () => this.#prefetch,
+      addConsumer: (queue) => this.#addConsumer(queue),
+      cancelConsumer: (name) => this.#cancelConsumer(name),
+      setRateLimit: (name, perSecond) => this.#handler?.setRateLimit(name, perSecond),
+      shutdown: () => void this.stop("warm"),
+    });
+    return this.#presence;
+  }
+
+  /** `add_consumer`: consumes one more queue, on its own stream. */
+  async #addConsumer(queue: QueueSpec): Promise<boolean> {
+    if (this.#stopping) return false;
+    if (this.#queues.some((q) => q.name === queue.name) || this.#added.has(queue.name)) {
+      return false;
+    }
+    const broker = await this.#app.getBroker();
+    await broker.declareQueue(queue);
+    const reader = broker.consume({ queues: [queue], prefetch: this.#prefetch }).getReader();
+    this.#added.set(queue.name, { queue, reader, done: this.#consume(reader) });
+    this.#logger.info(`Started consuming from ${queue.name}`);
+    return true;
+  }
+
+  /** `cancel_consumer`: stops consuming a queue (the others restart on a new stream). */
+  async #cancelConsumer(name: string): Promise<boolean> {
+    const added = this.#added.get(name);
+    if (added) {
+      this.#added.delete(name);
+      await added.reader.cancel().catch(() => {});
+      await added.done;
+      return true;
+    }
+    if (!this.#queues.some((q) => q.name === name) || this.#stopping) return false;
+    this.#queues = this.#queues.filter((q) => q.name !== name);
+    await this.#reader?.cancel().catch(() => {});
+    await this.#consuming;
+    if (this.#stopping || this.#queues.length === 0) return true;
+    const broker = await this.#app.getBroker();
+    this.#reader = broker.consume({ queues: this.#queues, prefetch: this.#prefetch }).getReader();
+    this.#consuming = this.#consume(this.#reader);
+    return true;
   }
 
   #defaultLocation(): AppLocation {
@@ -236,6 +314,7 @@ export class CeleryWorker {
       queues: this.#queues,
       tasks: app.tasks.names(),
       showTasks,
+      taskEvents: this.#presence?.events.taskEvents,
     });
     console.log(" \n" + text);
   }
@@ -286,10 +365,13 @@ export class CeleryWorker {
     this.#beat?.stop.abort();
     await this.#reader?.cancel().catch(() => {});
     await this.#consuming;
+    for (const added of this.#added.values()) await added.reader.cancel().catch(() => {});
+    await Promise.all([...this.#added.values()].map((added) => added.done));
     this.#handler?.releaseHeld();
     this.#pool?.cancelPending();
     await this.#handler?.drain();
     await this.#pool?.close();
+    await this.#presence?.stop();
     await this.#beat?.done;
     this.#markFinished();
   }

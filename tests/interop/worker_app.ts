@@ -79,3 +79,9 @@ export const request = app.task(function request(
     correlation_id: r.correlationId,
   };
 }, { name: "interop.request", bind: true });
+
+/** `interop.sleep`: waits `seconds`, then returns null (a task to see running, or to terminate). */
+export const sleep = app.task(async function sleep(seconds: number) {
+  await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  return null;
+}, { name: "interop.sleep" });

@@ -24,7 +24,7 @@ import { AmqpConnection, amqpErrorCode } from "./connection.ts";
 import { ConsumerSession } from "./consumer.ts";
 import { bodyBuffer, publishOptions } from "./message.ts";
 import { publishConfirmed } from "./publisher.ts";
-import { declareQueue } from "./topology.ts";
+import { declareExchange, declareQueue } from "./topology.ts";
 import { parseAmqpUrl } from "./url.ts";
 
 /** What the RabbitMQ adapter can do. */
@@ -59,13 +59,17 @@ export class AmqpBroker implements Broker {
 
   /** Publishes and resolves once RabbitMQ confirmed; retries per `task_publish_retry_policy`. */
   async publish(message: WireMessage, target: PublishTarget): Promise<void> {
-    const queue = target.queue;
+    const { queue, declareExchange: exchange } = target;
     await publishConfirmed(this.#connection, {
       exchange: target.exchange,
       routingKey: target.routingKey,
       body: bodyBuffer(message.body),
       options: publishOptions(message),
-      before: queue ? () => declareQueue(this.#connection, queue, this.#config) : undefined,
+      before: queue
+        ? () => declareQueue(this.#connection, queue, this.#config)
+        : exchange
+        ? () => declareExchange(this.#connection, exchange)
+        : undefined,
     }, this.#config.task_publish_retry ? this.#config.task_publish_retry_policy : null);
   }
 

@@ -10,7 +10,7 @@
 
 import type { Channel } from "./amqplib.ts";
 import type { ResolvedConfig } from "../../app/config.ts";
-import type { QueueSpec } from "../types.ts";
+import type { ExchangeSpec, QueueSpec } from "../types.ts";
 import type { AmqpConnection } from "./connection.ts";
 import { encodeFieldTable } from "./field_table.ts";
 
@@ -54,7 +54,7 @@ export async function declareOn(
   const quorum = args["x-queue-type"] === "quorum";
   if (declarable(queue.exchange)) {
     await channel.assertExchange(queue.exchange, queue.exchangeType, {
-      durable: true,
+      durable: queue.exchangeDurable ?? true,
       autoDelete: false,
     });
   }
@@ -78,6 +78,7 @@ function declarationKey(queue: QueueSpec, config: ResolvedConfig): string {
     queue.durable,
     queue.autoDelete,
     queueArguments(queue, config),
+    queue.exchangeDurable ?? true,
   ]);
 }
 
@@ -113,4 +114,21 @@ export async function declareQueue(
   } finally {
     if (pending.get(key) === work) pending.delete(key);
   }
+}
+
+/** Declares an exchange once per connection (events and remote control publish to exchanges without a queue). */
+export async function declareExchange(
+  connection: AmqpConnection,
+  exchange: ExchangeSpec,
+): Promise<void> {
+  if (!declarable(exchange.name)) return;
+  const key = JSON.stringify(["exchange", exchange.name, exchange.type, exchange.durable]);
+  if (connection.isDeclared(key)) return;
+  const channel = await connection.opsChannel();
+  const generation = connection.generation;
+  await channel.assertExchange(exchange.name, exchange.type, {
+    durable: exchange.durable,
+    autoDelete: false,
+  });
+  connection.markDeclared(key, generation);
 }

@@ -97,6 +97,9 @@ export class RedisBroker implements Broker {
   /** Publishes kombu's envelope (fresh uuid4 delivery tag) for `message`. */
   async publish(message: WireMessage, target: PublishTarget): Promise<void> {
     if (target.queue) await this.declareQueue(target.queue);
+    if (target.declareExchange) {
+      this.#exchangeTypes.set(target.declareExchange.name, target.declareExchange.type);
+    }
     const text = encodeEnvelope(message, target.exchange, target.routingKey, crypto.randomUUID());
     const priority = this.keys.messagePriority(message.properties.priority);
     if (target.exchange === "") {

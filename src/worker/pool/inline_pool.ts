@@ -32,7 +32,7 @@ export interface InlinePoolOptions {
 /** Runs tasks on the main thread. */
 export class InlinePool implements Pool {
   readonly kind: PoolKind;
-  readonly size: number;
+  size: number;
   readonly #options: InlinePoolOptions;
   readonly #queue = new JobQueue();
   readonly #running = new Set<Promise<void>>();
@@ -94,6 +94,14 @@ export class InlinePool implements Pool {
         settle({ kind: "time-limit", limit, runtime: (performance.now() - started) / 1000 });
       }, limit * 1000);
     }
+    // Main-thread code cannot be stopped: a terminated run is reported as such and its outcome dropped.
+    const terminate = () =>
+      settle({
+        kind: "terminated",
+        signal: String(job.terminate?.reason),
+        runtime: (performance.now() - started) / 1000,
+      });
+    job.terminate?.addEventListener("abort", terminate, { once: true });
     try {
       onStart();
       const outcome = await runTask(task, request, soft.signal, this.#options.retryDefaults);
@@ -101,7 +109,16 @@ export class InlinePool implements Pool {
     } finally {
       soft.clear();
       hardTimer?.clear();
+      job.terminate?.removeEventListener("abort", terminate);
     }
+  }
+
+  /** `pool_grow` / `pool_shrink` (async only: solo runs one at a time, as Celery's solo pool). */
+  resize(delta: number): string | undefined {
+    if (this.kind === "solo") return `AttributeError("'TaskPool' object has no attribute 'grow'")`;
+    this.size = Math.max(1, this.size + delta);
+    this.#pump();
+    return undefined;
   }
 
   /** Resolves waiting runs with `not-started`. */

@@ -26,6 +26,11 @@ export interface PoolJob {
    * start it then, and finishes it as `not-started`.
    */
   abandoned?: AbortSignal;
+  /**
+   * Aborts to stop the run (a revoke with `terminate`); its reason is the
+   * signal name. The run ends as `terminated`, as a hard time limit ends it.
+   */
+  terminate?: AbortSignal;
 }
 
 /** How a run ended: the task's own outcome, or the pool lost it. */
@@ -35,6 +40,8 @@ export type PoolResult =
   | { kind: "worker-lost"; reason: string; runtime: number }
   /** The hard time limit passed; the Web Worker was terminated and replaced. */
   | { kind: "time-limit"; limit: number; runtime: number }
+  /** A revoke with `terminate` stopped it (`signal` is the signal name). */
+  | { kind: "terminated"; signal: string; runtime: number }
   /** Shutdown came before the run started; the message should be requeued. */
   | { kind: "not-started" };
 
@@ -57,4 +64,6 @@ export interface Pool {
   close(): Promise<void>;
   /** Stops the executors now; running tasks end as `worker-lost` (cold). */
   terminate(): Promise<void>;
+  /** Optional: grows (delta > 0) or shrinks the pool; returns why it cannot, or undefined. */
+  resize?(delta: number): string | undefined;
 }

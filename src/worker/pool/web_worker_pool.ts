@@ -66,7 +66,7 @@ export interface WebWorkerPoolOptions {
 /** Runs tasks in worker threads. */
 export class WebWorkerPool implements Pool {
   readonly kind: PoolKind = "workers";
-  readonly size: number;
+  size: number;
   readonly #options: WebWorkerPoolOptions;
   readonly #queue = new JobQueue();
   readonly #slots: ThreadSlot[] = [];
@@ -173,6 +173,7 @@ export class WebWorkerPool implements Pool {
 
   /** Whether `slot` may be handed more runs now, and how many at most. */
   #room(slot: ThreadSlot, lookahead: number): number {
+    if (slot.index >= this.size) return 0; // retiring (pool_shrink)
     if (slot.idle) return 1 + lookahead;
     if (slot.state !== "ready" || slot.releasing || slot.held.size > REFILL_AT) return 0;
     return Math.max(0, lookahead - slot.held.size);
@@ -247,6 +248,22 @@ export class WebWorkerPool implements Pool {
       );
     }
     queued.onStart();
+    this.#watchTerminate(slot, running);
+  }
+
+  /** A revoke with `terminate` stops the thread running it, as a hard time limit does. */
+  #watchTerminate(slot: ThreadSlot, running: RunningJob): void {
+    const signal = running.queued.job.terminate;
+    if (!signal) return;
+    const stop = () => {
+      if (slot.running !== running || slot.state !== "ready") return;
+      const since = performance.now();
+      const runtime = (since - running.startedAt) / 1000;
+      this.#stopThread(slot, { kind: "terminated", signal: String(signal.reason), runtime });
+      this.#replace(slot, "terminated by revoke", since);
+    };
+    if (signal.aborted) queueMicrotask(stop);
+    else signal.addEventListener("abort", stop, { once: true });
   }
 
   #done(slot: ThreadSlot, message: DoneMessage): void {
@@ -259,6 +276,7 @@ export class WebWorkerPool implements Pool {
     slot.takeRunning()!.queued.finish({ kind: "outcome", outcome: message.outcome });
     slot.tasksRun++;
     if (message.next !== undefined) this.#started(slot, message.next);
+    if (this.#slots.length > this.size) this.#retireSurplus();
     if (!slot.busy && !this.#closing) {
       const recycle = this.#recycleReason(slot, message.memoryKiB);
       if (recycle) this.#replace(slot, recycle);
@@ -270,6 +288,7 @@ export class WebWorkerPool implements Pool {
   /** The thread gave back `seqs` unstarted: they wait again, first in line. */
   #released(slot: ThreadSlot, seqs: number[]): void {
     this.#requeue(slot.takeReleased(seqs));
+    if (this.#slots.length > this.size) this.#retireSurplus();
     this.#notifyIdle();
     this.#pump();
   }
@@ -359,6 +378,7 @@ export class WebWorkerPool implements Pool {
     slot.state = "gone";
     if (running) void slot.worker.terminate();
     if (this.#closing) return;
+    if (slot.index >= this.size) return this.#retireSurplus(); // retiring: not replaced
     const fresh = this.#spawn(slot.index);
     fresh.replacing = { reason, since };
     this.#slots[slot.index] = fresh;
@@ -381,6 +401,42 @@ export class WebWorkerPool implements Pool {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const wake of waiters) wake();
+  }
+
+  /**
+   * `pool_grow` / `pool_shrink`: threads are added at once; surplus threads
+   * (the last ones) stop when idle, a busy one after its run (its held runs
+   * go back to the line).
+   */
+  resize(delta: number): string | undefined {
+    if (this.#closing) return "the pool is stopping";
+    const target = Math.max(1, this.size + delta);
+    for (let index = this.#slots.length; index < target; index++) {
+      const slot = this.#spawn(index);
+      this.#slots.push(slot);
+      slot.ready.catch((error) =>
+        this.#options.logger.critical(`Cannot start WebWorker-${index + 1}: ${error}`)
+      );
+    }
+    this.size = target;
+    this.#retireSurplus();
+    return undefined;
+  }
+
+  /** Stops surplus threads from the end while they are idle; asks a busy one to give back what it holds. */
+  #retireSurplus(): void {
+    while (this.#slots.length > this.size) {
+      const last = this.#slots.at(-1)!;
+      if (last.state !== "gone" && last.busy) {
+        last.release();
+        return;
+      }
+      this.#slots.pop();
+      if (last.state !== "gone") {
+        last.state = "gone";
+        void last.worker.terminate();
+      }
+    }
   }
 
   /** Resolves waiting runs, and runs held by threads, with `not-started`. */

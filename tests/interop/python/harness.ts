@@ -33,7 +33,7 @@ export interface PythonEnv {
   config?: Record<string, unknown>;
 }
 
-/** The `CELERIAC_PY_*` environment of a Python process for `env`. */
+/** The environment variables that configure the Python app. */
 export function envVars(env: PythonEnv): Record<string, string> {
   const vars: Record<string, string> = {
     CELERIAC_PY_APP: env.app ?? "celery_app",
@@ -62,6 +62,14 @@ export interface PythonWorkerOptions {
   readyTimeoutMs?: number;
   /** Further environment variables. */
   extraEnv?: Record<string, string>;
+  /** `-n`; default `interop-<random>@%h`. */
+  hostname?: string;
+  /** Send heartbeats (default false: `--without-heartbeat`). */
+  heartbeat?: boolean;
+  /** Sync revoked ids with running workers at start (default false: `--without-mingle`). */
+  mingle?: boolean;
+  /** Further command-line arguments (`-E`, …). */
+  args?: string[];
 }
 
 /** A running Python Celery worker; `stop()` (or `await using`) shuts it down. */
@@ -129,7 +137,7 @@ export async function startPythonWorker(options: PythonWorkerOptions): Promise<P
     "--loglevel",
     "INFO",
     "-n",
-    `interop-${crypto.randomUUID().slice(0, 8)}@%h`,
+    options.hostname ?? `interop-${crypto.randomUUID().slice(0, 8)}@%h`,
     "-Q",
     (options.queues ?? [queue]).join(","),
     "-c",
@@ -137,8 +145,9 @@ export async function startPythonWorker(options: PythonWorkerOptions): Promise<P
     "-P",
     options.pool ?? "prefork",
     "--without-gossip",
-    "--without-mingle",
-    "--without-heartbeat",
+    ...(options.mingle ? [] : ["--without-mingle"]),
+    ...(options.heartbeat ? [] : ["--without-heartbeat"]),
+    ...(options.args ?? []),
   ];
   const child = new Deno.Command(PYTHON, {
     args,
