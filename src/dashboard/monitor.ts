@@ -66,6 +66,7 @@ export class Monitor {
   readonly #subscribers = new Set<(batch: Batch) => void>();
   readonly #changed = new Map<string, TaskInfo>();
   readonly #toDescribe = new Set<string>();
+  readonly #asked = new Map<string, number>();
   #points: ChartPoint[] = [];
   #timer?: ReturnType<typeof setInterval>;
   #describing = false;
@@ -112,10 +113,16 @@ export class Monitor {
         if (ok) counts.succeeded++;
         else counts.failed++;
       }
-    } else if (event.type === "worker-online" || !known) {
-      if (!event.type.startsWith("worker-")) return;
-      this.#toDescribe.add(event.hostname);
-      void this.#describe();
+    } else if (event.type.startsWith("worker-") && event.type !== "worker-offline") {
+      // Asked when first heard of, and again (every 5 s at most) until it answers.
+      const asked = this.#asked.get(event.hostname) ?? 0;
+      const described = this.details.get(event.hostname)?.concurrency !== undefined;
+      const now = Date.now();
+      if (event.type === "worker-online" || !known || (!described && now - asked > 5_000)) {
+        this.#asked.set(event.hostname, now);
+        this.#toDescribe.add(event.hostname);
+        void this.#describe();
+      }
     }
   }
 
