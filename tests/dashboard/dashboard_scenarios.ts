@@ -86,10 +86,13 @@ export async function celeriacWorkerTour(setup: EventsControlSetup): Promise<voi
     args: ["-E"],
   });
   // The worker appears, online, with its pool and queues.
+  let last: unknown;
   const seen = await eventually("the worker online with its pool", async () => {
     const { body } = await call(dashboard, "/api/workers?status=true");
-    const worker = dashboard.monitor.worker(node);
+    const worker = last = dashboard.monitor.worker(node);
     return body[node] === true && worker?.concurrency ? worker : undefined;
+  }).catch((error) => {
+    throw new Error(`${error.message}; last seen ${JSON.stringify(last)}`);
   });
   assert.equal(seen.queues.includes(setup.config.task_default_queue as string), true);
 
