@@ -161,7 +161,10 @@ export class Monitor {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#stop.abort();
-    await this.#done;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    // A stream still connecting may not end at once: do not hang a shutdown on it.
+    await Promise.race([this.#done, new Promise((resolve) => timer = setTimeout(resolve, 3_000))]);
+    clearTimeout(timer);
   }
 
   #flush(): void {

@@ -53,10 +53,11 @@ function withHeaders(response: Response): Response {
   return response;
 }
 
-function stream(monitor: Monitor, signal: AbortSignal, open: Set<() => void>): Response {
+function stream(monitor: Monitor, open: Set<() => void>): Response {
   const encoder = new TextEncoder();
   let unsubscribe = () => {};
   let keepAlive: ReturnType<typeof setInterval> | undefined;
+  let cancel = () => {};
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       const send = (event: string, data: unknown) => {
@@ -90,11 +91,11 @@ function stream(monitor: Monitor, signal: AbortSignal, open: Set<() => void>): R
         }
       };
       open.add(end);
-      signal.addEventListener("abort", end);
+      cancel = end;
     },
     cancel() {
-      unsubscribe();
-      clearInterval(keepAlive);
+      // The browser went away (closing the tab, or reconnecting).
+      cancel();
     },
   });
   return new Response(body, {
@@ -128,7 +129,7 @@ export async function startDashboard(
     if (request.method !== "GET" && request.method !== "HEAD") {
       return new Response("method not allowed\n", { status: 405 });
     }
-    if (path === "/stream") return stream(monitor, request.signal, openStreams);
+    if (path === "/stream") return stream(monitor, openStreams);
     if (path.startsWith("/ui/")) {
       const asset = UI_ASSETS[path.slice(4)];
       if (!asset) return new Response("not found\n", { status: 404 });

@@ -10,7 +10,7 @@
 import preact from "preact" with { type: "text" };
 import preactHooks from "preact/hooks" with { type: "text" };
 import htm from "htm" with { type: "text" };
-import uplot from "uplot" with { type: "text" };
+import uplot from "uplot/dist/uPlot.esm.js" with { type: "text" };
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
 
 /** A file served to the browser. */

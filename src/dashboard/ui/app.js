@@ -39,9 +39,9 @@ function App() {
   return html`
     <nav><b>celeriac</b> ${tab("workers", "Workers")} ${tab("tasks", "Tasks")}
           ${tab("queues", "Queues")} ${tab("charts", "Charts")}
-          <span id="connection" class=${store.connected ? "live" : "down"}>${store.connected
+          <span id="connection" data-snapshots=${store.snapshots} class=${store.connected
             ? "live"
-            : "connecting…"}</span></nav>
+            : "down"}>${store.connected ? "live" : "connecting…"}</span></nav>
     <main>${route()}</main>
     <${Confirm} />
   `;

@@ -17,6 +17,7 @@ export const store = {
   points: [],
   events: 0,
   connected: false,
+  snapshots: 0,
   version: 0,
   listeners: new Set(),
   changed() {
@@ -47,6 +48,7 @@ function connect() {
   });
   source.addEventListener("snapshot", (message) => {
     const data = JSON.parse(message.data);
+    store.snapshots++;
     store.putWorkers(data.workers);
     for (const task of data.tasks.reverse()) store.putTask(task);
     store.events = data.events;
