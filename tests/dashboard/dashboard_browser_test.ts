@@ -146,6 +146,7 @@ Deno.test({
         await page.goto(`${dashboard.url}#/queues`);
         await page.waitFor("the queues", `document.querySelector("#queues tbody tr")`);
         await shot("queues");
+        for (let i = 0; i < 300; i++) await app.sendTask("interop.sleep", [Math.random() / 20]);
         await page.goto(`${dashboard.url}#/charts`);
         await page.waitFor("the charts", `document.querySelectorAll(".chart canvas").length === 2`);
         await shot("charts");

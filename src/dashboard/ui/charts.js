@@ -5,11 +5,17 @@ import { getJson, html, store, useEffect, useState, useStore } from "./common.js
 
 let seeded = false;
 
+const WINDOW = 120;
+
+/** The last WINDOW seconds, every second present (zero when nothing finished). */
 function series(name) {
   const t = [], ok = [], failed = [], p50 = [], p90 = [], p99 = [];
-  for (const point of store.points) {
-    const figures = name ? point.names[name] : point;
-    t.push(point.t);
+  const bySecond = new Map(store.points.map((point) => [point.t, point]));
+  const end = Math.max(Math.floor(Date.now() / 1000) - 1, store.points.at(-1)?.t ?? 0);
+  for (let second = end - WINDOW + 1; second <= end; second++) {
+    const point = bySecond.get(second);
+    const figures = point && (name ? point.names[name] : point);
+    t.push(second);
     ok.push(figures?.succeeded ?? 0);
     failed.push(figures?.failed ?? 0);
     p50.push(figures?.p50 ?? null);
@@ -27,7 +33,10 @@ function Chart({ id, title, labels, colors, data }) {
         title,
         width: Math.min(1000, element.clientWidth || 800),
         height: 260,
-        series: [{}, ...labels.map((label, i) => ({ label, stroke: colors[i], width: 2 }))],
+        series: [
+          {},
+          ...labels.map((label, i) => ({ label, stroke: colors[i], width: 2, spanGaps: true })),
+        ],
       },
       data,
       element,
