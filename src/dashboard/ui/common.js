@@ -138,11 +138,19 @@ export function Confirm() {
   `;
 }
 
-/** A Unix time as local time, or an empty text. */
+const clock = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hour12: false,
+});
+
+/** A Unix time as local time, or an empty text (one formatter: creating one is slow). */
 export function time(seconds) {
   if (seconds === null || seconds === undefined) return "";
-  return new Date(seconds * 1000).toLocaleTimeString(undefined, { hour12: false }) +
-    `.${String(Math.floor((seconds % 1) * 1000)).padStart(3, "0")}`;
+  return `${clock.format(seconds * 1000)}.${
+    String(Math.floor((seconds % 1) * 1000)).padStart(3, "0")
+  }`;
 }
 
 /** Seconds with 3 decimals. */

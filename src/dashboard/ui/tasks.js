@@ -26,7 +26,7 @@ const STATES = [
   "REVOKED",
   "REJECTED",
 ];
-const ROWS = 100;
+const ROWS = 50;
 
 function matches(task, filter) {
   if (filter.state && task.state !== filter.state) return false;
