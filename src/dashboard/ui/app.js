@@ -1,5 +1,5 @@
 // The dashboard's entry module: the navigation and the hash router.
-import { Confirm, html, render, store, useEffect, useStore } from "./common.js";
+import { Confirm, confirmation, html, render, store, useEffect, useStore } from "./common.js";
 import { WorkerPage, WorkersPage } from "./workers.js";
 import { TaskPage, TasksPage } from "./tasks.js";
 import { QueuesPage } from "./queues.js";
@@ -27,7 +27,10 @@ function route() {
 function App() {
   useStore();
   useEffect(() => {
-    const onHash = () => store.changed();
+    const onHash = () => {
+      confirmation.message = null; // a notice belongs to the page it was shown on
+      store.changed();
+    };
     addEventListener("hashchange", onHash);
     return () => removeEventListener("hashchange", onHash);
   }, []);
