@@ -22,6 +22,7 @@ async function cleanUp(setup: EventsControlSetup): Promise<void> {
   const control = setup.config.control_exchange as string;
   await deleteAmqpEntities([
     setup.config.task_default_queue as string,
+    `${setup.config.task_default_queue}-idle`,
     setup.config.event_exchange as string,
     `${control}.pidbox`,
     `reply.${control}.pidbox`,

@@ -69,7 +69,7 @@ async function taskIn(dashboard: Dashboard, id: string, state: string) {
   });
 }
 
-/** The whole tour with a celeriac worker process. */
+/** The whole tour with a celeriac worker process (and an idle queue `<task queue>-idle`). */
 export async function celeriacWorkerTour(setup: EventsControlSetup): Promise<void> {
   await using dash = await dashboardFor(setup);
   const { dashboard } = dash;
@@ -140,12 +140,37 @@ export async function celeriacWorkerTour(setup: EventsControlSetup): Promise<voi
   });
   assert.equal(grow.status, 200, JSON.stringify(grow.body));
 
+  // A rate limit set from the API reaches the worker.
+  const limited = await call(dashboard, `/api/task/rate-limit/${encodeURIComponent(node)}`, {
+    method: "POST",
+    body: JSON.stringify({ taskname: "interop.add", ratelimit: "100/m" }),
+  });
+  assert.equal(limited.status, 200, JSON.stringify(limited.body));
+  assert.match(String(limited.body.message), /rate limit/i);
+
+  // Purge: messages waiting in a queue nobody consumes are deleted.
+  const idle = `${setup.config.task_default_queue}-idle`;
+  await dash.app.sendTask("interop.add", [1, 1], { queue: idle });
+  await dash.app.sendTask("interop.add", [1, 2], { queue: idle });
+  const purged = await call(dashboard, `/api/queue/purge/${idle}`, { method: "POST" });
+  assert.equal(purged.body.purged, 2, JSON.stringify(purged.body));
+
   // Queues: the task queue with one consumer.
   const queues = await call(dashboard, "/api/queues/length");
   const row = (queues.body.active_queues as Record<string, unknown>[])
     .find((q) => q.name === setup.config.task_default_queue);
   assert.equal(row?.consumers, 1);
   assert.equal(typeof row?.messages, "number");
+
+  // Shut the worker down: it goes offline on the dashboard.
+  const shutdown = await call(dashboard, `/api/worker/shutdown/${encodeURIComponent(node)}`, {
+    method: "POST",
+  });
+  assert.equal(shutdown.status, 200);
+  await eventually("the worker offline", async () => {
+    const { body } = await call(dashboard, "/api/workers?status=true");
+    return body[node] === false ? true : undefined;
+  });
 }
 
 /** Auth, CSRF and headers. */
