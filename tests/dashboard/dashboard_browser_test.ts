@@ -169,6 +169,17 @@ for (
         assert.equal(await page.evaluate("window.__xss ?? null"), null);
         await shot("task");
 
+        // A task's page shows its children and the graph of its family.
+        const root = ids[0];
+        await Promise.all(
+          [1, 2].map((n) => app.sendTask("interop.add", [n, 0], { parentId: root, rootId: root })),
+        );
+        await page.goto(`${dashboard.url}#/task/${root}`);
+        await page.waitFor(
+          "the graph with both children",
+          `document.querySelectorAll("#graph li li").length === 2`,
+        );
+
         // A revoke from the page stops a countdown task.
         const countdown = await app.sendTask("interop.sleep", [0.1], { countdown: 3 });
         await page.goto(`${dashboard.url}#/task/${countdown.id}`);

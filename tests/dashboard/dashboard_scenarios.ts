@@ -114,6 +114,17 @@ export async function celeriacWorkerTour(setup: EventsControlSetup): Promise<voi
   const listed = await call(dashboard, `/api/tasks?state=FAILURE&workername=${node}`);
   assert.deepEqual(Object.keys(listed.body), [failed]);
 
+  // A task's family: children name their parent and root (as a canvas's members do).
+  const kids = await Promise.all(
+    [3, 4].map((n) => dash.app.sendTask("interop.add", [n, n], { parentId: ok, rootId: ok })),
+  );
+  for (const kid of kids) await taskIn(dashboard, kid.id, "SUCCESS");
+  const parent = await call(dashboard, `/api/task/info/${ok}`);
+  assert.deepEqual([...(parent.body.children as string[])].sort(), kids.map((k) => k.id).sort());
+  const graph = await call(dashboard, `/api/task/graph/${kids[0].id}`);
+  assert.equal(graph.body.root_id, ok);
+  assert.equal((graph.body.tasks as unknown[]).length, 3);
+
   // Resend the failed task with the same arguments.
   const again = await call(dashboard, `/api/task/resend/${failed}`, { method: "POST" });
   assert.equal(again.status, 200, JSON.stringify(again.body));
