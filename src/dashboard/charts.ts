@@ -60,6 +60,7 @@ function close(open: { succeeded: number; failed: number; runtimes: number[] }):
 export class Charts {
   readonly #seconds: number;
   readonly #points: ChartPoint[] = [];
+  #unread: ChartPoint[] = [];
   #open?: OpenSecond;
 
   /** Keeps `seconds` closed seconds (default 600). */
@@ -94,7 +95,16 @@ export class Charts {
     const point: ChartPoint = { t: open.t, ...close(open), names };
     this.#points.push(point);
     if (this.#points.length > this.#seconds) this.#points.shift();
+    this.#unread.push(point);
+    if (this.#unread.length > this.#seconds) this.#unread.shift();
     return [point];
+  }
+
+  /** The seconds closed since the last call (by `record` or `closeBefore`), oldest first. */
+  takeClosed(): ChartPoint[] {
+    const points = this.#unread;
+    this.#unread = [];
+    return points;
   }
 
   /** The closed seconds, oldest first. */

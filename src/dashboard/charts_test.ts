@@ -20,4 +20,10 @@ Deno.test("charts: per-second counts and runtime percentiles, per name", () => {
   charts.record("a", true, 1, 1003);
   charts.closeBefore(1004);
   assert.deepEqual(charts.points().map((p) => p.t), [1001, 1003], "bounded to 2 seconds");
+  assert.deepEqual(
+    charts.takeClosed().map((p) => p.t),
+    [1001, 1003],
+    "closed by record or closeBefore",
+  );
+  assert.deepEqual(charts.takeClosed(), []);
 });

@@ -168,7 +168,8 @@ export class Monitor {
   }
 
   #flush(): void {
-    this.#points.push(...this.charts.closeBefore());
+    this.charts.closeBefore();
+    this.#points.push(...this.charts.takeClosed());
     if (this.#subscribers.size === 0) {
       this.#changed.clear();
       this.#points = [];

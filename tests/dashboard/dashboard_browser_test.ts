@@ -211,6 +211,10 @@ for (
           await page.waitFor("the queues", `document.querySelector("#queues tbody tr")`);
           await shot("queues");
           for (let i = 0; i < 300; i++) await app.sendTask("interop.sleep", [Math.random() / 20]);
+          await page.waitFor(
+            "a busy second in the charts",
+            `fetch("/api/charts").then((r) => r.json()).then((p) => p.some((s) => s.succeeded >= 100))`,
+          );
           await page.goto(`${dashboard.url}#/charts`);
           await page.waitFor(
             "the charts",
