@@ -79,7 +79,7 @@ export async function celeriacWorkerTour(setup: EventsControlSetup): Promise<voi
     env: {
       CELERY_BROKER_URL: setup.broker,
       CELERY_RESULT_BACKEND: setup.backend,
-      CELERIAC_IT_CONFIG: JSON.stringify({ ...setup.config, broker_password_note: "x" }),
+      CELERIAC_IT_CONFIG: JSON.stringify({ ...setup.config, beat_api_key: "hunter2" }),
     },
     hostname: node,
     pool: "async",
@@ -143,7 +143,8 @@ export async function celeriacWorkerTour(setup: EventsControlSetup): Promise<voi
   const info = await call(dashboard, `/api/worker/info/${encodeURIComponent(node)}`);
   assert.ok((info.body.registered as string[]).some((name) => name.startsWith("interop.add")));
   const text = JSON.stringify(info.body.conf);
-  assert.doesNotMatch(text, /guest:guest@/);
+  assert.doesNotMatch(text, /hunter2|guest:guest@/);
+  assert.equal((info.body.conf as Record<string, unknown>).beat_api_key, "********");
 
   // Pool grow from the API (a celeriac async pool answers).
   const grow = await call(dashboard, `/api/worker/pool/grow/${encodeURIComponent(node)}?n=1`, {
