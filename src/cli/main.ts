@@ -27,6 +27,7 @@ import { runStatusCommand, STATUS_HELP } from "./status_command.ts";
 import { PURGE_HELP, runPurgeCommand } from "./purge_command.ts";
 import { EVENTS_HELP, runEventsCommand } from "./events_command.ts";
 import { REVOKE_HELP, runRevokeCommand } from "./revoke_command.ts";
+import { DASHBOARD_HELP, runDashboardCommand } from "./dashboard_command.ts";
 
 /** `celeriac --help`. */
 export const MAIN_HELP = `Usage: celeriac <command> --app ./app.ts[:export] [options]
@@ -44,6 +45,7 @@ Commands:
   purge     delete every waiting message of the app's queues
   events    watch workers and tasks live (--dump: one event per line)
   revoke    revoke tasks by id
+  dashboard serve the monitoring dashboard (workers, tasks, queues, charts)
 
 Run 'celeriac <command> --help' for a command's options.
 `;
@@ -59,6 +61,7 @@ const HELP: Record<string, string> = {
   purge: PURGE_HELP,
   events: EVENTS_HELP,
   revoke: REVOKE_HELP,
+  dashboard: DASHBOARD_HELP,
 };
 
 /** Finds `-A x` / `--app x` / `--app=x` anywhere in the arguments. */
@@ -108,6 +111,7 @@ async function dispatch(argv: string[]): Promise<number> {
     return 0;
   }
   requirePermissions(command, loadingNeeds(command, appFlag(rest)), LOADING_NOTE);
+  if (command === "dashboard") return await runDashboardCommand(rest);
   const { app, location } = await loadApp(appFlag(rest), command);
   requirePermissions(command, [...connectionNeeds(app), ...scheduleNeeds(command, rest, app)]);
   switch (command) {

@@ -80,6 +80,8 @@ function destinations(value: string[] | string | null | undefined): string[] | n
 export class Control {
   readonly #host: ControlHost;
   readonly #oid = crypto.randomUUID();
+  /** Broadcasts collecting replies now: a second one at once gets its own reply queue. */
+  #collecting = 0;
 
   /** Creates the client; nothing connects before a command is sent. */
   constructor(host: ControlHost) {
@@ -119,8 +121,28 @@ export class Control {
       return [];
     }
     request.ticket = crypto.randomUUID();
-    request.reply_to = { exchange: replyExchange(config).name, routing_key: this.#oid };
-    const queue = replyQueue(config, this.#oid);
+    // Consumers sharing one reply queue would take (and drop) each other's replies.
+    const oid = this.#collecting === 0 ? this.#oid : crypto.randomUUID();
+    this.#collecting++;
+    try {
+      return await this.#collect(broker, request, oid, options, publish, destination);
+    } finally {
+      this.#collecting--;
+    }
+  }
+
+  async #collect(
+    broker: Broker,
+    request: ControlRequest,
+    oid: string,
+    options: BroadcastOptions,
+    publish: () => Promise<void>,
+    destination: string[] | null,
+  ): Promise<Record<string, unknown>[]> {
+    const config = this.#host.resolvedConfig();
+    const timeout = options.timeout ?? 1;
+    request.reply_to = { exchange: replyExchange(config).name, routing_key: oid };
+    const queue = replyQueue(config, oid);
     await broker.declareQueue(queue);
     const limit = options.limit ?? (destination ? destination.length : undefined);
     const reader = broker.consume({ queues: [queue], prefetch: 0 }).getReader();
