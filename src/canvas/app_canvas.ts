@@ -15,6 +15,7 @@ import { NoResultBackendError, NotRegistered } from "../errors.ts";
 import { currentRequest } from "../task/current_request.ts";
 import type { EagerResult } from "../task/eager_result.ts";
 import type { ApplyOptions } from "../task/options.ts";
+import type { ResultRevokeOptions } from "../task/async_result.ts";
 import type { Task, TaskDefinition } from "../task/task.ts";
 import { applyCanvas, type CanvasSender, chunksGroup } from "./apply_canvas.ts";
 import { bodyOf, headerOf, kindOf, tasksOf } from "./freeze.ts";
@@ -37,6 +38,8 @@ export interface CanvasHost {
   openBackend(): Promise<ResultBackend | undefined>;
   /** Returns the backend or throws when results are disabled. */
   requireBackend(): Promise<ResultBackend>;
+  /** Remote control, for results' `revoke()`. */
+  readonly control: { revoke(id: string, options?: ResultRevokeOptions): Promise<unknown> };
   /** Runs a task in this process. */
   applyEager(task: TaskDefinition, args: unknown[], options?: ApplyOptions): Promise<EagerResult>;
 }
@@ -79,7 +82,7 @@ export async function sendSignature(
     return await applySignatureEagerly(host, sig, args, kwargs);
   }
   const node = await applyCanvas(sig, args, kwargs, options, await appSender(host));
-  return resultOf(node, () => openedBackend(host));
+  return resultOf(node, () => openedBackend(host), (id, o) => host.control.revoke(id, o));
 }
 
 /** A result of an eager run: its value is known. */
@@ -145,7 +148,7 @@ export async function restoreGroup<R>(
   const restored = await GroupResult.restore(
     id,
     () => host.openBackend(),
-    (node) => resultOf(node, () => openedBackend(host)),
+    (node) => resultOf(node, () => openedBackend(host), (id, o) => host.control.revoke(id, o)),
   );
   return restored as GroupResult<R> | undefined;
 }

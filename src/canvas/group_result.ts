@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { AsyncResult, GetOptions } from "../task/async_result.ts";
+import type { AsyncResult, GetOptions, ResultRevokeOptions } from "../task/async_result.ts";
 import { NoResultBackendError } from "../errors.ts";
 import type { ResultBackend } from "../backend/types.ts";
 import { isNativeChordBackend } from "./chord_backend.ts";
@@ -46,6 +46,14 @@ export class ResultSet<R = unknown> {
       if (failure) throw failure; // results hold no Error values otherwise (JSON)
     }
     return settled as R[];
+  }
+
+  /**
+   * Revokes every task of the set on every worker (Celery's
+   * `GroupResult.revoke`); with `terminate`, running ones are stopped.
+   */
+  async revoke(options: ResultRevokeOptions = {}): Promise<void> {
+    await Promise.all(this.results.map((result) => result.revoke(options)));
   }
 
   /** Same as `get()` (Celery's `join`). */

@@ -6,7 +6,7 @@
  */
 
 import type { ResultBackend, ResultMeta } from "../backend/types.ts";
-import type { GetOptions } from "../task/async_result.ts";
+import type { GetOptions, Revoker } from "../task/async_result.ts";
 import { AsyncResult } from "../task/async_result.ts";
 import { GroupResult } from "./group_result.ts";
 import { fromTuple, type ResultNode } from "./result_node.ts";
@@ -27,11 +27,16 @@ export interface ParentResult {
 export function resultOf(
   node: ResultNode,
   backend: () => Promise<ResultBackend>,
+  revoke?: Revoker,
 ): AsyncResult | GroupResult {
   const result = node.results
-    ? new GroupResult(node.id, node.results.map((child) => resultOf(child, backend)), backend)
-    : new AsyncResult(node.id, backend);
-  if (node.parent) result.parent = resultOf(node.parent, backend);
+    ? new GroupResult(
+      node.id,
+      node.results.map((child) => resultOf(child, backend, revoke)),
+      backend,
+    )
+    : new AsyncResult(node.id, backend, { revoke });
+  if (node.parent) result.parent = resultOf(node.parent, backend, revoke);
   return result;
 }
 
@@ -39,10 +44,11 @@ export function resultOf(
 export function childrenOf(
   meta: ResultMeta | undefined,
   backend: () => Promise<ResultBackend>,
+  revoke?: Revoker,
 ): ParentResult[] {
   const tuples = Array.isArray(meta?.children) ? meta.children : [];
   return tuples.map(fromTuple).filter((node): node is ResultNode => node !== undefined)
-    .map((node) => resultOf(node, backend));
+    .map((node) => resultOf(node, backend, revoke));
 }
 
 /** Celery's `collect()`: `[result, value]` for the result, then each child, depth first. */

@@ -180,7 +180,7 @@ export class AsyncResult<R = unknown> {
 
   /** The tasks this one sent (callbacks, next chain step), read from its stored result. */
   async children(): Promise<ParentResult[]> {
-    return childrenOf(await this.#meta(), this.#backend);
+    return childrenOf(await this.#meta(), this.#backend, this.#revoke);
   }
 
   /** Waits for this result and every child, depth first: `[result, value]` pairs (Celery's `collect`). */

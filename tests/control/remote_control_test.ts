@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { Celery } from "../../mod.ts";
+import { Celery, group } from "../../mod.ts";
 import type { CeleryEvent } from "../../src/events/event_types.ts";
 import type { CeleryWorker } from "../../src/worker/worker.ts";
 import { AMQP_URL, closeOwnConnections, deleteAmqpEntities } from "../integration/amqp_helpers.ts";
@@ -78,6 +78,42 @@ function recordEvents(app: Celery) {
     },
   };
 }
+
+Deno.test({
+  name: "GroupResult.revoke(): every member held for its ETA is discarded, REVOKED, never started",
+  ignore: !available,
+  fn: async () => {
+    const { app, add, cleanUp } = testApp();
+    const recorder = recordEvents(app);
+    let worker: CeleryWorker | undefined;
+    try {
+      worker = await startWorker(app, { events: true });
+      const node = worker.hostname;
+      const later = { countdown: 3 };
+      const members = await group([add.s(1, 1).set(later), add.s(2, 2).set(later)]).applyAsync();
+      const ids = members.results.map((result) => result.id);
+      await eventually("both tasks held for their ETA", async () => {
+        const replies = await app.control.inspect({ destination: node }).scheduled();
+        const held = replies?.[node].map((entry) => entry.request.id) ?? [];
+        return ids.every((id) => held.includes(id)) || undefined;
+      });
+      await members.revoke();
+      await eventually("both ids flagged as revoked", async () => {
+        const revoked = (await app.control.inspect({ destination: node }).revoked())?.[node] ?? [];
+        return ids.every((id) => revoked.includes(id)) || undefined;
+      });
+      await members.get({ timeout: 10, propagate: false });
+      for (const result of members.results) {
+        assert.equal(await (result as { state(): Promise<string> }).state(), "REVOKED");
+        assert.equal(recorder.find("task-started", "uuid", result.id), undefined);
+      }
+    } finally {
+      await worker?.stop();
+      await recorder.stop();
+      await cleanUp();
+    }
+  },
+});
 
 Deno.test({
   name: "revoke: a held countdown task is discarded, REVOKED, listed, with its task-revoked event",
