@@ -169,12 +169,17 @@ for (
         assert.equal(await page.evaluate("window.__xss ?? null"), null);
         await shot("task");
 
-        // A task's page shows its children and the graph of its family.
+        // A task's page shows its children and the graph of its family, live:
+        // the children are sent after the page is open.
         const root = ids[0];
+        await page.goto(`${dashboard.url}#/task/${root}`);
+        await page.waitFor(
+          "the root task's page",
+          `document.querySelector("[data-state]")?.dataset.state === "SUCCESS"`,
+        );
         await Promise.all(
           [1, 2].map((n) => app.sendTask("interop.add", [n, 0], { parentId: root, rootId: root })),
         );
-        await page.goto(`${dashboard.url}#/task/${root}`);
         await page.waitFor(
           "the graph with both children",
           `document.querySelectorAll("#graph li li").length === 2`,

@@ -147,18 +147,30 @@ function Graph({ id, version }) {
   `;
 }
 
+/** The task's descendants the page has heard of, with their states: a change refetches the page. */
+function familyOf(store, id) {
+  const members = [];
+  for (const t of store.tasks.values()) {
+    if (t.uuid !== id && (t.parent_id === id || t.root_id === id)) {
+      members.push(`${t.uuid}:${t.state}`);
+    }
+  }
+  return members.join(",");
+}
+
 /** One task, live. */
 export function TaskPage({ id }) {
   const store = useStore();
   const [task, setTask] = useState(null);
   const [error, setError] = useState(null);
   const live = store.tasks.get(id);
+  const family = familyOf(store, id);
   useEffect(() => {
     getJson(`/api/task/info/${encodeURIComponent(id)}`).then((t) => {
       setTask(t);
       setError(null);
     }, (e) => setError(e.message));
-  }, [id, live?.state, live?.timestamp]);
+  }, [id, live?.state, live?.timestamp, family]);
   if (error && !task) {
     return html`
       <h1>Task ${id}</h1>
@@ -258,6 +270,6 @@ export function TaskPage({ id }) {
           <h2>Traceback</h2>
           <pre id="traceback">${task.traceback}</pre>
         `}
-        <${Graph} id=${id} version=${`${task.state}:${(task.children ?? []).length}`} />
+        <${Graph} id=${id} version=${`${task.state}:${family}`} />
   `;
 }
