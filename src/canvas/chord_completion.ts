@@ -130,6 +130,9 @@ export async function chordPartReturn(
 /** A header task that failed or was revoked: the reason of the chord's ChordError. */
 class DependencyFailed extends Error {}
 
+/** How long the body's join waits for a header result (Celery's `result_chord_join_timeout`, 3 s). */
+const CHORD_JOIN_TIMEOUT_MS = 3_000;
+
 /**
  * The header's results for the body, in header order: from the join's
  * parts, or, when the client saved the header (it has group members), read
@@ -158,11 +161,18 @@ async function headerValues(
   };
   const join = async (node: ResultNode): Promise<unknown> => {
     if (node.results) return await joinAll(node.results);
-    const meta = await backend.read(node.id);
-    if (meta && PROPAGATE_STATES.has(meta.status)) {
+    // As Celery's join: the count can complete before a nested group's member
+    // stored its result (the size counts the header's top-level parts), so wait.
+    let meta: ResultMeta;
+    try {
+      meta = await backend.waitFor(node.id, { timeoutMs: CHORD_JOIN_TIMEOUT_MS, intervalMs: 50 });
+    } catch (error) {
+      throw new DependencyFailed(`Join error: ${exceptionRepr(encodeException(error))}`);
+    }
+    if (PROPAGATE_STATES.has(meta.status)) {
       throw new DependencyFailed(`Dependency ${node.id} raised ${exceptionRepr(meta.result)}`);
     }
-    return meta?.result ?? null;
+    return meta.result ?? null;
   };
   const nodes = saved.map(fromTuple).filter((node): node is ResultNode => node !== undefined);
   return await joinAll(nodes);
