@@ -71,7 +71,16 @@ function reasonOf(error: Error): string {
     .replace(/\.$/, "");
 }
 
-function timerSleep(seconds: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Waits `seconds`, or less when `signal` aborts (a retry wait that shutdown cuts short).
+ *
+ * @example
+ * ```ts
+ * import { timerSleep } from "./startup_connect.ts";
+ * await timerSleep(0.001);
+ * ```
+ */
+export function timerSleep(seconds: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
     const done = () => {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { connectAtStartup, type StartupRetrySettings } from "../app/startup_connect.ts";
+import { connectAtStartup, type StartupRetrySettings, timerSleep } from "../app/startup_connect.ts";
 import { whileHoldingProcess } from "../app/process_hold.ts";
 import type { ResolvedConfig } from "../app/config.ts";
 import { maskUrl } from "../app/mask_url.ts";
@@ -108,19 +108,6 @@ export function sendThroughApp(app: BeatApp): SendEntry {
       : await app.sendTask(entry.task, [...entry.args], options);
     return sent.id;
   };
-}
-
-function timerSleep(seconds: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, seconds * 1000);
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**

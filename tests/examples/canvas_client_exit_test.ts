@@ -8,8 +8,8 @@
  */
 
 import assert from "node:assert/strict";
-import { type BrokerChoice, placeFor, runTimed, startBackground } from "./readme_places.ts";
-import { commandLine, readmeBlock, scratchProject, shellWords } from "./readme_snippets.ts";
+import type { BrokerChoice } from "./readme_places.ts";
+import { runBesideQuickStartWorker } from "./quick_start_run.ts";
 
 const CLIENT = `import { chain, group } from "jsr:@celeriac/celeriac";
 import { add } from "./tasks.ts";
@@ -23,29 +23,10 @@ const CHOICES: BrokerChoice[] = ["embedded", "rabbitmq", "redis"];
 
 for (const choice of CHOICES) {
   Deno.test(`a canvas client on ${choice} prints its results and exits by itself`, async () => {
-    const tasks = readmeBlock("// tasks.ts\nimport { Celery }");
-    const workerLine = commandLine(readmeBlock("cli worker --app ./tasks.ts"), "worker");
-    const dir = await scratchProject({ "tasks.ts": tasks.text, "client.ts": CLIENT });
-    try {
-      const place = await placeFor(choice, dir);
-      if (!place) return;
-      try {
-        const worker = startBackground(shellWords(workerLine), dir, place.env);
-        try {
-          await worker.waitFor(/ ready\.$/m);
-          const run = await runTimed(["deno", "run", "-A", "client.ts"], dir, place.env, 30_000);
-          assert.equal(run.code, 0, `the client did not exit by itself:\n${run.stderr}`);
-          assert.equal(run.stdout, "8 [2,4]\n");
-          assert.ok(run.exitLagMs < 1000, `exited ${run.exitLagMs} ms after its last line`);
-        } finally {
-          const stopped = await worker.stop();
-          assert.equal(stopped.code, 0, stopped.stderr);
-        }
-      } finally {
-        await place.cleanUp();
-      }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const run = await runBesideQuickStartWorker(choice, CLIENT);
+    if (!run) return;
+    assert.equal(run.code, 0, `the client did not exit by itself:\n${run.stderr}`);
+    assert.equal(run.stdout, "8 [2,4]\n");
+    assert.ok(run.exitLagMs < 1000, `exited ${run.exitLagMs} ms after its last line`);
   });
 }

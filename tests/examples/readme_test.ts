@@ -10,38 +10,20 @@
 
 import assert from "node:assert/strict";
 import { ROOT } from "./example_runner.ts";
-import { type BrokerChoice, placeFor, runTimed, startBackground } from "./readme_places.ts";
+import { type BrokerChoice, runTimed, startBackground } from "./readme_places.ts";
 import { commandLine, readmeBlock, scratchProject, shellWords } from "./readme_snippets.ts";
+import { runBesideQuickStartWorker } from "./quick_start_run.ts";
 
 const CHOICES: BrokerChoice[] = ["embedded", "rabbitmq", "rabbitmq-rpc", "redis"];
 
 for (const choice of CHOICES) {
   Deno.test(`README Quick start on ${choice}: the client prints 8 and exits by itself`, async () => {
-    const tasks = readmeBlock("// tasks.ts\nimport { Celery }");
     const client = readmeBlock('import { add } from "./tasks.ts";');
-    const workerLine = commandLine(readmeBlock("cli worker --app ./tasks.ts"), "worker");
-    const dir = await scratchProject({ "tasks.ts": tasks.text, "client.ts": client.text });
-    try {
-      const place = await placeFor(choice, dir);
-      if (!place) return;
-      try {
-        const worker = startBackground(shellWords(workerLine), dir, place.env);
-        try {
-          await worker.waitFor(/ ready\.$/m);
-          const run = await runTimed(["deno", "run", "-A", "client.ts"], dir, place.env, 30_000);
-          assert.equal(run.code, 0, `the client did not exit by itself:\n${run.stderr}`);
-          assert.equal(run.stdout, "8\n");
-          assert.ok(run.exitLagMs < 1000, `exited ${run.exitLagMs} ms after its last line`);
-        } finally {
-          const stopped = await worker.stop();
-          assert.equal(stopped.code, 0, stopped.stderr);
-        }
-      } finally {
-        await place.cleanUp();
-      }
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const run = await runBesideQuickStartWorker(choice, client.text);
+    if (!run) return;
+    assert.equal(run.code, 0, `the client did not exit by itself:\n${run.stderr}`);
+    assert.equal(run.stdout, "8\n");
+    assert.ok(run.exitLagMs < 1000, `exited ${run.exitLagMs} ms after its last line`);
   });
 }
 
