@@ -16,6 +16,9 @@ import type { RedisConnection } from "../../broker/redis/facade.ts";
 
 type Listener = (meta: ResultMeta) => void;
 
+/** How often listened keys are read directly, in case a PUBLISH was missed. */
+const SWEEP_INTERVAL_MS = 1_000;
+
 /** Parses a stored or published result document; undefined when it is not one. */
 export type ParseMeta = (text: string, key: string) => ResultMeta | undefined;
 
@@ -33,6 +36,7 @@ export class ResultWaiters {
   #toUnsubscribe: string[] = [];
   #subscriber?: Promise<RedisConnection>;
   #closed = false;
+  #sweepTimer?: ReturnType<typeof setTimeout>;
 
   /** `open` opens the subscriber connection (once, lazily). */
   constructor(open: () => Promise<RedisConnection>, commands: RedisConnection, parse: ParseMeta) {
@@ -97,6 +101,7 @@ export class ResultWaiters {
     let listeners = this.#keys.get(key);
     if (!listeners) this.#keys.set(key, listeners = new Set());
     listeners.add(listener);
+    this.#sweepSoon();
     return () => {
       listeners.delete(listener);
       if (listeners.size === 0 && this.#keys.get(key) === listeners) this.#drop(key);
@@ -113,6 +118,11 @@ export class ResultWaiters {
 
   #drop(key: string): void {
     this.#keys.delete(key);
+    if (![...this.#keys.values()].some((listeners) => listeners.size > 0)) {
+      // nobody waits: no sweep keeps the process alive
+      clearTimeout(this.#sweepTimer);
+      this.#sweepTimer = undefined;
+    }
     if (this.#closed) return;
     if (this.#toUnsubscribe.push(key) > 1) return;
     queueMicrotask(() => {
@@ -138,8 +148,33 @@ export class ResultWaiters {
   }
 
   /** Closes the subscriber connection. */
+  /**
+   * The safety net under pub/sub: while anyone listens, one MGET a second of
+   * every listened key delivers a result whose PUBLISH was not heard (a
+   * re-SUBSCRIBE racing the UNSUBSCRIBE of the same key, a message lost in a
+   * reconnect). One round trip a second, however many results are awaited.
+   */
+  #sweepSoon(): void {
+    if (this.#sweepTimer !== undefined || this.#closed) return;
+    const timer = setTimeout(() => {
+      this.#sweepTimer = undefined;
+      const keys = [...this.#keys].filter(([, listeners]) => listeners.size > 0).map(([k]) => k);
+      if (keys.length === 0 || this.#closed) return;
+      this.#commands.mget(keys).then((texts) => {
+        texts.forEach((text, i) => {
+          const meta = text === null ? undefined : this.#parse(text, keys[i]);
+          if (meta) this.#deliver(keys[i], meta);
+        });
+      }).catch(() => {}).finally(() => {
+        if ([...this.#keys.values()].some((listeners) => listeners.size > 0)) this.#sweepSoon();
+      });
+    }, SWEEP_INTERVAL_MS);
+    this.#sweepTimer = timer;
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#sweepTimer);
     this.#keys.clear();
     const subscriber = await this.#subscriber?.catch(() => undefined);
     await subscriber?.close();
