@@ -79,6 +79,8 @@ export class AmqpConnection {
   #model?: ChannelModel;
   #connecting?: Promise<ChannelModel>;
   #generation = 0;
+  /** The connection was lost and not yet re-established (the next one logs "Connected to"). */
+  #lost = false;
   #confirm?: Promise<ConfirmChannel>;
   #ops?: Promise<Channel>;
   #declared = new Set<string>();
@@ -149,6 +151,10 @@ export class AmqpConnection {
       throw new BrokerConnectionError(`The connection to ${endpoint.maskedUrl} is closed.`);
     }
     this.#attach(model);
+    if (this.#lost) {
+      this.#lost = false;
+      log.info(`Connected to ${endpoint.maskedUrl}`); // once a reconnect, whoever asked for it
+    }
     return model;
   }
 
@@ -170,6 +176,7 @@ export class AmqpConnection {
       this.#confirm = undefined;
       this.#ops = undefined;
       if (!this.#closing.signal.aborted) {
+        this.#lost = true;
         log.warning(
           `Connection to broker ${this.endpoint.maskedUrl} lost` +
             `${error ? ` (${error.message})` : ""}. Trying to re-establish the connection...`,

@@ -145,7 +145,6 @@ export class ConsumerSession {
   }
 
   async #run(): Promise<void> {
-    let lost = false;
     while (!this.#stopped) {
       const model = await this.#connection.getWithRetry();
       if (this.#stopped) return;
@@ -157,12 +156,10 @@ export class ConsumerSession {
         // A channel error on a live connection (406 inequivalent arguments,
         // 403, 404) will not heal by retrying: end the stream with it.
         if (amqpErrorCode(error) !== undefined && this.#connection.isCurrent(model)) throw error;
-        lost = true;
         if (this.#connection.isCurrent(model)) await pause(200, this.#connection.closingSignal);
         continue;
       }
       if (this.#stopped) return;
-      if (lost) log.info(`Connected to ${this.#connection.endpoint.maskedUrl}`);
       // The channel may have closed while it was being set up: then go round at once.
       if (state.open) {
         await new Promise<void>((resolve) => {
@@ -172,7 +169,6 @@ export class ConsumerSession {
         });
       }
       this.#wake = undefined;
-      lost = true;
     }
   }
 
