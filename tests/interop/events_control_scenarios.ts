@@ -247,10 +247,12 @@ export async function pythonSeesCeleriacWorker(setup: EventsControlSetup): Promi
     assert.deepEqual(active.args, [3]);
     assert.equal(active.hostname, node);
 
-    // celery control revoke of a countdown task: never run, REVOKED.
+    // celery control revoke of a countdown task: never run, REVOKED. The countdown leaves room for
+    // the four `celery inspect`/`control` runs below (each starts a Python interpreter, ~1-2 s on
+    // a loaded machine) to happen before it is due.
     const later = await client.sendTask("interop.add", [5, 5], {
       taskId: ids.revoked,
-      countdown: 4,
+      countdown: 12,
     });
     const held = await eventually(
       "celery inspect scheduled to list the countdown task",
@@ -393,7 +395,7 @@ export async function celeriacSeesPythonWorker(setup: EventsControlSetup): Promi
       () => state.aliveWorkers().find((worker) => worker.hostname === node),
     );
 
-    const later = await client.sendTask("interop.add", [1, 1], { countdown: 4 });
+    const later = await client.sendTask("interop.add", [1, 1], { countdown: 8 });
     await eventually("the countdown task held by the Python worker", async () => {
       const held = await client.control.inspect({ destination: [node], timeout: 2 }).scheduled();
       return held?.[node]?.some((entry) => entry.request.id === later.id) || undefined;

@@ -24,6 +24,12 @@ import type { Celery } from "../../mod.ts";
 import { countRuns, FAULT_APP_LOCATION, openWorld, waitUntil, type World } from "./worlds.ts";
 
 const N = 100;
+/**
+ * Each task's run time: N tasks on 4 threads last ~7.5 s, well beyond a
+ * restart's (`rabbitmqctl stop_app` alone takes seconds on a loaded machine,
+ * and with 120 ms tasks the stream once ended before the broker went down).
+ */
+const TASK_MS = 300;
 
 /** Index of the first line of `runs` for `id` that ends with `what`, or -1. */
 function firstLine(runs: string[], id: string, what: string): number {
@@ -43,7 +49,7 @@ async function restartMidStream(
   try {
     const results = [];
     for (let i = 0; i < N; i++) {
-      results.push(await app.sendTask("fault.record_late", [world.dir, 120]));
+      results.push(await app.sendTask("fault.record_late", [world.dir, TASK_MS]));
     }
     await waitUntil(() => countRuns(world.runs()).size >= 10, "10 results before the restart");
     const linesBefore = world.runs().length;
