@@ -12,10 +12,12 @@
  */
 
 import { main } from "./src/cli/main.ts";
+import { restartWithWorkerV8Flags } from "./src/cli/worker_v8_flags.ts";
 
 export { main };
 
 if (import.meta.main) {
+  restartWithWorkerV8Flags(Deno.args); // `worker`: once, with a bounded young generation
   const code = await main(Deno.args);
   Deno.exit(code);
 }

@@ -79,7 +79,7 @@ function appFlag(args: string[]): string | undefined {
  * Moves a leading `--app x` / `-A x` / `--app=x` after the command, so
  * `celeriac --app app worker` works as in Celery.
  */
-function commandFirst(args: string[]): string[] {
+export function commandFirst(args: string[]): string[] {
   if ((args[0] === "-A" || args[0] === "--app") && args.length >= 3) {
     return [args[2], args[0], args[1], ...args.slice(3)];
   }

@@ -24,6 +24,7 @@ import { requestFromCall } from "./request_from_call.ts";
 import { acceptedContentTypes } from "../protocol/json_content.ts";
 import type { MessageLimits } from "../protocol/message_limits.ts";
 import { planEta } from "./eta_plan.ts";
+import { LinkedAbort } from "./linked_abort.ts";
 import { parseRateLimit, RateLimiter } from "./rate_limit.ts";
 import { ResultWriter } from "./result_writer.ts";
 import { outcomeOf, reportOutcome } from "./outcome_report.ts";
@@ -334,16 +335,14 @@ export class TaskHandler {
     const soft = call.timeLimit[1] ?? (set ? set.soft : task.options.softTimeLimit) ??
       config.task_soft_time_limit;
     let acked: Promise<void> | undefined;
+    // Let go of the channel's long-lived `lost` signal once the pool is done with this run.
+    using abandoned = new LinkedAbort([delivery.lost, tracked?.discard.signal]);
     const result = await pool.run(
       {
         request,
         hardTimeLimit: hard,
         softTimeLimit: soft,
-        abandoned: tracked
-          ? (delivery.lost
-            ? AbortSignal.any([delivery.lost, tracked.discard.signal])
-            : tracked.discard.signal)
-          : delivery.lost,
+        abandoned: abandoned.signal,
         terminate: tracked?.terminate.signal,
       },
       () => {
