@@ -167,6 +167,8 @@ export interface Background {
   waitFor(pattern: RegExp, limitMs?: number): Promise<void>;
   /** SIGTERM, then the exit code and everything printed. */
   stop(): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Waits for the process to exit by itself (SIGKILL and a failure after `limitMs`). */
+  exit(limitMs?: number): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 /** Starts `args` in `cwd` in the background. */
@@ -219,6 +221,21 @@ export function startBackground(
       const { code } = await status;
       await Promise.all([outDone, errDone]);
       return { code, stdout, stderr };
+    },
+    async exit(limitMs = 30_000) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<"late">((resolve) =>
+        timer = setTimeout(() => resolve("late"), limitMs)
+      );
+      const outcome = await Promise.race([status, late]);
+      clearTimeout(timer);
+      if (outcome === "late") {
+        child.kill("SIGKILL");
+        await status;
+        throw new Error(`still running after ${limitMs} ms:\n${stderr}`);
+      }
+      await Promise.all([outDone, errDone]);
+      return { code: outcome.code, stdout, stderr };
     },
   };
 }

@@ -41,8 +41,6 @@ Deno.test("retries interoperate with Python Celery 5.2.6 in both directions", as
   try {
     // Phase 1: a celeriac worker; a Python client.
     let worker = await app.worker({ concurrency: 2, pool: "async", banner: false });
-    const hopA = await app.sendTask("rel.hop", []);
-    ids.push(hopA.id);
     const seen = await runPythonClient(python, [
       { task: "fault.retrying", args: [world.dir, 2, 0.5], watch_states: true, get: true },
       { task: "fault.always_retry", args: [world.dir, true], get: true },
@@ -55,6 +53,10 @@ Deno.test("retries interoperate with Python Celery 5.2.6 in both directions", as
     assert.deepEqual(seen[1].error?.args, ["always"]);
     assert.equal(seen[2].error?.type, "MaxRetriesExceededError");
     assert.equal(seen[2].error?.module, "celery.exceptions");
+    // Sent last, so the Python client's run above (seconds on a loaded machine) cannot outlast
+    // the retry's countdown: the retry must still be held when the worker stops.
+    const hopA = await app.sendTask("rel.hop", [5]);
+    ids.push(hopA.id);
     await waitUntil(async () => await hopA.state() === "RETRY", "celeriac's first hop run");
     await worker.stop(); // the retry, held for its ETA, goes back to the queue
 
