@@ -14,7 +14,7 @@ import {
   type LogRecord,
   reset,
   // deno-lint-ignore no-import-prefix -- inline npm: keeps mod.ts usable by URL without an import map
-} from "npm:@logtape/logtape@^2.4.2";
+} from "npm:@logtape/logtape@2.4.2";
 import { censorText } from "./app/mask_url.ts";
 
 /** Celery's level names. */

@@ -12,7 +12,7 @@
  */
 
 // deno-lint-ignore no-import-prefix -- inline npm: keeps mod.ts usable by URL without an import map
-import { Redis } from "npm:ioredis@^5.11.1";
+import { Redis } from "npm:ioredis@5.11.1";
 import { maskUrl } from "../app/mask_url.ts";
 import { BrokerConnectionError } from "../errors.ts";
 import type { BeatLease, LeaseOptions } from "./leader_lease.ts";

@@ -8,7 +8,7 @@
 
 import "./amqplib_codec.ts";
 
-export { connect } from "npm:amqplib@^2.3.1";
+export { connect } from "npm:amqplib@2.3.1";
 export type {
   Channel,
   ChannelModel,
@@ -16,4 +16,4 @@ export type {
   ConsumeMessage,
   Message,
   Options,
-} from "npm:amqplib@^2.3.1";
+} from "npm:amqplib@2.3.1";

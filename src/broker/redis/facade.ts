@@ -15,7 +15,7 @@
  */
 
 // deno-lint-ignore no-import-prefix -- inline npm: keeps mod.ts usable by URL without an import map
-import { type ChainableCommander, Redis, type RedisOptions } from "npm:ioredis@^5.11.1";
+import { type ChainableCommander, Redis, type RedisOptions } from "npm:ioredis@5.11.1";
 import { BrokerConnectionError, ConfigurationError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import { maskRedisUrl, type RedisConnectOptions } from "./url.ts";
