@@ -27,7 +27,7 @@ export interface RunningJob {
 
 /** One worker thread, as the pool tracks it. */
 export class ThreadSlot {
-  /** Position in the pool (names the thread `WebWorker-<index + 1>`). */
+  /** Position in the pool (names the thread `WorkerThread-<index + 1>`). */
   readonly index: number;
   /** The thread. */
   readonly worker: Worker;

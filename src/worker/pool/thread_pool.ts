@@ -1,5 +1,5 @@
 /**
- * The default pool: N worker threads (see `web_worker_entry.ts` for why they
+ * The default pool: N worker threads (see `thread_entry.ts` for why they
  * are `node:worker_threads` Workers), each importing the app module and
  * running one task at a time. A hard time limit terminates the thread running
  * the task, even in a CPU-bound loop, and starts a replacement; a thread that
@@ -29,10 +29,10 @@
  */
 
 import { setLongTimeout } from "../long_timeout.ts";
-import { Worker } from "node:worker_threads";
 import { ConfigurationError } from "../../errors.ts";
 import type { Logger, LogLevel } from "../../log.ts";
 import type { RetryDefaults } from "../../task/run_task.ts";
+import { spawnPoolThread } from "./thread_spawn.ts";
 import { JobQueue, type QueuedJob } from "./job_queue.ts";
 import type { AppLocation, DoneMessage, FromWorker } from "./messages.ts";
 import { type RunningJob, ThreadSlot } from "./thread_slot.ts";
@@ -46,7 +46,7 @@ const REFILL_AT = 1;
 const STEAL_AFTER_MS = 5;
 
 /** What the pool needs. */
-export interface WebWorkerPoolOptions {
+export interface ThreadPoolOptions {
   /** Number of worker threads. */
   size: number;
   /** Where each thread finds the app. */
@@ -64,10 +64,10 @@ export interface WebWorkerPoolOptions {
 }
 
 /** Runs tasks in worker threads. */
-export class WebWorkerPool implements Pool {
+export class ThreadPool implements Pool {
   readonly kind: PoolKind = "workers";
   size: number;
-  readonly #options: WebWorkerPoolOptions;
+  readonly #options: ThreadPoolOptions;
   readonly #queue = new JobQueue();
   readonly #slots: ThreadSlot[] = [];
   readonly #exits = new Set<Promise<void>>();
@@ -79,7 +79,7 @@ export class WebWorkerPool implements Pool {
   #balanceTimer?: ReturnType<typeof setTimeout>;
 
   /** Creates the pool (no thread starts before `start()`). */
-  constructor(options: WebWorkerPoolOptions) {
+  constructor(options: ThreadPoolOptions) {
     this.size = Math.max(1, options.size);
     this.#options = options;
   }
@@ -96,7 +96,7 @@ export class WebWorkerPool implements Pool {
   }
 
   #spawn(index: number): ThreadSlot {
-    const worker = new Worker(new URL("./web_worker_entry.ts", import.meta.url));
+    const worker = spawnPoolThread();
     const slot = new ThreadSlot(index, worker);
     this.#exits.add(slot.exited);
     void slot.exited.then(() => this.#exits.delete(slot.exited));
@@ -134,7 +134,7 @@ export class WebWorkerPool implements Pool {
       type: "init",
       ...this.#options.app,
       logLevel: this.#options.logLevel,
-      processName: `WebWorker-${index + 1}`,
+      processName: `WorkerThread-${index + 1}`,
       retryDefaults: this.#options.retryDefaults,
       reportMemory: (this.#options.maxMemoryPerChild ?? 0) > 0,
       control: slot.control,
@@ -233,7 +233,7 @@ export class WebWorkerPool implements Pool {
     const queued = slot.held.get(seq);
     if (!queued) {
       this.#options.logger.error(
-        `WebWorker-${slot.index + 1} started run ${seq}, not handed to it`,
+        `WorkerThread-${slot.index + 1} started run ${seq}, not handed to it`,
       );
       return;
     }
@@ -269,7 +269,7 @@ export class WebWorkerPool implements Pool {
   #done(slot: ThreadSlot, message: DoneMessage): void {
     if (slot.running?.seq !== message.seq) {
       this.#options.logger.error(
-        `WebWorker-${slot.index + 1} reported run ${message.seq}, but runs ${slot.running?.seq}`,
+        `WorkerThread-${slot.index + 1} reported run ${message.seq}, but runs ${slot.running?.seq}`,
       );
       return;
     }
@@ -351,7 +351,7 @@ export class WebWorkerPool implements Pool {
   /** The thread died: Celery's "Process … exited with …" line, its task lost, a replacement. */
   #lose(slot: ThreadSlot, how: string): void {
     const since = performance.now();
-    this.#options.logger.error(`Process 'WebWorker-${slot.index + 1}' exited with '${how}'`);
+    this.#options.logger.error(`Process 'WorkerThread-${slot.index + 1}' exited with '${how}'`);
     const runtime = (since - (slot.running?.startedAt ?? since)) / 1000;
     this.#stopThread(slot, { kind: "worker-lost", reason: how, runtime });
     this.#replace(slot, how, since);
@@ -383,7 +383,7 @@ export class WebWorkerPool implements Pool {
     fresh.replacing = { reason, since };
     this.#slots[slot.index] = fresh;
     fresh.ready.catch((error) => {
-      this.#options.logger.critical(`Cannot replace WebWorker-${slot.index + 1}: ${error}`);
+      this.#options.logger.critical(`Cannot replace WorkerThread-${slot.index + 1}: ${error}`);
     });
   }
 
@@ -391,7 +391,7 @@ export class WebWorkerPool implements Pool {
     if (!slot.replacing) return;
     const ms = (performance.now() - slot.replacing.since).toFixed(1);
     this.#options.logger.debug(
-      `WebWorker-${slot.index + 1} replaced (${slot.replacing.reason}); ready after ${ms} ms`,
+      `WorkerThread-${slot.index + 1} replaced (${slot.replacing.reason}); ready after ${ms} ms`,
     );
     slot.replacing = undefined;
   }
@@ -415,7 +415,7 @@ export class WebWorkerPool implements Pool {
       const slot = this.#spawn(index);
       this.#slots.push(slot);
       slot.ready.catch((error) =>
-        this.#options.logger.critical(`Cannot start WebWorker-${index + 1}: ${error}`)
+        this.#options.logger.critical(`Cannot start WorkerThread-${index + 1}: ${error}`)
       );
     }
     this.size = target;
