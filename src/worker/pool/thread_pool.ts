@@ -35,7 +35,7 @@ import type { RetryDefaults } from "../../task/run_task.ts";
 import { spawnPoolThread } from "./thread_spawn.ts";
 import { JobQueue, type QueuedJob } from "./job_queue.ts";
 import type { AppLocation, DoneMessage, FromWorker } from "./messages.ts";
-import { type RunningJob, ThreadSlot } from "./thread_slot.ts";
+import { ThreadSlot } from "./thread_slot.ts";
 import type { Pool, PoolJob, PoolKind, PoolResult } from "./types.ts";
 
 /** Runs a thread may hold besides the one it is running. */
@@ -230,35 +230,32 @@ export class ThreadPool implements Pool {
 
   /** The thread started held run `seq` (the early-ack point). */
   #started(slot: ThreadSlot, seq: number): void {
-    const queued = slot.held.get(seq);
+    const queued = slot.start(seq);
     if (!queued) {
       this.#options.logger.error(
         `WorkerThread-${slot.index + 1} started run ${seq}, not handed to it`,
       );
       return;
     }
-    slot.held.delete(seq);
-    const running: RunningJob = { seq, queued, startedAt: performance.now() };
-    slot.running = running;
     const { hardTimeLimit } = queued.job;
     if (hardTimeLimit !== null && hardTimeLimit > 0) {
-      running.hardTimer = setLongTimeout(
+      slot.hardTimer = setLongTimeout(
         () => this.#timeLimit(slot, hardTimeLimit),
         hardTimeLimit * 1000,
       );
     }
     queued.onStart();
-    this.#watchTerminate(slot, running);
+    this.#watchTerminate(slot, queued);
   }
 
   /** A revoke with `terminate` stops the thread running it, as a hard time limit does. */
-  #watchTerminate(slot: ThreadSlot, running: RunningJob): void {
-    const signal = running.queued.job.terminate;
+  #watchTerminate(slot: ThreadSlot, running: QueuedJob): void {
+    const signal = running.job.terminate;
     if (!signal) return;
     const stop = () => {
       if (slot.running !== running || slot.state !== "ready") return;
       const since = performance.now();
-      const runtime = (since - running.startedAt) / 1000;
+      const runtime = (since - slot.runningSince) / 1000;
       this.#stopThread(slot, { kind: "terminated", signal: String(signal.reason), runtime });
       this.#replace(slot, "terminated by revoke", since);
     };
@@ -267,13 +264,13 @@ export class ThreadPool implements Pool {
   }
 
   #done(slot: ThreadSlot, message: DoneMessage): void {
-    if (slot.running?.seq !== message.seq) {
+    if (slot.runningSeq !== message.seq) {
       this.#options.logger.error(
-        `WorkerThread-${slot.index + 1} reported run ${message.seq}, but runs ${slot.running?.seq}`,
+        `WorkerThread-${slot.index + 1} reported run ${message.seq}, but runs ${slot.runningSeq}`,
       );
       return;
     }
-    slot.takeRunning()!.queued.finish({ kind: "outcome", outcome: message.outcome });
+    slot.takeRunning()!.finish({ kind: "outcome", outcome: message.outcome });
     slot.tasksRun++;
     if (message.next !== undefined) this.#started(slot, message.next);
     if (this.#slots.length > this.size) this.#retireSurplus();
@@ -313,7 +310,7 @@ export class ThreadPool implements Pool {
       if (!this.#slots.some((slot) => slot.idle)) return;
       const now = performance.now();
       for (const slot of this.#slots) {
-        const since = slot.running?.startedAt ?? now;
+        const since = slot.running ? slot.runningSince : now;
         if (slot.held.size > 0 && now - since >= STEAL_AFTER_MS) slot.release();
       }
       this.#balanceSoon();
@@ -337,13 +334,12 @@ export class ThreadPool implements Pool {
   }
 
   #timeLimit(slot: ThreadSlot, limit: number): void {
-    const running = slot.running;
-    if (!running || slot.state !== "ready") return;
+    if (!slot.running || slot.state !== "ready") return;
     const since = performance.now();
     this.#stopThread(slot, {
       kind: "time-limit",
       limit,
-      runtime: (since - running.startedAt) / 1000,
+      runtime: (since - slot.runningSince) / 1000,
     });
     this.#replace(slot, `hard time limit (${limit}s)`, since);
   }
@@ -352,7 +348,7 @@ export class ThreadPool implements Pool {
   #lose(slot: ThreadSlot, how: string): void {
     const since = performance.now();
     this.#options.logger.error(`Process 'WorkerThread-${slot.index + 1}' exited with '${how}'`);
-    const runtime = (since - (slot.running?.startedAt ?? since)) / 1000;
+    const runtime = (since - (slot.running ? slot.runningSince : since)) / 1000;
     this.#stopThread(slot, { kind: "worker-lost", reason: how, runtime });
     this.#replace(slot, how, since);
   }
@@ -366,7 +362,7 @@ export class ThreadPool implements Pool {
     void slot.worker.terminate();
     const running = slot.takeRunning();
     const held = slot.takeAllHeld();
-    running?.queued.finish(result);
+    running?.finish(result);
     this.#requeue(held);
     this.#notifyIdle();
     this.#pump();
@@ -463,7 +459,7 @@ export class ThreadPool implements Pool {
     clearTimeout(this.#balanceTimer);
     for (const slot of this.#slots) {
       if (slot.state === "gone") continue;
-      const runtime = (performance.now() - (slot.running?.startedAt ?? 0)) / 1000;
+      const runtime = (performance.now() - (slot.running ? slot.runningSince : 0)) / 1000;
       this.#stopThread(slot, { kind: "worker-lost", reason: "cold shutdown", runtime });
     }
     this.#notifyIdle();
