@@ -1,11 +1,11 @@
 /**
  * `deno task demo`: celeriac end to end on the embedded default broker and
  * result backend, with nothing to install or start. It starts a worker with
- * two Web Workers in this process, sends the seed examples (`add`, a failing
+ * two worker threads in this process, sends the seed examples (`add`, a failing
  * task, a bound task, a shared task), prints each result, stops the worker
  * and exits.
  *
- * The Web Workers import this module to find the app and its tasks, so the
+ * The Worker threads import this module to find the app and its tasks, so the
  * demonstration itself only runs when this is the main module.
  *
  * @module

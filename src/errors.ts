@@ -127,7 +127,7 @@ export class SoftTimeLimitExceeded extends CeleriacError {
   }
 }
 
-/** The Web Worker running the task died (Celery's `WorkerLostError`). */
+/** The worker thread running the task died (Celery's `WorkerLostError`). */
 export class WorkerLostError extends CeleriacError {
   /** Creates the error. */
   constructor(message: string, fields: TaskErrorFields = {}) {

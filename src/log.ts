@@ -128,7 +128,7 @@ export function parseLogLevel(name: string): LogLevel {
 export interface LoggingOptions {
   /** Lowest level written. Default WARNING. */
   level?: LogLevel;
-  /** Shown after the level (`MainProcess`, `WebWorker-1`). */
+  /** Shown after the level (`MainProcess`, `WorkerThread-1`). */
   processName?: string;
 }
 

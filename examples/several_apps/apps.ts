@@ -1,7 +1,7 @@
 /**
  * Several apps in one process, each with its own configuration and tasks,
  * and Celery's task naming: `<main>.<function name>` unless a name is given.
- * Web Workers import this module, so the demonstration is guarded by
+ * Worker threads import this module, so the demonstration is guarded by
  * `import.meta.main`.
  *
  * ```sh
@@ -45,7 +45,7 @@ if (import.meta.main) {
       billing.tasks.get("billing.charge") === charge
     }`,
   );
-  // One worker per app. Web Workers import this module and find each app by its main name.
+  // One worker per app. Worker threads import this module and find each app by its main name.
   const workers = await Promise.all([
     billing.worker({ concurrency: 1, banner: false, hostname: "billing@%h" }),
     mail.worker({ concurrency: 1, banner: false, hostname: "mail@%h" }),

@@ -1,7 +1,7 @@
 /**
  * An app that uses the shared tasks of `library.ts`: importing the library is
  * all it takes, as with Celery's `@shared_task` in a reusable Django app.
- * Web Workers import this module, so the worker part is guarded by
+ * Worker threads import this module, so the worker part is guarded by
  * `import.meta.main`.
  *
  * ```sh

@@ -1,5 +1,5 @@
 /**
- * Which module created an app: the `workers` pool's Web Workers import that
+ * Which module created an app: the `workers` pool's worker threads import that
  * module again to find the app and its tasks.
  *
  * @module

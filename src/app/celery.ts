@@ -126,7 +126,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   #backend?: Promise<ResultBackend | undefined>;
   #finalized = false;
   #holdUntilClose?: () => void;
-  /** URL of the module that created this app (Web Workers import it), when known. */
+  /** URL of the module that created this app (worker threads import it), when known. */
   readonly definedIn: string | undefined = callerModule();
 
   /** Creates an app; it becomes the current app unless `setAsCurrent` is false. */

@@ -124,7 +124,7 @@ export interface CelerySettings {
   task_acks_late: boolean;
   /** With acks_late, ack failures and time-outs too. */
   task_acks_on_failure_or_timeout: boolean;
-  /** Requeue a task whose Web Worker died. */
+  /** Requeue a task whose worker thread died. */
   task_reject_on_worker_lost: boolean;
   /** Store STARTED when a task starts. */
   task_track_started: boolean;
@@ -157,13 +157,13 @@ export interface CelerySettings {
   task_max_retries: number | null;
   /** Send `task-sent` events. */
   task_send_sent_event: boolean;
-  /** Web Workers (or concurrent slots) in the pool; null = number of CPUs. */
+  /** Worker threads (or concurrent slots) in the pool; null = number of CPUs. */
   worker_concurrency: number | null;
   /** Prefetch = concurrency × this. */
   worker_prefetch_multiplier: number;
-  /** Recycle a Web Worker after this many tasks. */
+  /** Recycle a worker thread after this many tasks. */
   worker_max_tasks_per_child: number | null;
-  /** Recycle a Web Worker above this resident memory (KiB). */
+  /** Recycle a worker thread above this resident memory (KiB). */
   worker_max_memory_per_child: number | null;
   /**
    * celeriac's own: the longest time, in seconds, a message waiting for its
@@ -185,7 +185,7 @@ export interface CelerySettings {
    * malformed before it is parsed. Default 256.
    */
   worker_max_message_depth: number;
-  /** Pool: `workers` (Web Workers), `async`, `solo`. */
+  /** Pool: `workers` (worker threads), `async`, `solo`. */
   worker_pool: "workers" | "async" | "solo";
   /** Send task events. */
   worker_send_task_events: boolean;

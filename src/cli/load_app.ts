@@ -11,7 +11,7 @@ import { findApp } from "../worker/pool/find_app.ts";
 import type { AppLocation } from "../worker/pool/messages.ts";
 import { UsageError } from "./usage_error.ts";
 
-/** The app and where Web Workers find it again. */
+/** The app and where worker threads find it again. */
 export interface LoadedApp {
   /** The app. */
   app: Celery;

@@ -46,7 +46,7 @@ export const WORKER_FLAGS: Record<string, FlagSpec> = {
   },
   "max-tasks-per-child": {
     type: "string",
-    help: "recycle a Web Worker after N tasks",
+    help: "recycle a worker thread after N tasks",
     value: "N",
   },
   "time-limit": { type: "string", help: "hard time limit per task, seconds", value: "SECONDS" },
@@ -152,7 +152,7 @@ function notice(text: string): void {
 
 /**
  * Runs a worker for `app` until it is signalled to stop; returns the exit
- * code. `location` tells Web Workers where the app is (the `-A` module).
+ * code. `location` tells worker threads where the app is (the `-A` module).
  */
 export async function runWorkerCommand(
   app: Celery,

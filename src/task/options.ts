@@ -39,7 +39,7 @@ export interface TaskOptions {
   softTimeLimit?: number;
   /** Ack after running instead of before. */
   acksLate?: boolean;
-  /** Requeue when the Web Worker running it dies. */
+  /** Requeue when the worker thread running it dies. */
   rejectOnWorkerLost?: boolean;
   /** Rate limit such as `10/m`. */
   rateLimit?: string;

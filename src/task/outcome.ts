@@ -1,5 +1,5 @@
 /**
- * What running a task produced, as plain data: it crosses from a Web Worker
+ * What running a task produced, as plain data: it crosses from a worker thread
  * to the main thread with `postMessage`, so it holds no functions or classes.
  *
  * @module

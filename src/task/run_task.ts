@@ -1,7 +1,7 @@
 /**
  * Running one task body with its request: binds arguments, gives bound tasks
  * their `self`, and turns what happened into a `TaskOutcome`. Used by every
- * pool (Web Workers, async, solo) and by eager `apply()`.
+ * pool (worker threads, async, solo) and by eager `apply()`.
  *
  * @module
  */

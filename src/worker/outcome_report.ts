@@ -6,7 +6,7 @@
  * - SUCCESS: stored unless the task or the message says `ignore_result`.
  * - FAILURE: stored unless the task ignores results (then only with
  *   `task_store_errors_even_if_ignored`); acked, or rejected without requeue
- *   when `task_acks_on_failure_or_timeout` is off. A lost Web Worker with
+ *   when `task_acks_on_failure_or_timeout` is off. A lost worker thread with
  *   acks_late and `reject_on_worker_lost` requeues instead and stores nothing.
  * - RETRY: stored, the retry published, then the original acked; a retry
  *   that cannot be published fails the task (early ack) or requeues it.

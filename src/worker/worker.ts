@@ -24,7 +24,7 @@ import { workerBanner } from "./banner.ts";
 import { InlinePool } from "./pool/inline_pool.ts";
 import type { AppLocation } from "./pool/messages.ts";
 import type { Pool, PoolKind } from "./pool/types.ts";
-import { WebWorkerPool } from "./pool/web_worker_pool.ts";
+import { ThreadPool } from "./pool/thread_pool.ts";
 import { TaskHandler } from "./task_handler.ts";
 import { defaultHoldLimitMs } from "./eta_plan.ts";
 import { WorkerPresence } from "./presence.ts";
@@ -41,7 +41,7 @@ export interface WorkerOptions {
   hostname?: string;
   /** Log level, which decides whether `[tasks]` is shown in the banner. */
   logLevel?: LogLevel;
-  /** Where Web Workers import the app from; default the module that created the app. */
+  /** Where worker threads import the app from; default the module that created the app. */
   appLocation?: AppLocation;
   /** Print the banner to stdout (default true). */
   banner?: boolean;
@@ -172,7 +172,7 @@ export class CeleryWorker {
     const lookup = (name: string) => app.tasks.get(name);
     const logLevel = this.#options.logLevel ?? "WARNING";
     const pool: Pool = kind === "workers"
-      ? new WebWorkerPool({
+      ? new ThreadPool({
         size: concurrency,
         app: this.#options.appLocation ?? this.#defaultLocation(),
         logLevel,

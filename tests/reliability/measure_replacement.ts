@@ -11,7 +11,7 @@
  */
 
 import type { Logger } from "../../src/log.ts";
-import { WebWorkerPool } from "../../src/worker/pool/web_worker_pool.ts";
+import { ThreadPool } from "../../src/worker/pool/thread_pool.ts";
 import type { PoolJob } from "../../src/worker/pool/types.ts";
 import type { TaskRequest } from "../../src/task/request.ts";
 import { FAULT_APP_LOCATION } from "./worlds.ts";
@@ -59,7 +59,7 @@ function job(task: string, args: unknown[], hardTimeLimit: number | null): PoolJ
 }
 
 const dir = await Deno.makeTempDir();
-const pool = new WebWorkerPool({
+const pool = new ThreadPool({
   size: 1,
   app: FAULT_APP_LOCATION,
   logLevel: "WARNING",

@@ -10,10 +10,10 @@ import assert from "node:assert/strict";
 import { getLogger } from "../../src/log.ts";
 import { eagerRequest } from "../../src/task/eager_request.ts";
 import type { PoolResult } from "../../src/worker/pool/types.ts";
-import { WebWorkerPool } from "../../src/worker/pool/web_worker_pool.ts";
+import { ThreadPool } from "../../src/worker/pool/thread_pool.ts";
 
-function newPool(): WebWorkerPool {
-  return new WebWorkerPool({
+function newPool(): ThreadPool {
+  return new ThreadPool({
     size: 2,
     app: { moduleUrl: new URL("./fixtures/worker_app.ts", import.meta.url).href, main: "wtest" },
     logLevel: "WARNING",

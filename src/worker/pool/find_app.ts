@@ -1,5 +1,5 @@
 /**
- * Finding the app in an imported module, for processes and Web Workers that
+ * Finding the app in an imported module, for processes and worker threads that
  * load an app by path (`-A ./tasks.ts[:export]`).
  *
  * @module

@@ -26,7 +26,7 @@ export interface InitMessage extends AppLocation {
   type: "init";
   /** Log level for task logs. */
   logLevel: LogLevel;
-  /** Name shown in log lines (`WebWorker-1`). */
+  /** Name shown in log lines (`WorkerThread-1`). */
   processName: string;
   /** Retry settings. */
   retryDefaults: RetryDefaults;

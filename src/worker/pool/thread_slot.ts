@@ -13,21 +13,9 @@ import type { Worker } from "node:worker_threads";
 import type { QueuedJob } from "./job_queue.ts";
 import type { ToWorker } from "./messages.ts";
 
-/** The run a thread is executing. */
-export interface RunningJob {
-  /** The pool's number for it. */
-  seq: number;
-  /** The job. */
-  queued: QueuedJob;
-  /** When it started (`performance.now()`). */
-  startedAt: number;
-  /** The hard time limit's timer, if any. */
-  hardTimer?: LongTimeout;
-}
-
 /** One worker thread, as the pool tracks it. */
 export class ThreadSlot {
-  /** Position in the pool (names the thread `WebWorker-<index + 1>`). */
+  /** Position in the pool (names the thread `WorkerThread-<index + 1>`). */
   readonly index: number;
   /** The thread. */
   readonly worker: Worker;
@@ -36,7 +24,13 @@ export class ThreadSlot {
   /** Loading the app, ready for runs, or terminated. */
   state: "starting" | "ready" | "gone" = "starting";
   /** The run in progress. */
-  running?: RunningJob;
+  running?: QueuedJob;
+  /** The pool's number for the run in progress. */
+  runningSeq?: number;
+  /** When the run in progress started (`performance.now()`). */
+  runningSince = 0;
+  /** The hard time limit's timer for the run in progress, if any. */
+  hardTimer?: LongTimeout;
   /** Runs handed over and not started, by number, in order. */
   readonly held: Map<number, QueuedJob> = new Map();
   /** A release was asked for and its answer has not come back. */
@@ -106,11 +100,24 @@ export class ThreadSlot {
     return all;
   }
 
+  /** Records that held run `seq` started now; returns it, or undefined if it is not held. */
+  start(seq: number): QueuedJob | undefined {
+    const queued = this.held.get(seq);
+    if (!queued) return undefined;
+    this.held.delete(seq);
+    this.running = queued;
+    this.runningSeq = seq;
+    this.runningSince = performance.now();
+    return queued;
+  }
+
   /** Ends the running run's bookkeeping and returns it. */
-  takeRunning(): RunningJob | undefined {
+  takeRunning(): QueuedJob | undefined {
     const running = this.running;
-    running?.hardTimer?.clear();
+    this.hardTimer?.clear();
+    this.hardTimer = undefined;
     this.running = undefined;
+    this.runningSeq = undefined;
     return running;
   }
 }

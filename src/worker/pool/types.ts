@@ -1,6 +1,6 @@
 /**
  * The pool seam: where task bodies run. Three kinds, as Celery's `-P`:
- * `workers` (Deno Web Workers, one task at a time each), `async` (N
+ * `workers` (`node:worker_threads` threads, one task at a time each), `async` (N
  * concurrent on the main thread) and `solo` (one at a time on the main thread).
  *
  * @module
@@ -36,9 +36,9 @@ export interface PoolJob {
 /** How a run ended: the task's own outcome, or the pool lost it. */
 export type PoolResult =
   | { kind: "outcome"; outcome: TaskOutcome }
-  /** The Web Worker running it died (crash, `Deno.exit`, out of memory). */
+  /** The worker thread running it died (crash, `Deno.exit`, out of memory). */
   | { kind: "worker-lost"; reason: string; runtime: number }
-  /** The hard time limit passed; the Web Worker was terminated and replaced. */
+  /** The hard time limit passed; the worker thread was terminated and replaced. */
   | { kind: "time-limit"; limit: number; runtime: number }
   /** A revoke with `terminate` stopped it (`signal` is the signal name). */
   | { kind: "terminated"; signal: string; runtime: number }

@@ -1,5 +1,5 @@
 /**
- * The default pool: N worker threads (see `web_worker_entry.ts` for why they
+ * The default pool: N worker threads (see `thread_entry.ts` for why they
  * are `node:worker_threads` Workers), each importing the app module and
  * running one task at a time. A hard time limit terminates the thread running
  * the task, even in a CPU-bound loop, and starts a replacement; a thread that
@@ -29,13 +29,13 @@
  */
 
 import { setLongTimeout } from "../long_timeout.ts";
-import { Worker } from "node:worker_threads";
 import { ConfigurationError } from "../../errors.ts";
 import type { Logger, LogLevel } from "../../log.ts";
 import type { RetryDefaults } from "../../task/run_task.ts";
+import { spawnPoolThread } from "./thread_spawn.ts";
 import { JobQueue, type QueuedJob } from "./job_queue.ts";
 import type { AppLocation, DoneMessage, FromWorker } from "./messages.ts";
-import { type RunningJob, ThreadSlot } from "./thread_slot.ts";
+import { ThreadSlot } from "./thread_slot.ts";
 import type { Pool, PoolJob, PoolKind, PoolResult } from "./types.ts";
 
 /** Runs a thread may hold besides the one it is running. */
@@ -46,7 +46,7 @@ const REFILL_AT = 1;
 const STEAL_AFTER_MS = 5;
 
 /** What the pool needs. */
-export interface WebWorkerPoolOptions {
+export interface ThreadPoolOptions {
   /** Number of worker threads. */
   size: number;
   /** Where each thread finds the app. */
@@ -64,10 +64,10 @@ export interface WebWorkerPoolOptions {
 }
 
 /** Runs tasks in worker threads. */
-export class WebWorkerPool implements Pool {
+export class ThreadPool implements Pool {
   readonly kind: PoolKind = "workers";
   size: number;
-  readonly #options: WebWorkerPoolOptions;
+  readonly #options: ThreadPoolOptions;
   readonly #queue = new JobQueue();
   readonly #slots: ThreadSlot[] = [];
   readonly #exits = new Set<Promise<void>>();
@@ -79,7 +79,7 @@ export class WebWorkerPool implements Pool {
   #balanceTimer?: ReturnType<typeof setTimeout>;
 
   /** Creates the pool (no thread starts before `start()`). */
-  constructor(options: WebWorkerPoolOptions) {
+  constructor(options: ThreadPoolOptions) {
     this.size = Math.max(1, options.size);
     this.#options = options;
   }
@@ -96,7 +96,7 @@ export class WebWorkerPool implements Pool {
   }
 
   #spawn(index: number): ThreadSlot {
-    const worker = new Worker(new URL("./web_worker_entry.ts", import.meta.url));
+    const worker = spawnPoolThread();
     const slot = new ThreadSlot(index, worker);
     this.#exits.add(slot.exited);
     void slot.exited.then(() => this.#exits.delete(slot.exited));
@@ -134,7 +134,7 @@ export class WebWorkerPool implements Pool {
       type: "init",
       ...this.#options.app,
       logLevel: this.#options.logLevel,
-      processName: `WebWorker-${index + 1}`,
+      processName: `WorkerThread-${index + 1}`,
       retryDefaults: this.#options.retryDefaults,
       reportMemory: (this.#options.maxMemoryPerChild ?? 0) > 0,
       control: slot.control,
@@ -230,35 +230,32 @@ export class WebWorkerPool implements Pool {
 
   /** The thread started held run `seq` (the early-ack point). */
   #started(slot: ThreadSlot, seq: number): void {
-    const queued = slot.held.get(seq);
+    const queued = slot.start(seq);
     if (!queued) {
       this.#options.logger.error(
-        `WebWorker-${slot.index + 1} started run ${seq}, not handed to it`,
+        `WorkerThread-${slot.index + 1} started run ${seq}, not handed to it`,
       );
       return;
     }
-    slot.held.delete(seq);
-    const running: RunningJob = { seq, queued, startedAt: performance.now() };
-    slot.running = running;
     const { hardTimeLimit } = queued.job;
     if (hardTimeLimit !== null && hardTimeLimit > 0) {
-      running.hardTimer = setLongTimeout(
+      slot.hardTimer = setLongTimeout(
         () => this.#timeLimit(slot, hardTimeLimit),
         hardTimeLimit * 1000,
       );
     }
     queued.onStart();
-    this.#watchTerminate(slot, running);
+    this.#watchTerminate(slot, queued);
   }
 
   /** A revoke with `terminate` stops the thread running it, as a hard time limit does. */
-  #watchTerminate(slot: ThreadSlot, running: RunningJob): void {
-    const signal = running.queued.job.terminate;
+  #watchTerminate(slot: ThreadSlot, running: QueuedJob): void {
+    const signal = running.job.terminate;
     if (!signal) return;
     const stop = () => {
       if (slot.running !== running || slot.state !== "ready") return;
       const since = performance.now();
-      const runtime = (since - running.startedAt) / 1000;
+      const runtime = (since - slot.runningSince) / 1000;
       this.#stopThread(slot, { kind: "terminated", signal: String(signal.reason), runtime });
       this.#replace(slot, "terminated by revoke", since);
     };
@@ -267,13 +264,13 @@ export class WebWorkerPool implements Pool {
   }
 
   #done(slot: ThreadSlot, message: DoneMessage): void {
-    if (slot.running?.seq !== message.seq) {
+    if (slot.runningSeq !== message.seq) {
       this.#options.logger.error(
-        `WebWorker-${slot.index + 1} reported run ${message.seq}, but runs ${slot.running?.seq}`,
+        `WorkerThread-${slot.index + 1} reported run ${message.seq}, but runs ${slot.runningSeq}`,
       );
       return;
     }
-    slot.takeRunning()!.queued.finish({ kind: "outcome", outcome: message.outcome });
+    slot.takeRunning()!.finish({ kind: "outcome", outcome: message.outcome });
     slot.tasksRun++;
     if (message.next !== undefined) this.#started(slot, message.next);
     if (this.#slots.length > this.size) this.#retireSurplus();
@@ -313,7 +310,7 @@ export class WebWorkerPool implements Pool {
       if (!this.#slots.some((slot) => slot.idle)) return;
       const now = performance.now();
       for (const slot of this.#slots) {
-        const since = slot.running?.startedAt ?? now;
+        const since = slot.running ? slot.runningSince : now;
         if (slot.held.size > 0 && now - since >= STEAL_AFTER_MS) slot.release();
       }
       this.#balanceSoon();
@@ -337,13 +334,12 @@ export class WebWorkerPool implements Pool {
   }
 
   #timeLimit(slot: ThreadSlot, limit: number): void {
-    const running = slot.running;
-    if (!running || slot.state !== "ready") return;
+    if (!slot.running || slot.state !== "ready") return;
     const since = performance.now();
     this.#stopThread(slot, {
       kind: "time-limit",
       limit,
-      runtime: (since - running.startedAt) / 1000,
+      runtime: (since - slot.runningSince) / 1000,
     });
     this.#replace(slot, `hard time limit (${limit}s)`, since);
   }
@@ -351,8 +347,8 @@ export class WebWorkerPool implements Pool {
   /** The thread died: Celery's "Process … exited with …" line, its task lost, a replacement. */
   #lose(slot: ThreadSlot, how: string): void {
     const since = performance.now();
-    this.#options.logger.error(`Process 'WebWorker-${slot.index + 1}' exited with '${how}'`);
-    const runtime = (since - (slot.running?.startedAt ?? since)) / 1000;
+    this.#options.logger.error(`Process 'WorkerThread-${slot.index + 1}' exited with '${how}'`);
+    const runtime = (since - (slot.running ? slot.runningSince : since)) / 1000;
     this.#stopThread(slot, { kind: "worker-lost", reason: how, runtime });
     this.#replace(slot, how, since);
   }
@@ -366,7 +362,7 @@ export class WebWorkerPool implements Pool {
     void slot.worker.terminate();
     const running = slot.takeRunning();
     const held = slot.takeAllHeld();
-    running?.queued.finish(result);
+    running?.finish(result);
     this.#requeue(held);
     this.#notifyIdle();
     this.#pump();
@@ -383,7 +379,7 @@ export class WebWorkerPool implements Pool {
     fresh.replacing = { reason, since };
     this.#slots[slot.index] = fresh;
     fresh.ready.catch((error) => {
-      this.#options.logger.critical(`Cannot replace WebWorker-${slot.index + 1}: ${error}`);
+      this.#options.logger.critical(`Cannot replace WorkerThread-${slot.index + 1}: ${error}`);
     });
   }
 
@@ -391,7 +387,7 @@ export class WebWorkerPool implements Pool {
     if (!slot.replacing) return;
     const ms = (performance.now() - slot.replacing.since).toFixed(1);
     this.#options.logger.debug(
-      `WebWorker-${slot.index + 1} replaced (${slot.replacing.reason}); ready after ${ms} ms`,
+      `WorkerThread-${slot.index + 1} replaced (${slot.replacing.reason}); ready after ${ms} ms`,
     );
     slot.replacing = undefined;
   }
@@ -415,7 +411,7 @@ export class WebWorkerPool implements Pool {
       const slot = this.#spawn(index);
       this.#slots.push(slot);
       slot.ready.catch((error) =>
-        this.#options.logger.critical(`Cannot start WebWorker-${index + 1}: ${error}`)
+        this.#options.logger.critical(`Cannot start WorkerThread-${index + 1}: ${error}`)
       );
     }
     this.size = target;
@@ -463,7 +459,7 @@ export class WebWorkerPool implements Pool {
     clearTimeout(this.#balanceTimer);
     for (const slot of this.#slots) {
       if (slot.state === "gone") continue;
-      const runtime = (performance.now() - (slot.running?.startedAt ?? 0)) / 1000;
+      const runtime = (performance.now() - (slot.running ? slot.runningSince : 0)) / 1000;
       this.#stopThread(slot, { kind: "worker-lost", reason: "cold shutdown", runtime });
     }
     this.#notifyIdle();
