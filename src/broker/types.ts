@@ -142,6 +142,12 @@ export interface BrokerCapabilities {
   persistent: boolean;
   /** `reject(false)` can dead-letter instead of dropping. */
   deadLetter: boolean;
+  /**
+   * How long the broker lets a delivery stay unacknowledged before it takes
+   * it back (RabbitMQ's `consumer_timeout` closes the channel), in ms; null
+   * when it never does (Redis refreshes visibility of what a worker holds).
+   */
+  maxUnackedMs: number | null;
 }
 
 /** A message transport. Obtain one from `createBroker(url, config)`. */

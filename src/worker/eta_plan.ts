@@ -27,9 +27,6 @@
 
 import type { Broker } from "../broker/types.ts";
 
-/** RabbitMQ's default `consumer_timeout` is 30 min; a held message is sent again after half. */
-export const AMQP_HOLD_LIMIT_MS = 15 * 60 * 1000;
-
 /** On brokers with delayed delivery, ETAs further than this are parked in the broker. */
 export const PARK_AFTER_MS = 60 * 1000;
 
@@ -45,13 +42,17 @@ export type EtaPlan =
   | { action: "hold-then-resend"; ms: number };
 
 /**
- * The default longest hold for a broker: bounded on RabbitMQ (its consumer
- * timeout), bounded on delayed-delivery brokers (parking is better there),
+ * The default longest hold for a broker, from its declared capabilities:
+ * half its `maxUnackedMs` (RabbitMQ: 15 of its 30 min consumer timeout),
+ * `PARK_AFTER_MS` on delayed-delivery brokers (parking is better there),
  * unbounded elsewhere (Redis refreshes visibility of held messages).
  */
-export function defaultHoldLimitMs(broker: Pick<Broker, "url" | "capabilities">): number {
-  if (/^(py)?amqps?:/i.test(broker.url)) return AMQP_HOLD_LIMIT_MS;
-  if (broker.capabilities.delayedDelivery) return PARK_AFTER_MS;
+export function defaultHoldLimitMs(broker: Pick<Broker, "capabilities">): number {
+  const { maxUnackedMs, delayedDelivery } = broker.capabilities;
+  if (maxUnackedMs !== null) {
+    return Math.min(maxUnackedMs / 2, delayedDelivery ? PARK_AFTER_MS : Infinity);
+  }
+  if (delayedDelivery) return PARK_AFTER_MS;
   return Number.POSITIVE_INFINITY;
 }
 

@@ -4,14 +4,15 @@
  * `forget()` follows the adapter's `capabilities` constant.
  *
  * ```ts ignore
- * backendConformance("memory", () => createResultBackend(`memory://${uniqueName("m")}`, DEFAULT_SETTINGS));
+ * backendConformance("memory", MEMORY_BACKEND_CAPABILITIES, () =>
+ *   createResultBackend(`memory://${uniqueName("m")}`, DEFAULT_SETTINGS));
  * ```
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import type { ResultBackend, ResultMeta } from "../../src/backend/types.ts";
+import type { BackendCapabilities, ResultBackend, ResultMeta } from "../../src/backend/types.ts";
 import { TimeoutError } from "../../src/errors.ts";
 import { sleep } from "./suite_tools.ts";
 
@@ -46,16 +47,24 @@ async function storeAsWorker(client: ResultBackend, worker: ResultBackend, meta:
 
 type BackendTestBody = (open: () => Promise<ResultBackend>) => Promise<void>;
 
+/** Registers a test; `needs` names a capability the backend must declare, or it is ignored. */
+type DefineBackendTest = (
+  name: string,
+  body: BackendTestBody,
+  needs?: (capabilities: BackendCapabilities) => boolean,
+) => void;
+
 /** Registers every result backend conformance test for one adapter. */
 export function backendConformance(
   adapterName: string,
+  capabilities: BackendCapabilities,
   open: () => Promise<ResultBackend>,
   options: BackendConformanceOptions = {},
 ): void {
-  const define = (name: string, body: BackendTestBody) => {
+  const define: DefineBackendTest = (name, body, needs) => {
     Deno.test({
       name: `${adapterName} backend conformance: ${name}`,
-      ignore: options.ignore ?? false,
+      ignore: (options.ignore ?? false) || (needs !== undefined && !needs(capabilities)),
       sanitizeResources: options.sanitizeResources ?? true,
       sanitizeOps: options.sanitizeOps ?? true,
       fn: async () => {
@@ -74,9 +83,13 @@ export function backendConformance(
   };
   registerStorageTests(define);
   registerWaitTests(define);
+  define("the opened backend declares the capabilities the suite was given", async (open) => {
+    const backend = await open();
+    assert.deepEqual({ ...backend.capabilities }, { ...capabilities });
+  });
 }
 
-function registerStorageTests(define: (name: string, body: BackendTestBody) => void): void {
+function registerStorageTests(define: DefineBackendTest): void {
   define("store/read round trip of SUCCESS, FAILURE, STARTED and custom states", async (open) => {
     const backend = await open();
     const id = () => crypto.randomUUID();
@@ -121,31 +134,32 @@ function registerStorageTests(define: (name: string, body: BackendTestBody) => v
 
   define("forget() deletes a stored result (when capabilities.forget)", async (open) => {
     const backend = await open();
-    if (!backend.capabilities.forget) {
-      console.warn(`SKIPPED: ${backend.url.split(":")[0]} has capabilities.forget = false.`);
-      return;
-    }
     const taskId = crypto.randomUUID();
     await storeAsWorker(backend, backend, resultDoc(taskId, "SUCCESS", "x"));
     await backend.forget(taskId);
     assert.equal(await backend.read(taskId), undefined);
     await backend.forget(crypto.randomUUID()); // forgetting an unknown id is fine
-  });
+  }, (capabilities) => capabilities.forget);
+
+  define("forget() without capabilities.forget fails as Celery's, naming it", async (open) => {
+    const backend = await open();
+    await assert.rejects(backend.forget(crypto.randomUUID()), (error: Error) => {
+      assert.equal(error.name, "NotImplementedError");
+      assert.match(error.message, /backend does not implement forget/);
+      return true;
+    });
+  }, (capabilities) => !capabilities.forget);
 
   define("another instance reads stored results (when capabilities.crossProcess)", async (open) => {
     const [client, worker] = [await open(), await open()];
-    if (!client.capabilities.crossProcess) {
-      console.warn(`SKIPPED: ${client.url.split(":")[0]} has capabilities.crossProcess = false.`);
-      return;
-    }
     const meta = resultDoc(crypto.randomUUID(), "SUCCESS", [1, 2, 3]);
     await storeAsWorker(client, worker, meta);
     assert.deepEqual(await client.waitFor(meta.task_id, { intervalMs: 20, timeoutMs: 5000 }), meta);
     if (client.capabilities.rereadable) assert.deepEqual(await client.read(meta.task_id), meta);
-  });
+  }, (capabilities) => capabilities.crossProcess);
 }
 
-function registerWaitTests(define: (name: string, body: BackendTestBody) => void): void {
+function registerWaitTests(define: DefineBackendTest): void {
   define("waitFor resolves on a ready state stored later, ignoring STARTED", async (open) => {
     const backend = await open();
     const taskId = crypto.randomUUID();
@@ -164,10 +178,6 @@ function registerWaitTests(define: (name: string, body: BackendTestBody) => void
 
   define("waitFor resolves on a state stored by another instance (crossProcess)", async (open) => {
     const [client, worker] = [await open(), await open()];
-    if (!client.capabilities.crossProcess) {
-      console.warn(`SKIPPED: ${client.url.split(":")[0]} has capabilities.crossProcess = false.`);
-      return;
-    }
     const taskId = crypto.randomUUID();
     const replyTo = await client.prepare(taskId);
     const started = Date.now();
@@ -177,7 +187,7 @@ function registerWaitTests(define: (name: string, body: BackendTestBody) => void
     await worker.store(success, { replyTo, correlationId: taskId });
     assert.deepEqual(await waiting, success);
     assert.ok(Date.now() - started < 2000, "waitFor took far longer than its interval");
-  });
+  }, (capabilities) => capabilities.crossProcess);
 
   define("waitFor on an already stored ready state resolves at once", async (open) => {
     const backend = await open();

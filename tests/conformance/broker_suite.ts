@@ -1,18 +1,20 @@
 /**
  * The broker conformance suite: the behaviour every Broker adapter (memory,
  * SQLite, Redis, RabbitMQ) must show. An adapter's test file calls
- * `brokerConformance("name", open)`; what is asserted about priorities,
- * delays and fanout follows the adapter's `capabilities` constant.
+ * `brokerConformance("name", capabilities, open)`; a test of priorities,
+ * delays or fanout runs only where the adapter's `capabilities` constant
+ * declares it, and is reported ignored elsewhere.
  *
  * ```ts ignore
- * brokerConformance("memory", () => createBroker(`memory://${uniqueName("m")}`, DEFAULT_SETTINGS));
+ * brokerConformance("memory", MEMORY_BROKER_CAPABILITIES, () =>
+ *   createBroker(`memory://${uniqueName("m")}`, DEFAULT_SETTINGS));
  * ```
  *
  * @module
  */
 
 import assert from "node:assert/strict";
-import type { Broker, WireMessage } from "../../src/broker/types.ts";
+import type { Broker, BrokerCapabilities, WireMessage } from "../../src/broker/types.ts";
 import { type BrokerConformanceOptions, BrokerHarness } from "./broker_harness.ts";
 import { registerFeatureTests } from "./broker_suite_features.ts";
 import { bodyText, eventually, publishTexts, targetOf } from "./suite_tools.ts";
@@ -22,16 +24,27 @@ export type { BrokerConformanceOptions } from "./broker_harness.ts";
 /** A test body: gets a harness that cleans up after it. */
 export type BrokerTestBody = (harness: BrokerHarness) => Promise<void>;
 
-/** Registers every broker conformance test for one adapter. */
+/** A declared capability a test needs (the test is `ignore`d on an adapter without it). */
+export type BrokerNeed = (capabilities: BrokerCapabilities) => boolean;
+
+/** Registers a test; `needs` names a capability the adapter must declare, or it is ignored. */
+export type DefineBrokerTest = (name: string, body: BrokerTestBody, needs?: BrokerNeed) => void;
+
+/**
+ * Registers every broker conformance test for one adapter. `capabilities` is
+ * what the adapter declares (its exported constant): a test of a capability
+ * it lacks is registered as ignored, so a run shows it ignored, not passed.
+ */
 export function brokerConformance(
   adapterName: string,
+  capabilities: BrokerCapabilities,
   open: () => Promise<Broker>,
   options: BrokerConformanceOptions = {},
 ): void {
-  const define = (name: string, body: BrokerTestBody) => {
+  const define: DefineBrokerTest = (name, body, needs) => {
     Deno.test({
       name: `${adapterName} broker conformance: ${name}`,
-      ignore: options.ignore ?? false,
+      ignore: (options.ignore ?? false) || (needs !== undefined && !needs(capabilities)),
       sanitizeResources: options.sanitizeResources ?? true,
       sanitizeOps: options.sanitizeOps ?? true,
       fn: async () => {
@@ -46,10 +59,14 @@ export function brokerConformance(
   };
   registerCoreTests(define, options);
   registerFeatureTests(define, options);
+  define("the opened broker declares the capabilities the suite was given", async (h) => {
+    const broker = await h.open();
+    assert.deepEqual({ ...broker.capabilities }, { ...capabilities });
+  });
 }
 
 function registerCoreTests(
-  define: (name: string, body: BrokerTestBody) => void,
+  define: DefineBrokerTest,
   options: BrokerConformanceOptions,
 ): void {
   define("publish → consume keeps headers, properties and body bytes exactly", async (h) => {

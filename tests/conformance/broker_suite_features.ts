@@ -7,20 +7,21 @@
  */
 
 import assert from "node:assert/strict";
+import type { BrokerCapabilities } from "../../src/broker/types.ts";
 import type { BrokerConformanceOptions, BrokerHarness } from "./broker_harness.ts";
 import { bodyText, publishTexts, targetOf, textMessage } from "./suite_tools.ts";
 
-type Define = (name: string, body: (harness: BrokerHarness) => Promise<void>) => void;
+type Define = (
+  name: string,
+  body: (harness: BrokerHarness) => Promise<void>,
+  needs?: (capabilities: BrokerCapabilities) => boolean,
+) => void;
 
 /** Registers the priority, delay, fanout and bulk tests. */
 export function registerFeatureTests(define: Define, options: BrokerConformanceOptions): void {
   define("priorities follow capabilities.priorities", async (h) => {
     const broker = await h.open();
     const mode = broker.capabilities.priorities;
-    if (mode === "none") {
-      console.warn(`SKIPPED: ${broker.url.split(":")[0]} has capabilities.priorities = "none".`);
-      return;
-    }
     const levels = options.priorityLevels ?? [0, 3, 6, 9];
     const queue = h.queue("priority", options.priorityQueueArguments ?? { "x-max-priority": 9 });
     // Publish in a scrambled order, two messages per level, before anyone consumes.
@@ -43,14 +44,10 @@ export function registerFeatureTests(define: Define, options: BrokerConformanceO
       await delivery.ack();
     }
     assert.deepEqual(got, expected, `${mode} order, FIFO within one priority`);
-  });
+  }, (capabilities) => capabilities.priorities !== "none");
 
   define("deliverAt is honoured when capabilities.delayedDelivery", async (h) => {
     const broker = await h.open();
-    if (!broker.capabilities.delayedDelivery) {
-      console.warn(`SKIPPED: ${broker.url.split(":")[0]} has no delayedDelivery.`);
-      return;
-    }
     const queue = h.queue("delayed");
     const deliverAt = new Date(Date.now() + 800);
     await broker.publish(textMessage("later"), targetOf(queue, { deliverAt }));
@@ -67,16 +64,12 @@ export function registerFeatureTests(define: Define, options: BrokerConformanceO
       `delivered ${deliverAt.getTime() - arrivedAt} ms before deliverAt`,
     );
     await later.ack();
-  });
+  }, (capabilities) => capabilities.delayedDelivery);
 
   define(
     "fanout exchanges copy a message to every bound queue (when capabilities.fanout)",
     async (h) => {
       const broker = await h.open();
-      if (!broker.capabilities.fanout) {
-        console.warn(`SKIPPED: ${broker.url.split(":")[0]} has no fanout.`);
-        return;
-      }
       const exchange = `${h.queue("fanout-x").name}`;
       const queues = [h.queue("fanout-a"), h.queue("fanout-b")].map((q) => ({
         ...q,
@@ -93,6 +86,7 @@ export function registerFeatureTests(define: Define, options: BrokerConformanceO
         await delivery.ack();
       }
     },
+    (capabilities) => capabilities.fanout,
   );
 
   const many = options.manyMessages ?? 2000;

@@ -5,8 +5,11 @@
  */
 
 import { DEFAULT_SETTINGS } from "../../src/app/settings.ts";
-import { createResultBackend } from "../../src/backend/memory/backend.ts";
-import { createBroker } from "../../src/broker/memory/broker.ts";
+import {
+  createResultBackend,
+  MEMORY_BACKEND_CAPABILITIES,
+} from "../../src/backend/memory/backend.ts";
+import { createBroker, MEMORY_BROKER_CAPABILITIES } from "../../src/broker/memory/broker.ts";
 import { uniqueName } from "../services.ts";
 import { backendConformance } from "./backend_suite.ts";
 import { brokerConformance } from "./broker_suite.ts";
@@ -15,7 +18,16 @@ import { brokerConformance } from "./broker_suite.ts";
 const brokerUrl = `memory://${uniqueName("conformance")}`;
 const backendUrl = `memory://${uniqueName("conformance")}`;
 
-brokerConformance("memory", () => createBroker(brokerUrl, DEFAULT_SETTINGS), {
-  redeliveryTimeoutMs: 1000,
-});
-backendConformance("memory", () => createResultBackend(backendUrl, DEFAULT_SETTINGS));
+brokerConformance(
+  "memory",
+  MEMORY_BROKER_CAPABILITIES,
+  () => createBroker(brokerUrl, DEFAULT_SETTINGS),
+  {
+    redeliveryTimeoutMs: 1000,
+  },
+);
+backendConformance(
+  "memory",
+  MEMORY_BACKEND_CAPABILITIES,
+  () => createResultBackend(backendUrl, DEFAULT_SETTINGS),
+);

@@ -6,8 +6,11 @@
  */
 
 import { DEFAULT_SETTINGS } from "../../src/app/settings.ts";
-import { createResultBackend } from "../../src/backend/sqlite/backend.ts";
-import { createBroker } from "../../src/broker/sqlite/broker.ts";
+import {
+  createResultBackend,
+  SQLITE_BACKEND_CAPABILITIES,
+} from "../../src/backend/sqlite/backend.ts";
+import { createBroker, SQLITE_BROKER_CAPABILITIES } from "../../src/broker/sqlite/broker.ts";
 import { backendConformance } from "./backend_suite.ts";
 import { brokerConformance } from "./broker_suite.ts";
 
@@ -16,7 +19,11 @@ globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: tr
 // Broker and backend share one file, as they do in the embedded default.
 const url = `sqlite://${dir}/nested/embedded.sqlite3`;
 
-brokerConformance("sqlite", () => createBroker(url, DEFAULT_SETTINGS), {
+brokerConformance("sqlite", SQLITE_BROKER_CAPABILITIES, () => createBroker(url, DEFAULT_SETTINGS), {
   redeliveryTimeoutMs: 3000,
 });
-backendConformance("sqlite", () => createResultBackend(url, DEFAULT_SETTINGS));
+backendConformance(
+  "sqlite",
+  SQLITE_BACKEND_CAPABILITIES,
+  () => createResultBackend(url, DEFAULT_SETTINGS),
+);

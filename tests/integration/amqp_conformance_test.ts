@@ -5,8 +5,8 @@
  * @module
  */
 
-import { createBroker } from "../../src/broker/amqp/broker.ts";
-import { createResultBackend } from "../../src/backend/rpc/backend.ts";
+import { AMQP_CAPABILITIES, createBroker } from "../../src/broker/amqp/broker.ts";
+import { createResultBackend, RPC_CAPABILITIES } from "../../src/backend/rpc/backend.ts";
 import { backendConformance } from "../conformance/backend_suite.ts";
 import { brokerConformance } from "../conformance/broker_suite.ts";
 import { serviceAvailable } from "../services.ts";
@@ -14,11 +14,11 @@ import { AMQP_URL, amqpConfig, deleteAmqpEntities } from "./amqp_helpers.ts";
 
 const available = await serviceAvailable("rabbitmq");
 
-brokerConformance("amqp", () => createBroker(AMQP_URL, amqpConfig()), {
+brokerConformance("amqp", AMQP_CAPABILITIES, () => createBroker(AMQP_URL, amqpConfig()), {
   ignore: !available,
   deleteQueues: deleteAmqpEntities,
 });
 
-backendConformance("rpc", () => createResultBackend("rpc://", amqpConfig()), {
+backendConformance("rpc", RPC_CAPABILITIES, () => createResultBackend("rpc://", amqpConfig()), {
   ignore: !available,
 });

@@ -8,8 +8,11 @@
 import { brokerConformance } from "../conformance/broker_suite.ts";
 import { backendConformance } from "../conformance/backend_suite.ts";
 
-import { createBroker } from "../../src/broker/redis/broker.ts";
-import { createResultBackend } from "../../src/backend/redis/backend.ts";
+import { createBroker, REDIS_BROKER_CAPABILITIES } from "../../src/broker/redis/broker.ts";
+import {
+  createResultBackend,
+  REDIS_BACKEND_CAPABILITIES,
+} from "../../src/backend/redis/backend.ts";
 
 import { serviceAvailable, uniqueName } from "../services.ts";
 import { deleteKeysWithPrefix, REDIS_URL, redisTestConfig } from "./redis_test_tools.ts";
@@ -18,12 +21,17 @@ const available = await serviceAvailable("redis");
 const prefix = `${uniqueName("celeriac-conformance")}:`;
 const config = redisTestConfig(prefix, { broker_transport_options: { global_keyprefix: prefix } });
 
-brokerConformance("redis", () => createBroker(REDIS_URL, config), {
+brokerConformance("redis", REDIS_BROKER_CAPABILITIES, () => createBroker(REDIS_URL, config), {
   ignore: !available,
   redeliveryTimeoutMs: 5000,
 });
 
-backendConformance("redis", () => createResultBackend(REDIS_URL, config), { ignore: !available });
+backendConformance(
+  "redis",
+  REDIS_BACKEND_CAPABILITIES,
+  () => createResultBackend(REDIS_URL, config),
+  { ignore: !available },
+);
 
 Deno.test({
   name: "redis conformance: delete every key under the test prefix",

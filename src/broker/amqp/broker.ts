@@ -35,6 +35,8 @@ export const AMQP_CAPABILITIES: BrokerCapabilities = Object.freeze({
   crossProcess: true,
   persistent: true,
   deadLetter: true,
+  // RabbitMQ's default consumer_timeout (30 min): a channel holding a delivery longer is closed.
+  maxUnackedMs: 30 * 60 * 1000,
 });
 
 /** The RabbitMQ broker. Create it with `createBroker`. */

@@ -30,6 +30,7 @@ export const MEMORY_BROKER_CAPABILITIES: BrokerCapabilities = Object.freeze({
   crossProcess: false,
   persistent: false,
   deadLetter: false,
+  maxUnackedMs: null,
 });
 
 /** An in-process broker over the shared hub of its URL's name. */

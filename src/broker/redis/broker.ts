@@ -49,6 +49,7 @@ export const REDIS_BROKER_CAPABILITIES: BrokerCapabilities = Object.freeze({
   crossProcess: true,
   persistent: true,
   deadLetter: false,
+  maxUnackedMs: null, // held messages have their visibility refreshed
 });
 
 /** The Redis broker. Create it with `createBroker`. */

@@ -45,6 +45,7 @@ export const SQLITE_BROKER_CAPABILITIES: BrokerCapabilities = Object.freeze({
   crossProcess: true,
   persistent: true,
   deadLetter: true,
+  maxUnackedMs: null,
 });
 
 /** Default lease of a claimed message, in seconds. */
