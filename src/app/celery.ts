@@ -45,8 +45,9 @@ import { holdProcess, whileHoldingProcess } from "./process_hold.ts";
 import { TaskRegistry } from "./registry.ts";
 import { sendTaskMessage } from "./send_task.ts";
 import { nodeOrigin } from "./node_name.ts";
-import { CeleryWorker, type WorkerOptions } from "../worker/worker.ts";
-import { runWorkerCommand } from "../cli/worker_command.ts";
+// Types only: the worker and the CLI are loaded when `worker()` / `workerMain()` are called,
+// so a client program never loads them (tools/check_layers.ts keeps it so).
+import type { CeleryWorker, WorkerOptions } from "../worker/worker.ts";
 import {
   addPeriodicTask,
   type PeriodicTaskOptions,
@@ -414,6 +415,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
 
   /** Starts a worker for this app in this process; resolves once it is consuming. */
   async worker(options: WorkerOptions = {}): Promise<CeleryWorker> {
+    const { CeleryWorker } = await import("../worker/worker.ts");
     const worker = new CeleryWorker(this, options);
     await worker.start();
     return worker;
@@ -423,8 +425,9 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
    * Runs a worker as `celeriac worker` would with these arguments (`-c 2 -Q a,b
    * --loglevel INFO …`), until SIGINT/SIGTERM; returns the exit code.
    */
-  workerMain(args: string[] = []): Promise<number> {
-    return runWorkerCommand(this, args);
+  async workerMain(args: string[] = []): Promise<number> {
+    const { runWorkerCommand } = await import("../cli/worker_command.ts");
+    return await runWorkerCommand(this, args);
   }
 
   /**
