@@ -50,26 +50,53 @@ export interface LeaseOptions {
   ttl: number;
   /** This beat's identity in the lease (default: a random id). */
   holder: string;
-  /** Settings (broker transport options such as `global_keyprefix`). */
-  config?: Pick<ResolvedConfig, "broker_transport_options">;
+  /** The broker's settings: its transport options (`global_keyprefix`…), TLS and connect timeout. */
+  config?: Partial<
+    Pick<
+      ResolvedConfig,
+      "broker_transport_options" | "broker_use_ssl" | "broker_connection_timeout"
+    >
+  >;
 }
 
 /** What a lease module exports. */
 export type LeaseFactory = (url: string, options: LeaseOptions) => Promise<BeatLease>;
 
-const LEASES: Record<string, () => Promise<{ createLease: LeaseFactory }>> = {
+/** What holds a lease: a Redis key, a RabbitMQ queue, an SQLite row, or this process. */
+export type LeaseKind = "redis" | "amqp" | "sqlite" | "local";
+
+/** What holds the lease for each broker URL scheme (the one table: banner and `createLease`). */
+const LEASE_KINDS: Record<string, LeaseKind> = {
+  redis: "redis",
+  rediss: "redis",
+  sentinel: "redis",
+  amqp: "amqp",
+  amqps: "amqp",
+  pyamqp: "amqp",
+  sqlite: "sqlite",
+  memory: "local",
+  local: "local",
+};
+
+/** Each kind's module, by literal `import()` so `deno compile` sees them. */
+const LEASE_MODULES: Record<LeaseKind, () => Promise<{ createLease: LeaseFactory }>> = {
   redis: () => import("./lease_redis.ts"),
-  rediss: () => import("./lease_redis.ts"),
   amqp: () => import("./lease_amqp.ts"),
-  amqps: () => import("./lease_amqp.ts"),
-  pyamqp: () => import("./lease_amqp.ts"),
   sqlite: () => import("./lease_sqlite.ts"),
-  memory: () => Promise.resolve({ createLease: createLocalLease }),
   local: () => Promise.resolve({ createLease: createLocalLease }),
 };
 
 /** Broker URL schemes that have a lease. */
-export const LEASE_SCHEMES: readonly string[] = Object.keys(LEASES);
+export const LEASE_SCHEMES: readonly string[] = Object.keys(LEASE_KINDS);
+
+/** What would hold the lease for `brokerUrl` (`redis`, `amqp`, `sqlite`, `local`), or undefined. */
+export function leaseKindFor(brokerUrl: string): LeaseKind | undefined {
+  return LEASE_KINDS[schemeOfUrl(brokerUrl)];
+}
+
+function schemeOfUrl(url: string): string {
+  return /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1].toLowerCase() ?? url;
+}
 
 /**
  * The lease for a broker URL. An unknown scheme is a ConfigurationError
@@ -79,9 +106,9 @@ export async function createLease(
   brokerUrl: string,
   options: Partial<LeaseOptions> = {},
 ): Promise<BeatLease> {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(brokerUrl)?.[1].toLowerCase() ?? brokerUrl;
-  const load = LEASES[scheme];
-  if (!load) {
+  const scheme = schemeOfUrl(brokerUrl);
+  const kind = LEASE_KINDS[scheme];
+  if (!kind) {
     throw new ConfigurationError(
       `No beat leader lease for broker ${JSON.stringify(maskUrl(brokerUrl))}: unknown scheme ` +
         `"${scheme}". Supported: ${LEASE_SCHEMES.join(", ")}.`,
@@ -94,7 +121,7 @@ export async function createLease(
         `Accepted: seconds above 0.`,
     );
   }
-  const { createLease: create } = await load();
+  const { createLease: create } = await LEASE_MODULES[kind]();
   return await create(brokerUrl, {
     name: options.name || "celeriac",
     ttl,

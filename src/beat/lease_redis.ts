@@ -11,10 +11,9 @@
  * @module
  */
 
-// deno-lint-ignore no-import-prefix -- inline npm: keeps mod.ts usable by URL without an import map
-import { Redis } from "npm:ioredis@5.11.1";
-import { maskUrl } from "../app/mask_url.ts";
-import { BrokerConnectionError } from "../errors.ts";
+import { openRedis } from "../broker/redis/facade.ts";
+import { parseTransportOptions } from "../broker/redis/options.ts";
+import { parseRedisUrl } from "../broker/redis/url.ts";
 import type { BeatLease, LeaseOptions } from "./leader_lease.ts";
 
 const ACQUIRE = `
@@ -40,31 +39,24 @@ export function leaseKeys(name: string, prefix = ""): { leader: string; state: s
   };
 }
 
-/** Opens the lease on the Redis server of `url`. */
+/**
+ * Opens the lease on the Redis server of `url`, through the broker's own
+ * connection code: the same URL forms (`redis://`, `rediss://`,
+ * `sentinel://…;sentinel://…` with `master_name`), `broker_use_ssl`,
+ * `broker_transport_options` and `broker_connection_timeout` as the broker.
+ */
 export async function createLease(url: string, options: LeaseOptions): Promise<BeatLease> {
-  const transport = options.config?.broker_transport_options ?? {};
-  const prefix = typeof transport.global_keyprefix === "string" ? transport.global_keyprefix : "";
-  const keys = leaseKeys(options.name, prefix);
-  const client = new Redis(url.replace(/^rediss?:\/\/\/?$/, "redis://127.0.0.1:6379"), {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 5000,
-    enableOfflineQueue: true,
+  const config = options.config ?? {};
+  const transport = parseTransportOptions(config.broker_transport_options ?? {});
+  const keys = leaseKeys(options.name, transport.globalKeyprefix);
+  const connection = await openRedis(parseRedisUrl(url, config.broker_use_ssl ?? null), {
+    role: "commands",
+    connectTimeoutMs: (config.broker_connection_timeout ?? 4) * 1000,
+    masterName: transport.masterName,
+    sentinelPassword: transport.sentinelPassword,
+    purpose: "beat lease",
+    failFast: true,
   });
-  // Each failing command rejects; acquire() reports it as "not held". The
-  // last error says why a connect failed (ioredis only says "Connection is closed").
-  let lastError: Error | undefined;
-  client.on("error", (error: Error) => lastError = error);
-  try {
-    await client.connect();
-  } catch (cause) {
-    client.disconnect();
-    const reason = lastError?.message ?? (cause as Error)?.message ?? String(cause);
-    throw new BrokerConnectionError(
-      `Cannot connect to ${maskUrl(url)} for the beat lease: ${reason}`,
-      { cause: lastError ?? cause },
-    );
-  }
   const ttlMs = String(Math.round(options.ttl * 1000));
   let held = false;
   return {
@@ -72,24 +64,30 @@ export async function createLease(url: string, options: LeaseOptions): Promise<B
     ttl: options.ttl,
     async acquire() {
       try {
-        held = await client.eval(ACQUIRE, 1, keys.leader, options.holder, ttlMs) === 1;
+        held = await connection.evalScript(ACQUIRE, [keys.leader], [options.holder, ttlMs]) === 1;
       } catch {
         held = false; // Redis unreachable: the key expires on its own; do not send meanwhile.
       }
       return held;
     },
     async loadState() {
-      return await client.get(keys.state);
+      return await connection.getString(keys.state);
     },
     async saveState(state: string) {
-      return await client.eval(SAVE, 2, keys.leader, keys.state, options.holder, state) === 1;
+      return await connection.evalScript(SAVE, [keys.leader, keys.state], [
+        options.holder,
+        state,
+      ]) ===
+        1;
     },
     async close() {
+      if (connection.closed) return;
       try {
-        if (held) await client.eval(RELEASE, 1, keys.leader, options.holder);
-        await client.quit();
+        if (held) await connection.evalScript(RELEASE, [keys.leader], [options.holder]);
       } catch {
-        client.disconnect();
+        // Unreachable: the key expires on its own after the TTL.
+      } finally {
+        await connection.close();
       }
     },
   };

@@ -6,7 +6,7 @@
  */
 
 import type { Celery } from "../app/celery.ts";
-import { schemeOf } from "../broker/resolve.ts";
+import { leaseKindFor } from "../beat/leader_lease.ts";
 import { beatBanner } from "../beat/banner.ts";
 import { entriesFromConfig } from "../beat/entry.ts";
 import { runBeat } from "../beat/service.ts";
@@ -46,16 +46,6 @@ export const BEAT_HELP = helpText(
   BEAT_FLAGS,
 );
 
-const LEASES: Record<string, string> = {
-  redis: "redis",
-  rediss: "redis",
-  sentinel: "redis",
-  amqp: "amqp",
-  amqps: "amqp",
-  pyamqp: "amqp",
-  sqlite: "sqlite",
-};
-
 /** Parses beat's flags. */
 export function beatOptionsFromArgs(args: string[]) {
   const { values, positionals } = parseFlags(args, BEAT_FLAGS, "beat");
@@ -88,7 +78,7 @@ export async function runBeatCommand(app: Celery, args: string[]): Promise<numbe
     scheduleFile,
     logLevel: options.logLevel,
     maxInterval: options.maxInterval ?? config.beat_max_loop_interval ?? 300,
-    lease: LEASES[schemeOf(app.brokerUrl())] ?? "local",
+    lease: leaseKindFor(app.brokerUrl()) ?? "local",
   }));
   const stop = new AbortController();
   const onSignal = () => {

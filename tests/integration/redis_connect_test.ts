@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { createResultBackend } from "../../src/backend/redis/backend.ts";
 import type { ResultBackend } from "../../src/backend/types.ts";
+import { createLease, leaseKindFor } from "../../src/beat/leader_lease.ts";
+import { leaseKeys } from "../../src/beat/lease_redis.ts";
 import { createBroker } from "../../src/broker/redis/broker.ts";
 import type { Broker } from "../../src/broker/types.ts";
 import { BrokerConnectionError } from "../../src/errors.ts";
@@ -131,6 +133,28 @@ Deno.test({
         () => createBroker(url, redisTestConfig("")),
         /needs the "master_name" transport option/,
       );
+
+      // Beat's leader lease goes through the same connection code: found through the sentinels.
+      assert.equal(leaseKindFor(url), "redis", "the banner names the lease that is used");
+      const leaseOptions = { name: "sentinel-beat", ttl: 5, config };
+      const first = await createLease(url, { ...leaseOptions, holder: "first" });
+      const second = await createLease(url, { ...leaseOptions, holder: "second" });
+      try {
+        assert.equal(first.kind, "redis");
+        assert.equal(await first.acquire(), true, "the first beat leads");
+        assert.equal(await second.acquire(), false, "the second stands by");
+        const onMaster = await new Deno.Command("redis-cli", {
+          args: ["-p", String(master.port), "GET", leaseKeys("sentinel-beat").leader],
+        }).output();
+        assert.equal(
+          new TextDecoder().decode(onMaster.stdout).trim(),
+          "first",
+          "held on the master",
+        );
+      } finally {
+        await first.close();
+        await second.close();
+      }
     } finally {
       sentinel.kill("SIGTERM");
       await sentinel.status;

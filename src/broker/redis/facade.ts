@@ -41,6 +41,11 @@ export interface OpenRedisOptions {
   purpose: string;
   /** False: the idle socket does not keep the process alive (see `ConnectOptions`). */
   keepProcessAlive?: boolean;
+  /**
+   * Fail a command after one reconnect attempt instead of ~20 (beat's lease:
+   * a leader that cannot renew must stop sending at once).
+   */
+  failFast?: boolean;
 }
 
 /** The commands that can be queued in a MULTI/EXEC transaction or a pipeline. */
@@ -180,6 +185,14 @@ export class RedisConnection {
     }
   };
 
+  /** EVAL script with `keys` and `args` (scripts used by a few calls: beat's lease). */
+  evalScript(script: string, keys: string[], args: string[]): Promise<unknown> {
+    return this.run(this.#client.eval(script, keys.length, ...keys, ...args));
+  }
+  /** GET key. */
+  getString(key: string): Promise<string | null> {
+    return this.run(this.#client.get(key));
+  }
   /** LPUSH key value… */
   lpush(key: string, values: string[]): Promise<number> {
     return this.run(this.#client.lpush(key, ...values));
@@ -334,7 +347,7 @@ function clientOptions(target: RedisConnectOptions, options: OpenRedisOptions): 
     enableAutoPipelining: options.role === "commands",
     // Blocking and subscriber connections wait out a Redis restart; the
     // commands connection fails a command after ~20 reconnect attempts.
-    maxRetriesPerRequest: options.role === "commands" ? 20 : null,
+    maxRetriesPerRequest: options.failFast ? 1 : options.role === "commands" ? 20 : null,
     retryStrategy: (times: number) => Math.min(times * 100, 2000),
   };
   if (!target.sentinels) return { ...common, host: target.host, port: target.port };
