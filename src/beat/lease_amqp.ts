@@ -17,50 +17,37 @@
  */
 
 import { Buffer } from "node:buffer";
-import { type ChannelModel, connect, type Options } from "../broker/amqp/amqplib.ts";
-import { maskUrl } from "../app/mask_url.ts";
-import { BrokerConnectionError } from "../errors.ts";
+import type { ChannelModel } from "../broker/amqp/amqplib.ts";
+import { connectEndpoint } from "../broker/amqp/connection.ts";
+import { type AmqpEndpoint, parseAmqpUrl } from "../broker/amqp/url.ts";
+import { DEFAULT_SETTINGS } from "../app/settings.ts";
 import type { BeatLease, LeaseOptions } from "./leader_lease.ts";
 
-/** amqplib's connect options for a kombu-style URL (`//` is the vhost `/`). */
-function connectOptions(url: string, heartbeat: number): Options.Connect {
-  const parsed = new URL(url.replace(/^[a-z]+:/i, "http:"));
-  const path = parsed.pathname;
-  return {
-    protocol: /^amqps:/i.test(url) ? "amqps" : "amqp",
-    hostname: parsed.hostname || "localhost",
-    port: Number(parsed.port) || (/^amqps:/i.test(url) ? 5671 : 5672),
-    username: decodeURIComponent(parsed.username) || "guest",
-    password: decodeURIComponent(parsed.password) || "guest",
-    vhost: path === "" || path === "/" ? "/" : decodeURIComponent(path.slice(1)),
-    heartbeat,
-  };
-}
-
-/** Opens the lease on the RabbitMQ server of `url`. */
+/**
+ * Opens the lease on the RabbitMQ server of `url`, parsed and connected by the
+ * broker's own code (URL forms, `broker_use_ssl`, connect timeout), with a
+ * heartbeat of a third of the lease's TTL.
+ */
 export async function createLease(url: string, options: LeaseOptions): Promise<BeatLease> {
   const leaderQueue = `celeriac.beat.${options.name}.leader`;
   const stateQueue = `celeriac.beat.${options.name}.state`;
-  const heartbeat = Math.max(1, Math.round(options.ttl / 3));
+  const config = { ...DEFAULT_SETTINGS, ...options.config };
+  const endpoint: AmqpEndpoint = {
+    ...await parseAmqpUrl(url, config),
+    heartbeat: Math.max(1, Math.round(options.ttl / 3)),
+  };
   let connection: ChannelModel | undefined;
   let held = false;
 
   const open = async (): Promise<ChannelModel> => {
     if (connection) return connection;
-    try {
-      const opened = await connect(connectOptions(url, heartbeat));
-      opened.on("error", () => {});
-      opened.on("close", () => {
-        if (connection === opened) [connection, held] = [undefined, false];
-      });
-      connection = opened;
-      return opened;
-    } catch (cause) {
-      throw new BrokerConnectionError(
-        `Cannot connect to ${maskUrl(url)} for the beat lease: ${cause}`,
-        { cause },
-      );
-    }
+    const opened = await connectEndpoint(endpoint); // BrokerConnectionError naming the URL
+    opened.on("error", () => {});
+    opened.on("close", () => {
+      if (connection === opened) [connection, held] = [undefined, false];
+    });
+    connection = opened;
+    return opened;
   };
 
   /** Runs `body` on a fresh channel, closed afterwards (a refused declare closes it anyway). */

@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { Celery } from "../../mod.ts";
+import { createLease } from "../../src/beat/leader_lease.ts";
 import { ConfigurationError } from "../../src/errors.ts";
 import { deleteAmqpEntities } from "../integration/amqp_helpers.ts";
 import { serviceAvailable, uniqueName } from "../services.ts";
@@ -121,6 +122,27 @@ Deno.test("amqps:// with broker_use_ssl (ca_certs, cert_reqs): a task runs; a wr
       broker_use_ssl: { ca_certs: certs.wrongCaFile, cert_reqs: "CERT_REQUIRED" },
     });
     assert.match(refused.message, /certificate|UnknownIssuer|self.signed|unable to verify/i);
+    // Beat's leader lease connects the same way: with the CA it leads, with the wrong CA it is
+    // refused (its own URL parser once ignored broker_use_ssl).
+    const leaseName = uniqueName("tls-beat");
+    const lease = await createLease(brokerUrl, {
+      name: leaseName,
+      ttl: 6,
+      config: { broker_use_ssl: { ca_certs: certs.caFile, cert_reqs: "CERT_REQUIRED" } },
+    });
+    try {
+      assert.equal(await lease.acquire(), true, "the lease is held over TLS");
+    } finally {
+      await lease.close();
+    }
+    await assert.rejects(
+      createLease(brokerUrl, {
+        name: leaseName,
+        ttl: 6,
+        config: { broker_use_ssl: { ca_certs: certs.wrongCaFile, cert_reqs: "CERT_REQUIRED" } },
+      }),
+      /certificate|UnknownIssuer|self.signed|unable to verify/i,
+    );
     // `true` (kombu: TLS with the system's CAs) is a valid setting: it connects with TLS and,
     // with no CA given, refuses the test's self-signed server.
     const app = new Celery("tls", { config: { broker_use_ssl: true }, setAsCurrent: false });

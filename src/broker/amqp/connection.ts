@@ -70,6 +70,36 @@ function letProcessExit(model: ChannelModel): void {
   connection.heartbeater?.recvTimer?.unref?.();
 }
 
+/**
+ * Opens one amqplib connection to `endpoint` (TLS, timeout, heartbeat and
+ * client properties as every celeriac connection). A failure is a
+ * BrokerConnectionError naming the masked URL and the cause.
+ */
+export async function connectEndpoint(endpoint: AmqpEndpoint): Promise<ChannelModel> {
+  try {
+    return await connect({
+      protocol: endpoint.tls ? "amqps" : "amqp",
+      hostname: endpoint.hostname,
+      port: endpoint.port,
+      username: endpoint.username,
+      password: endpoint.password,
+      // amqplib unescapes the vhost once more; keep a literal `%` intact.
+      vhost: endpoint.vhost.replaceAll("%", "%25"),
+      heartbeat: endpoint.heartbeat,
+    }, {
+      noDelay: true,
+      timeout: endpoint.connectTimeoutMs,
+      clientProperties: { product: "celeriac", connection_name: `celeriac ${Deno.pid}` },
+      ...endpoint.tls,
+    });
+  } catch (error) {
+    throw new BrokerConnectionError(
+      `Cannot connect to ${endpoint.maskedUrl}: ${describeConnectError(error, endpoint)}.`,
+      { cause: error },
+    );
+  }
+}
+
 /** A kept-alive AMQP connection. */
 export class AmqpConnection {
   /** Where it connects. */
@@ -123,29 +153,7 @@ export class AmqpConnection {
 
   async #open(): Promise<ChannelModel> {
     const { endpoint } = this;
-    let model: ChannelModel;
-    try {
-      model = await connect({
-        protocol: endpoint.tls ? "amqps" : "amqp",
-        hostname: endpoint.hostname,
-        port: endpoint.port,
-        username: endpoint.username,
-        password: endpoint.password,
-        // amqplib unescapes the vhost once more; keep a literal `%` intact.
-        vhost: endpoint.vhost.replaceAll("%", "%25"),
-        heartbeat: endpoint.heartbeat,
-      }, {
-        noDelay: true,
-        timeout: endpoint.connectTimeoutMs,
-        clientProperties: { product: "celeriac", connection_name: `celeriac ${Deno.pid}` },
-        ...endpoint.tls,
-      });
-    } catch (error) {
-      throw new BrokerConnectionError(
-        `Cannot connect to ${endpoint.maskedUrl}: ${describeConnectError(error, endpoint)}.`,
-        { cause: error },
-      );
-    }
+    const model = await connectEndpoint(endpoint);
     if (this.#closing.signal.aborted) {
       await model.close().catch(() => {});
       throw new BrokerConnectionError(`The connection to ${endpoint.maskedUrl} is closed.`);
