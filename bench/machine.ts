@@ -6,7 +6,7 @@
  */
 
 import { Redis } from "ioredis";
-import { connect } from "../src/broker/amqp/amqplib.ts";
+import { connect } from "../src/transports/amqp/amqplib.ts";
 import { AMQP_URL, REDIS_URL } from "./setups.ts";
 
 /** One-minute load average. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { connect } from "../src/broker/amqp/amqplib.ts";
+import { connect } from "../src/transports/amqp/amqplib.ts";
 import { Redis } from "ioredis";
 
 /** Which broker a setup uses. */

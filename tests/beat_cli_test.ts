@@ -10,8 +10,8 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { connect } from "../src/broker/amqp/amqplib.ts";
-import { leaseKeys } from "../src/beat/lease_redis.ts";
+import { connect } from "../src/transports/amqp/amqplib.ts";
+import { leaseKeys } from "../src/transports/redis/lease.ts";
 import type { StoredSchedule } from "../src/beat/store.ts";
 import { CeleriacProcess, doubleSends } from "./beat/celeriac_process.ts";
 import { EVERY, LEASE_TTL } from "./beat/cli_app.ts";

@@ -9,13 +9,13 @@
  */
 
 import assert from "node:assert/strict";
-import { connect } from "../src/broker/amqp/amqplib.ts";
+import { connect } from "../src/transports/amqp/amqplib.ts";
 import { Redis } from "ioredis";
 import { Celery } from "../src/app/celery.ts";
 import type { Delivery, QueueSpec } from "../src/broker/types.ts";
 import { decodeTaskMessage } from "../src/protocol/task_message.ts";
 import { runBeat, sendThroughApp } from "../src/beat/service.ts";
-import { leaseKeys } from "../src/beat/lease_redis.ts";
+import { leaseKeys } from "../src/transports/redis/lease.ts";
 import type { StoredSchedule } from "../src/beat/store.ts";
 import { serviceAvailable, SERVICES, uniqueName } from "./services.ts";
 

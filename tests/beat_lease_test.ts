@@ -7,9 +7,9 @@
 
 import assert from "node:assert/strict";
 import { Redis } from "ioredis";
-import { connect } from "../src/broker/amqp/amqplib.ts";
+import { connect } from "../src/transports/amqp/amqplib.ts";
 import { type BeatLease, createLease } from "../src/beat/leader_lease.ts";
-import { leaseKeys } from "../src/beat/lease_redis.ts";
+import { leaseKeys } from "../src/transports/redis/lease.ts";
 import { serviceAvailable, SERVICES, uniqueName } from "./services.ts";
 
 interface Backend {

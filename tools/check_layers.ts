@@ -1,5 +1,7 @@
 /**
- * Fails when a module under `src/` statically imports a layer above its own:
+ * Fails when a module under `src/` imports another transport's internals
+ * (anything in `src/transports/<name>/` but its entry files), or statically
+ * imports a layer above its own:
  * the arrows point down, from the programs (`cli`, `dashboard`) through the
  * worker to the library a client loads (`app`, `task`, `canvas`, transports…).
  * Type-only imports are erased at run time and allowed; a literal dynamic
@@ -14,8 +16,38 @@
 const LAYERS: string[][] = [
   ["cli", "dashboard"],
   ["worker"],
-  ["app", "task", "canvas", "events", "control", "beat", "broker", "backend", "protocol"],
+  [
+    "app",
+    "task",
+    "canvas",
+    "events",
+    "control",
+    "beat",
+    "broker",
+    "backend",
+    "transports",
+    "protocol",
+  ],
 ];
+
+/**
+ * The files of a transport folder (`src/transports/<name>/`) that other code may
+ * import: its adapters behind the seams, and the embedded file's location.
+ * Everything else in the folder is its internals.
+ */
+const TRANSPORT_ENTRIES = new Set([
+  "broker.ts",
+  "backend.ts",
+  "lease.ts",
+  "amqp_alias.ts",
+  "location.ts",
+]);
+
+/** The transport folder `path` (relative to `src/`) is in, or undefined. */
+function transportOf(path: string): string | undefined {
+  const parts = path.split("/");
+  return parts[0] === "transports" && parts.length > 2 ? parts[1] : undefined;
+}
 
 /** A folder's layer; files at the top of `src/` (`log.ts`, `errors.ts`) are library. */
 function layerOf(folder: string): number {
@@ -59,8 +91,14 @@ export async function layerViolations(root: URL): Promise<string[]> {
           if (!specifier.startsWith(".")) continue;
           const target = new URL(specifier, new URL(path, src)).pathname;
           if (!target.startsWith(src.pathname)) continue;
-          const to = target.slice(src.pathname.length).split("/")[0];
+          const targetPath = target.slice(src.pathname.length);
+          const to = targetPath.split("/")[0];
           if (layerOf(to) < layerOf(from)) violations.push(`src/${path} → ${specifier}`);
+          const transport = transportOf(targetPath);
+          const inside = transport !== undefined && transportOf(path) === transport;
+          if (transport && !inside && !TRANSPORT_ENTRIES.has(targetPath.split("/").at(-1)!)) {
+            violations.push(`src/${path} → ${specifier} (internals of the ${transport} transport)`);
+          }
         }
       }
     }
@@ -76,7 +114,8 @@ if (import.meta.main) {
       `These imports climb from a lower layer to a higher one (${
         LAYERS.map((layer) => layer.join("/")).join(" > ")
       }); load the higher layer lazily with a literal import(), or move the code down:\n` +
-        violations.map((line) => `  ${line}`).join("\n"),
+        violations.map((line) => `  ${line}`).join("\n") +
+        `\nA transport is entered only by ${[...TRANSPORT_ENTRIES].join(", ")}.`,
     );
     Deno.exit(1);
   }

@@ -12,7 +12,7 @@
 
 import { Buffer } from "node:buffer";
 import { Redis } from "ioredis";
-import { connect } from "../../src/broker/amqp/amqplib.ts";
+import { connect } from "../../src/transports/amqp/amqplib.ts";
 import { epochMs, rawResult } from "./messages.ts";
 
 const url = Deno.env.get("CELERY_BROKER_URL")!;

@@ -9,10 +9,10 @@
  */
 
 import { Redis } from "ioredis";
-import { connect } from "../../src/broker/amqp/amqplib.ts";
-import type { Channel, ChannelModel } from "../../src/broker/amqp/amqplib.ts";
-import { bodyBuffer, publishOptions } from "../../src/broker/amqp/message.ts";
-import { encodeEnvelope } from "../../src/broker/redis/envelope.ts";
+import { connect } from "../../src/transports/amqp/amqplib.ts";
+import type { Channel, ChannelModel } from "../../src/transports/amqp/amqplib.ts";
+import { bodyBuffer, publishOptions } from "../../src/transports/amqp/message.ts";
+import { encodeEnvelope } from "../../src/transports/redis/envelope.ts";
 import type { RunPlace } from "../setups.ts";
 import { waitUntil } from "../stats.ts";
 import { type RawMessage, rawMessages } from "./messages.ts";

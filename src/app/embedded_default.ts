@@ -5,4 +5,4 @@
  * @module
  */
 
-export { defaultEmbeddedUrl } from "../broker/sqlite/location.ts";
+export { defaultEmbeddedUrl } from "../transports/sqlite/location.ts";

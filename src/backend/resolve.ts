@@ -12,13 +12,13 @@ import type { ConnectOptions } from "../broker/types.ts";
 import type { ResultBackend, ResultBackendFactory } from "./types.ts";
 
 const ADAPTERS: Record<string, () => Promise<{ createResultBackend: ResultBackendFactory }>> = {
-  "memory": () => import("./memory/backend.ts"),
-  "sqlite": () => import("./sqlite/backend.ts"),
-  "rpc": () => import("./rpc/backend.ts"),
-  "amqp": () => import("./rpc/amqp_alias.ts"),
-  "redis": () => import("./redis/backend.ts"),
-  "rediss": () => import("./redis/backend.ts"),
-  "sentinel": () => import("./redis/backend.ts"),
+  "memory": () => import("../transports/memory/backend.ts"),
+  "sqlite": () => import("../transports/sqlite/backend.ts"),
+  "rpc": () => import("../transports/amqp/backend.ts"),
+  "amqp": () => import("../transports/amqp/amqp_alias.ts"),
+  "redis": () => import("../transports/redis/backend.ts"),
+  "rediss": () => import("../transports/redis/backend.ts"),
+  "sentinel": () => import("../transports/redis/backend.ts"),
 };
 
 /** URL schemes with a result backend adapter. */

@@ -5,9 +5,9 @@
  * sent by the old leader is not sent again; a run nobody sent fires once).
  *
  * One file per broker kind, chosen by URL scheme through literal `import()`s:
- * Redis (`SET NX PX` + renewal, src/beat/lease_redis.ts), RabbitMQ (an
- * exclusive queue, src/beat/lease_amqp.ts), the embedded SQLite file (a lock
- * row with an expiry, src/beat/lease_sqlite.ts). `memory://` and an explicit
+ * Redis (`SET NX PX` + renewal, src/transports/redis/lease.ts), RabbitMQ (an
+ * exclusive queue, src/transports/amqp/lease.ts), the embedded SQLite file (a lock
+ * row with an expiry, src/transports/sqlite/lease.ts). `memory://` and an explicit
  * `"local"` use a lease held in this process.
  *
  * The leader shares each run before it publishes the task, so a successor
@@ -80,9 +80,9 @@ const LEASE_KINDS: Record<string, LeaseKind> = {
 
 /** Each kind's module, by literal `import()` so `deno compile` sees them. */
 const LEASE_MODULES: Record<LeaseKind, () => Promise<{ createLease: LeaseFactory }>> = {
-  redis: () => import("./lease_redis.ts"),
-  amqp: () => import("./lease_amqp.ts"),
-  sqlite: () => import("./lease_sqlite.ts"),
+  redis: () => import("../transports/redis/lease.ts"),
+  amqp: () => import("../transports/amqp/lease.ts"),
+  sqlite: () => import("../transports/sqlite/lease.ts"),
   local: () => Promise.resolve({ createLease: createLocalLease }),
 };
 

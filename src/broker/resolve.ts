@@ -11,14 +11,14 @@ import { maskUrl } from "../app/mask_url.ts";
 import type { Broker, BrokerFactory, ConnectOptions } from "./types.ts";
 
 const ADAPTERS: Record<string, () => Promise<{ createBroker: BrokerFactory }>> = {
-  "memory": () => import("./memory/broker.ts"),
-  "sqlite": () => import("./sqlite/broker.ts"),
-  "amqp": () => import("./amqp/broker.ts"),
-  "pyamqp": () => import("./amqp/broker.ts"),
-  "amqps": () => import("./amqp/broker.ts"),
-  "redis": () => import("./redis/broker.ts"),
-  "rediss": () => import("./redis/broker.ts"),
-  "sentinel": () => import("./redis/broker.ts"),
+  "memory": () => import("../transports/memory/broker.ts"),
+  "sqlite": () => import("../transports/sqlite/broker.ts"),
+  "amqp": () => import("../transports/amqp/broker.ts"),
+  "pyamqp": () => import("../transports/amqp/broker.ts"),
+  "amqps": () => import("../transports/amqp/broker.ts"),
+  "redis": () => import("../transports/redis/broker.ts"),
+  "rediss": () => import("../transports/redis/broker.ts"),
+  "sentinel": () => import("../transports/redis/broker.ts"),
 };
 
 /** URL schemes with a broker adapter. */

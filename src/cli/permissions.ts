@@ -10,7 +10,7 @@
 
 import type { Celery } from "../app/celery.ts";
 import { maskUrl } from "../app/mask_url.ts";
-import { parentDirectory, sqliteFilePath } from "../broker/sqlite/location.ts";
+import { parentDirectory, sqliteFilePath } from "../transports/sqlite/location.ts";
 import { schemeOf } from "../broker/resolve.ts";
 import { splitAppSpecifier } from "./load_app.ts";
 

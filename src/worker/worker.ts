@@ -15,7 +15,7 @@ import { holdProcess } from "../app/process_hold.ts";
 import { connectAtStartup } from "../app/startup_connect.ts";
 import type { ResolvedConfig } from "../app/config.ts";
 import { defaultEmbeddedUrl } from "../app/embedded_default.ts";
-import { sqliteFilePath } from "../broker/sqlite/location.ts";
+import { sqliteFilePath } from "../transports/sqlite/location.ts";
 import type { Broker, Delivery, QueueSpec } from "../broker/types.ts";
 import { ConfigurationError } from "../errors.ts";
 import { getLogger, type LogLevel } from "../log.ts";

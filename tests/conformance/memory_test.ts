@@ -8,8 +8,8 @@ import { DEFAULT_SETTINGS } from "../../src/app/settings.ts";
 import {
   createResultBackend,
   MEMORY_BACKEND_CAPABILITIES,
-} from "../../src/backend/memory/backend.ts";
-import { createBroker, MEMORY_BROKER_CAPABILITIES } from "../../src/broker/memory/broker.ts";
+} from "../../src/transports/memory/backend.ts";
+import { createBroker, MEMORY_BROKER_CAPABILITIES } from "../../src/transports/memory/broker.ts";
 import { uniqueName } from "../services.ts";
 import { backendConformance } from "./backend_suite.ts";
 import { brokerConformance } from "./broker_suite.ts";

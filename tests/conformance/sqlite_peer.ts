@@ -13,8 +13,8 @@
  */
 
 import { DEFAULT_SETTINGS } from "../../src/app/settings.ts";
-import { createResultBackend } from "../../src/backend/sqlite/backend.ts";
-import { createBroker } from "../../src/broker/sqlite/broker.ts";
+import { createResultBackend } from "../../src/transports/sqlite/backend.ts";
+import { createBroker } from "../../src/transports/sqlite/broker.ts";
 import { bodyText, DeliveryReader, directQueue, publishTexts } from "./suite_tools.ts";
 import { resultDoc } from "./backend_suite.ts";
 

@@ -8,8 +8,8 @@
 
 import assert from "node:assert/strict";
 import { DEFAULT_SETTINGS } from "../../src/app/settings.ts";
-import { createResultBackend } from "../../src/backend/sqlite/backend.ts";
-import { createBroker } from "../../src/broker/sqlite/broker.ts";
+import { createResultBackend } from "../../src/transports/sqlite/backend.ts";
+import { createBroker } from "../../src/transports/sqlite/broker.ts";
 import { uniqueName } from "../services.ts";
 import { bodyText, DeliveryReader, directQueue, publishTexts, textMessage } from "./suite_tools.ts";
 

@@ -9,8 +9,8 @@ import { DEFAULT_SETTINGS } from "../../src/app/settings.ts";
 import {
   createResultBackend,
   SQLITE_BACKEND_CAPABILITIES,
-} from "../../src/backend/sqlite/backend.ts";
-import { createBroker, SQLITE_BROKER_CAPABILITIES } from "../../src/broker/sqlite/broker.ts";
+} from "../../src/transports/sqlite/backend.ts";
+import { createBroker, SQLITE_BROKER_CAPABILITIES } from "../../src/transports/sqlite/broker.ts";
 import { backendConformance } from "./backend_suite.ts";
 import { brokerConformance } from "./broker_suite.ts";
 

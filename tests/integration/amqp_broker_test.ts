@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { createBroker as resolveBroker } from "../../src/broker/resolve.ts";
-import { AMQP_CAPABILITIES, createBroker } from "../../src/broker/amqp/broker.ts";
+import { AMQP_CAPABILITIES, createBroker } from "../../src/transports/amqp/broker.ts";
 import type { QueueSpec } from "../../src/broker/types.ts";
 import { BrokerConnectionError } from "../../src/errors.ts";
 import { textMessage } from "../conformance/suite_tools.ts";

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { AMQP_CAPABILITIES, createBroker } from "../../src/broker/amqp/broker.ts";
-import { createResultBackend, RPC_CAPABILITIES } from "../../src/backend/rpc/backend.ts";
+import { AMQP_CAPABILITIES, createBroker } from "../../src/transports/amqp/broker.ts";
+import { createResultBackend, RPC_CAPABILITIES } from "../../src/transports/amqp/backend.ts";
 import { backendConformance } from "../conformance/backend_suite.ts";
 import { brokerConformance } from "../conformance/broker_suite.ts";
 import { serviceAvailable } from "../services.ts";

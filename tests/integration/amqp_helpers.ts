@@ -7,8 +7,8 @@
 
 import type { ResolvedConfig } from "../../src/app/config.ts";
 import { DEFAULT_SETTINGS } from "../../src/app/settings.ts";
-import { AmqpConnection } from "../../src/broker/amqp/connection.ts";
-import { parseAmqpUrl } from "../../src/broker/amqp/url.ts";
+import { AmqpConnection } from "../../src/transports/amqp/connection.ts";
+import { parseAmqpUrl } from "../../src/transports/amqp/url.ts";
 import { SERVICES } from "../services.ts";
 
 /** The RabbitMQ the tests use. */

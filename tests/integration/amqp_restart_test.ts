@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { createBroker } from "../../src/broker/amqp/broker.ts";
+import { createBroker } from "../../src/transports/amqp/broker.ts";
 import type { QueueSpec } from "../../src/broker/types.ts";
 import { textMessage } from "../conformance/suite_tools.ts";
 import { amqpConfig } from "./amqp_helpers.ts";

@@ -9,8 +9,8 @@
 
 import assert from "node:assert/strict";
 import { createResultBackend as resolveBackend } from "../../src/backend/resolve.ts";
-import { createResultBackend, RpcBackend } from "../../src/backend/rpc/backend.ts";
-import { createBroker } from "../../src/broker/amqp/broker.ts";
+import { createResultBackend, RpcBackend } from "../../src/transports/amqp/backend.ts";
+import { createBroker } from "../../src/transports/amqp/broker.ts";
 import { ConfigurationError } from "../../src/errors.ts";
 import { resultDoc } from "../conformance/backend_suite.ts";
 import { serviceAvailable, uniqueName } from "../services.ts";

@@ -7,8 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { createBroker, type RedisBroker } from "../../src/broker/redis/broker.ts";
-import { createResultBackend } from "../../src/backend/redis/backend.ts";
+import { createBroker, type RedisBroker } from "../../src/transports/redis/broker.ts";
+import { createResultBackend } from "../../src/transports/redis/backend.ts";
 import { BrokerConnectionError } from "../../src/errors.ts";
 import type { QueueSpec } from "../../src/broker/types.ts";
 import {

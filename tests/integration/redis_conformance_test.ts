@@ -8,11 +8,11 @@
 import { brokerConformance } from "../conformance/broker_suite.ts";
 import { backendConformance } from "../conformance/backend_suite.ts";
 
-import { createBroker, REDIS_BROKER_CAPABILITIES } from "../../src/broker/redis/broker.ts";
+import { createBroker, REDIS_BROKER_CAPABILITIES } from "../../src/transports/redis/broker.ts";
 import {
   createResultBackend,
   REDIS_BACKEND_CAPABILITIES,
-} from "../../src/backend/redis/backend.ts";
+} from "../../src/transports/redis/backend.ts";
 
 import { serviceAvailable, uniqueName } from "../services.ts";
 import { deleteKeysWithPrefix, REDIS_URL, redisTestConfig } from "./redis_test_tools.ts";

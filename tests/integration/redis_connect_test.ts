@@ -7,11 +7,11 @@
  */
 
 import assert from "node:assert/strict";
-import { createResultBackend } from "../../src/backend/redis/backend.ts";
+import { createResultBackend } from "../../src/transports/redis/backend.ts";
 import type { ResultBackend } from "../../src/backend/types.ts";
 import { createLease, leaseKindFor } from "../../src/beat/leader_lease.ts";
-import { leaseKeys } from "../../src/beat/lease_redis.ts";
-import { createBroker } from "../../src/broker/redis/broker.ts";
+import { leaseKeys } from "../../src/transports/redis/lease.ts";
+import { createBroker } from "../../src/transports/redis/broker.ts";
 import type { Broker } from "../../src/broker/types.ts";
 import { BrokerConnectionError } from "../../src/errors.ts";
 import { buildResultMeta } from "../../src/protocol/result_meta.ts";

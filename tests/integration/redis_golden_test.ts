@@ -7,16 +7,16 @@
  */
 
 import assert from "node:assert/strict";
-import { parseResultMeta } from "../../src/backend/redis/backend.ts";
-import { ResultKeys } from "../../src/backend/redis/keys.ts";
+import { parseResultMeta } from "../../src/transports/redis/backend.ts";
+import { ResultKeys } from "../../src/transports/redis/result_keys.ts";
 import {
   decodeEnvelope,
   encodeEnvelope,
   type Envelope,
   parseEnvelope,
-} from "../../src/broker/redis/envelope.ts";
-import { KombuKeys } from "../../src/broker/redis/keys.ts";
-import { DEFAULT_TRANSPORT_OPTIONS } from "../../src/broker/redis/options.ts";
+} from "../../src/transports/redis/envelope.ts";
+import { KombuKeys } from "../../src/transports/redis/keys.ts";
+import { DEFAULT_TRANSPORT_OPTIONS } from "../../src/transports/redis/options.ts";
 import {
   fixtureNames,
   type MessageFixture,

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createBroker } from "../../src/broker/redis/broker.ts";
+import { createBroker } from "../../src/transports/redis/broker.ts";
 import { directQueue } from "../conformance/suite_tools.ts";
 import { redisTestConfig } from "./redis_test_tools.ts";
 

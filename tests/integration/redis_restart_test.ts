@@ -8,9 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import { createResultBackend } from "../../src/backend/redis/backend.ts";
+import { createResultBackend } from "../../src/transports/redis/backend.ts";
 import { buildResultMeta } from "../../src/protocol/result_meta.ts";
-import { createBroker } from "../../src/broker/redis/broker.ts";
+import { createBroker } from "../../src/transports/redis/broker.ts";
 import { directQueue, sleep, textMessage } from "../conformance/suite_tools.ts";
 import { haveRedisServer, PrivateRedis } from "./redis_server.ts";
 import { redisTestConfig } from "./redis_test_tools.ts";

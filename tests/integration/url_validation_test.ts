@@ -9,8 +9,8 @@
 import assert from "node:assert/strict";
 import { Celery } from "../../mod.ts";
 import { DEFAULT_SETTINGS } from "../../src/app/settings.ts";
-import { parseAmqpUrl } from "../../src/broker/amqp/url.ts";
-import { parseRedisUrl } from "../../src/broker/redis/url.ts";
+import { parseAmqpUrl } from "../../src/transports/amqp/url.ts";
+import { parseRedisUrl } from "../../src/transports/redis/url.ts";
 import { ConfigurationError } from "../../src/errors.ts";
 import { runCli } from "../cli/cli_tools.ts";
 import { serviceAvailable } from "../services.ts";

@@ -11,8 +11,8 @@
 
 import assert from "node:assert/strict";
 import type { ResolvedConfig } from "../../src/app/config.ts";
-import { createResultBackend } from "../../src/backend/rpc/backend.ts";
-import { createBroker } from "../../src/broker/amqp/broker.ts";
+import { createResultBackend } from "../../src/transports/amqp/backend.ts";
+import { createBroker } from "../../src/transports/amqp/broker.ts";
 import type { QueueSpec } from "../../src/broker/types.ts";
 import { acceptedContentTypes } from "../../src/protocol/json_content.ts";
 import { buildResultMeta, errorResultMeta } from "../../src/protocol/result_meta.ts";

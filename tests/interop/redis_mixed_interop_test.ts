@@ -8,8 +8,8 @@
  */
 
 import assert from "node:assert/strict";
-import { createResultBackend } from "../../src/backend/redis/backend.ts";
-import { createBroker } from "../../src/broker/amqp/broker.ts";
+import { createResultBackend } from "../../src/transports/redis/backend.ts";
+import { createBroker } from "../../src/transports/amqp/broker.ts";
 import { AMQP_URL, amqpConfig, deleteAmqpEntities } from "../integration/amqp_helpers.ts";
 import { deleteResultKeys, REDIS_URL } from "../integration/redis_test_tools.ts";
 import { serviceAvailable, uniqueName } from "../services.ts";

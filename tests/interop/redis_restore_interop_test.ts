@@ -10,8 +10,8 @@
  */
 
 import assert from "node:assert/strict";
-import { createResultBackend } from "../../src/backend/redis/backend.ts";
-import { createBroker } from "../../src/broker/redis/broker.ts";
+import { createResultBackend } from "../../src/transports/redis/backend.ts";
+import { createBroker } from "../../src/transports/redis/broker.ts";
 import { DeliveryReader } from "../conformance/suite_tools.ts";
 import { PYTHON, serviceAvailable } from "../services.ts";
 import {

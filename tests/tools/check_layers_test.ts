@@ -47,6 +47,28 @@ Deno.test("layerViolations: an app module importing the worker is reported; lazy
   }
 });
 
+Deno.test("layerViolations: a transport's internals are reached only from inside it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "celeriac-layers-" });
+  try {
+    await Deno.mkdir(`${root}/src/transports/redis`, { recursive: true });
+    await Deno.mkdir(`${root}/src/beat`, { recursive: true });
+    await Deno.writeTextFile(`${root}/src/transports/redis/facade.ts`, "export const f = 1;\n");
+    await Deno.writeTextFile(
+      `${root}/src/transports/redis/lease.ts`,
+      'import { f } from "./facade.ts";\nexport const lease = f;\n',
+    );
+    await Deno.writeTextFile(
+      `${root}/src/beat/service.ts`,
+      'import { lease } from "../transports/redis/lease.ts";\nimport { f } from "../transports/redis/facade.ts";\n',
+    );
+    assert.deepEqual(await layerViolations(new URL(`file://${root}/`)), [
+      "src/beat/service.ts → ../transports/redis/facade.ts (internals of the redis transport)",
+    ]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("this repository: no module under src/ climbs a layer", async () => {
   assert.deepEqual(await layerViolations(new URL("../../", import.meta.url)), []);
 });
