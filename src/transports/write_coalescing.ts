@@ -7,6 +7,12 @@
  * meanwhile in one `writev`. Nothing waits longer than the current turn, so
  * latency is unchanged; throughput under load is several times higher.
  *
+ * The socket is a private field of each library (`connection.stream` in
+ * amqplib, `client.stream` in ioredis; both pinned to exact versions in
+ * deno.json). When it is not there, writes go out one by one: that is logged
+ * as a warning, once per library, and `tests/integration/write_coalescing_test.ts`
+ * fails, so an upgrade cannot undo the speed-up silently.
+ *
  * @module
  */
 
@@ -20,11 +26,36 @@ export interface CorkableStream {
   uncork(): void;
 }
 
-const patched = new WeakSet<object>();
+import { getLogger } from "../log.ts";
 
-/** Patches `stream` (once) so writes made in one turn go out together. */
-export function coalesceWrites(stream: CorkableStream | undefined | null): void {
-  if (!stream || typeof stream.cork !== "function" || patched.has(stream)) return;
+const patched = new WeakSet<object>();
+const warned = new Set<string>();
+
+/** Whether `stream`'s writes are coalesced. */
+export function isCoalesced(stream: unknown): boolean {
+  return typeof stream === "object" && stream !== null && patched.has(stream);
+}
+
+/**
+ * Patches `stream` (once) so writes made in one turn go out together. Returns
+ * false, with a warning naming `library` (once), when `stream` is not a
+ * corkable socket: the library's private field moved.
+ */
+export function coalesceWrites(
+  stream: CorkableStream | undefined | null,
+  library: string,
+): boolean {
+  if (!stream || typeof stream.cork !== "function" || typeof stream.write !== "function") {
+    if (!warned.has(library)) {
+      warned.add(library);
+      getLogger("celeriac").warning(
+        `Cannot coalesce ${library}'s socket writes: its private socket field is not where ` +
+          `celeriac expects it (a different ${library} version?). Every write is sent on its own.`,
+      );
+    }
+    return false;
+  }
+  if (patched.has(stream)) return true;
   patched.add(stream);
   const write = stream.write.bind(stream);
   let corked = false;
@@ -40,4 +71,5 @@ export function coalesceWrites(stream: CorkableStream | undefined | null): void 
     }
     return write(chunk, ...rest);
   };
+  return true;
 }

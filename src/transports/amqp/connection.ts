@@ -167,7 +167,7 @@ export class AmqpConnection {
   }
 
   #attach(model: ChannelModel): void {
-    coalesceWrites((model.connection as unknown as { stream?: CorkableStream }).stream);
+    coalesceWrites((model.connection as unknown as { stream?: CorkableStream }).stream, "amqplib");
     if (!this.#keepProcessAlive) letProcessExit(model);
     this.#model = model;
     this.#generation++;

@@ -413,7 +413,7 @@ export async function openRedis(
   client.on("connect", () => {
     const stream = (client as unknown as { stream?: CorkableStream & { unref?: () => void } })
       .stream;
-    coalesceWrites(stream);
+    coalesceWrites(stream, "ioredis");
     if (options.keepProcessAlive === false) stream?.unref?.();
   });
   let timer: ReturnType<typeof setTimeout> | undefined;
