@@ -8,10 +8,11 @@
  *
  * The threads are `node:worker_threads` Workers (Deno's own implementation)
  * rather than `new Worker()` Web Workers, because in Deno 2.9 only they can
- * be stopped in the middle of a CPU-bound loop: each task runs while its
- * thread holds a Web Lock (`navigator.locks`), and terminating a Node-type
- * worker that holds a lock interrupts its JavaScript at once. A Web
- * Worker's `terminate()` leaves such a loop spinning forever. They also
+ * be stopped in the middle of a CPU-bound loop, and only while the loop runs
+ * inside a Web Lock (`navigator.locks`): each task runs while its thread
+ * holds one. Measured (`bench/busy_loop/busy_loop_stop.ts`): without the
+ * lock such a thread spins on after `terminate()`, and a Web Worker spins
+ * on with or without it. `tests/worker/busy_loop_stop_test.ts` pins it. They also
  * report how they ended (`exit` with `Deno.exit()`'s code, `error` for an
  * uncaught error), which Web Workers do not for `Deno.exit()`.
  *
