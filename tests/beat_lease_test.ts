@@ -143,3 +143,26 @@ Deno.test("a lease TTL of 0 or less is a ConfigurationError naming beat_lease_tt
     );
   }
 });
+
+Deno.test("sqlite:// alone: the lease is in the embedded default file, so two beats share it", async () => {
+  const home = await Deno.makeTempDir({ prefix: "celeriac-bare-lease-" });
+  try {
+    // A child process: CELERIAC_HOME (where the default file lives) is process-wide.
+    const leaderLease = new URL("../src/beat/leader_lease.ts", import.meta.url).href;
+    const script = `
+      import { createLease } from ${JSON.stringify(leaderLease)};
+      const a = await createLease("sqlite://", { name: "bare", ttl: 5, holder: "a" });
+      const b = await createLease("sqlite://", { name: "bare", ttl: 5, holder: "b" });
+      console.log(JSON.stringify([await a.acquire(), await b.acquire()]));
+      await a.close();
+      await b.close();`;
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      env: { CELERIAC_HOME: home },
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), [true, false], "one leader");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});

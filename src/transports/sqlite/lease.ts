@@ -13,20 +13,17 @@
 import { DatabaseSync } from "node:sqlite";
 import { BrokerConnectionError } from "../../errors.ts";
 import { createOwnerOnly } from "./database.ts";
+import { sqliteFilePath } from "./location.ts";
 import type { BeatLease, LeaseOptions } from "../../beat/leader_lease.ts";
-
-/** The SQLite file of a `sqlite://` URL (`sqlite:///tmp/x.db` → `/tmp/x.db`). */
-export function sqlitePath(url: string): string {
-  const path = url.replace(/^sqlite:\/\//i, "");
-  return decodeURIComponent(path.split("?")[0]);
-}
 
 /** Opens the lease in the SQLite file of `url`. */
 export function createLease(url: string, options: LeaseOptions): Promise<BeatLease> {
   let db: DatabaseSync;
   try {
-    const path = sqlitePath(url);
-    if (path !== "" && path !== ":memory:") createOwnerOnly(path);
+    // The broker's own reading of the URL: `sqlite://` alone is the embedded default file (it
+    // was a private temporary database, so every beat led).
+    const path = sqliteFilePath(url);
+    createOwnerOnly(path);
     db = new DatabaseSync(path);
     db.exec(`PRAGMA busy_timeout = 5000;
       CREATE TABLE IF NOT EXISTS celeriac_beat_lease (
