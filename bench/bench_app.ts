@@ -14,6 +14,7 @@
  * @module
  */
 
+import { isMainThread, threadId } from "node:worker_threads";
 import { Celery } from "../mod.ts";
 
 /** The benchmark app. */
@@ -34,12 +35,45 @@ const report = (fields: Record<string, number>) => console.log(`@@bench ${JSON.s
 
 if (expectText !== undefined) {
   const expect = Number(expectText);
+  // With `-P threads` the runs (and their signals) are on the consumer
+  // threads: each counts its own and, every few ms while it changes, tells
+  // the main thread over a BroadcastChannel, which adds them up.
+  const channel = new BroadcastChannel("celeriac-bench-count");
   let count = 0;
   let first = 0;
+  let last = 0;
+  if (isMainThread) {
+    const threads = new Map<number, { count: number; first: number; last: number }>();
+    let reported = false;
+    channel.onmessage = (event: MessageEvent) => {
+      const { thread, ...figures } = event.data;
+      threads.set(thread, figures);
+      const all = [...threads.values()];
+      const total = count + all.reduce((sum, t) => sum + t.count, 0);
+      if (reported || total < expect) return;
+      reported = true;
+      const firsts = all.filter((t) => t.count > 0).map((t) => t.first);
+      report({
+        first: Math.min(...firsts, count ? first : Infinity),
+        last: Math.max(...all.map((t) => t.last), last),
+        count: total,
+      });
+    };
+  }
+  let sent = 0;
+  const tell = () => {
+    if (count === sent) return;
+    sent = count;
+    channel.postMessage({ thread: threadId, count, first, last });
+  };
   app.addEventListener("task_prerun", () => {
     const at = now();
-    if (count === 0) first = at;
-    if (++count === expect) report({ first, last: at, count });
+    if (count === 0) {
+      first = at;
+      if (!isMainThread) setInterval(tell, 5); // from the first run on this thread
+    }
+    last = at;
+    if (++count === expect && isMainThread) report({ first, last: at, count });
   });
   app.addEventListener("worker_ready", () => report({ ready: now() }));
 }

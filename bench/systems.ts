@@ -85,6 +85,23 @@ export const CELERIAC_EVENTS: System = {
   client: (place) => Promise.resolve(new CeleriacClient(place)),
 };
 
+/** celeriac with threads that consume for themselves (`-P threads`, issue 15). */
+export const CELERIAC_THREADS: System = {
+  id: "celeriac-threads",
+  label: () => "celeriac -P threads, 2 consumer threads",
+  supports: () => true,
+  start: (place, expect) =>
+    reportingWorker(
+      new WatchedProcess({
+        command: Deno.execPath(),
+        args: celeriacWorkerArgs(["-c", "2", "-P", "threads"]),
+        cwd: ROOT,
+        env: denoEnv(place, expect),
+      }),
+    ),
+  client: (place) => Promise.resolve(new CeleriacClient(place)),
+};
+
 /** The raw client loop: amqplib (prefetch 100) or ioredis (pipelined RPOP 100). */
 export const RAW: System = {
   id: "raw",
@@ -140,4 +157,10 @@ async function pythonReady(proc: WatchedProcess): Promise<void> {
 }
 
 /** Every system, in row order. */
-export const SYSTEMS: readonly System[] = [CELERIAC, CELERIAC_EVENTS, RAW, PYTHON_CELERY];
+export const SYSTEMS: readonly System[] = [
+  CELERIAC,
+  CELERIAC_THREADS,
+  CELERIAC_EVENTS,
+  RAW,
+  PYTHON_CELERY,
+];

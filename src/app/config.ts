@@ -22,7 +22,7 @@ const ENUMS: Partial<Record<keyof CelerySettings, readonly unknown[]>> = {
   task_default_exchange_type: ["direct", "topic", "fanout"],
   task_default_delivery_mode: ["persistent", "transient", 1, 2],
   task_default_queue_type: ["classic", "quorum"],
-  worker_pool: ["workers", "async", "solo"],
+  worker_pool: ["workers", "threads", "async", "solo"],
   task_serializer: ["json"],
   result_serializer: ["json"],
 };

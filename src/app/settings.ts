@@ -186,7 +186,7 @@ export interface CelerySettings {
    */
   worker_max_message_depth: number;
   /** Pool: `workers` (worker threads), `async`, `solo`. */
-  worker_pool: "workers" | "async" | "solo";
+  worker_pool: "workers" | "threads" | "async" | "solo";
   /** Send task events. */
   worker_send_task_events: boolean;
   /** Answer remote control (`celery inspect`, `celery control`); off = no pidbox queue. */

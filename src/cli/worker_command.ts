@@ -29,7 +29,12 @@ export const WORKER_FLAGS: Record<string, FlagSpec> = {
     help: "tasks run at once (default: number of CPUs)",
     value: "N",
   },
-  pool: { type: "string", short: "P", help: "workers (default), async or solo", value: "POOL" },
+  pool: {
+    type: "string",
+    short: "P",
+    help: "workers (default), threads, async or solo",
+    value: "POOL",
+  },
   queues: {
     type: "string",
     short: "Q",
@@ -89,7 +94,7 @@ export const WORKER_HELP = helpText(
   WORKER_FLAGS,
 );
 
-const POOLS: readonly PoolKind[] = ["workers", "async", "solo"];
+const POOLS: readonly PoolKind[] = ["workers", "threads", "async", "solo"];
 
 /** What the worker's flags say. */
 export interface WorkerCommandOptions extends WorkerOptions {
@@ -116,7 +121,9 @@ export function workerOptionsFromArgs(args: string[]): WorkerCommandOptions {
   const pool = values.pool as string | undefined;
   if (pool !== undefined && !POOLS.includes(pool as PoolKind)) {
     throw new UsageError(
-      `invalid value for -P/--pool: ${JSON.stringify(pool)} (choose from workers, async, solo)`,
+      `invalid value for -P/--pool: ${
+        JSON.stringify(pool)
+      } (choose from workers, threads, async, solo)`,
       "worker",
     );
   }

@@ -55,6 +55,11 @@ export interface ControlTarget {
   queues(): readonly QueueSpec[];
   /** Starts consuming a queue; false when it already is. */
   addConsumer(queue: QueueSpec): Promise<boolean>;
+  /**
+   * Optional: ids were revoked; returns the ids it stopped running when
+   * `terminate` (the `threads` pool: its threads hold the requests).
+   */
+  revoked?(ids: string[], terminate: boolean, signal: string): string[];
   /** Stops consuming a queue; false when it was not. */
   cancelConsumer(name: string): Promise<boolean>;
   /** Warm shutdown. */
@@ -92,7 +97,10 @@ function revoke(target: ControlTarget, args: Record<string, unknown>, force = fa
   const terminate = force || args.terminate === true;
   const signal = typeof args.signal === "string" ? args.signal.toUpperCase() : "SIGTERM";
   const name = signal.startsWith("SIG") ? signal : `SIG${signal}`;
-  const stopped = target.tracker.revoke(ids, terminate, name);
+  const stopped = [
+    ...target.tracker.revoke(ids, terminate, name),
+    ...target.revoked?.(ids, terminate, name) ?? [],
+  ];
   if (terminate) {
     return stopped.length ? ok(`terminate: ${stopped.join(", ")}`) : ok("terminate: tasks unknown");
   }

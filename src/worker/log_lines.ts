@@ -71,6 +71,12 @@ export function hardLimitLine(name: string, id: string, limit: number): string {
   return `Hard time limit (${limit}s) exceeded for ${taskLabel(name, id)}`;
 }
 
+/** A redelivered message whose run already ended on a stopped or lost thread. */
+export function endedElsewhereLine(name: string, id: string, how: string): string {
+  return `Task ${taskLabel(name, id)} came back after its thread was stopped (${how}): ` +
+    "reported, not run again";
+}
+
 /** Celery's unregistered-task explanation, with the message's headers. */
 export function unregisteredLine(name: string, id: string): string {
   return `Received unregistered task of type ${safeRepr(printable(name))}.\n` +

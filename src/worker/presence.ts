@@ -37,8 +37,8 @@ export interface PresenceHost {
   config: ResolvedConfig;
   /** The worker's logger. */
   logger: Logger;
-  /** The pool. */
-  pool: Pool;
+  /** The pool (its kind and size; resized by `pool_grow` / `pool_shrink` when it can be). */
+  pool: Pick<Pool, "kind" | "size" | "resize">;
   /** Task events on at start (`-E` or `worker_send_task_events`). */
   taskEvents: boolean;
   /** Ask running workers for their revoked ids at start (mingle). */
@@ -55,6 +55,13 @@ export interface PresenceHost {
   cancelConsumer(name: string): Promise<boolean>;
   /** Sets a task's rate limit in the handler. */
   setRateLimit(name: string, perSecond: number | null): void;
+  /**
+   * Optional: ids were revoked (the `threads` pool passes them on to its
+   * threads, and stops the threads running them when `terminate`).
+   */
+  revoked?(ids: string[], terminate: boolean, signal: string): string[];
+  /** Optional: runs in progress and finished, when the tracker does not see them (`threads` pool). */
+  counts?(): { active: number; processed: number };
   /** Warm shutdown. */
   shutdown(): void;
 }
@@ -146,8 +153,8 @@ export class WorkerPresence {
   #heartbeatFields(freq: number): Record<string, unknown> {
     return {
       freq,
-      active: this.tracker.active,
-      processed: this.tracker.processed,
+      ...(this.#host.counts?.() ??
+        { active: this.tracker.active, processed: this.tracker.processed }),
       loadavg: loadAverage(),
       ...softwareInfo(),
     };
@@ -219,6 +226,9 @@ export class WorkerPresence {
       addConsumer: (queue) => host.addConsumer(queue),
       cancelConsumer: (name) => host.cancelConsumer(name),
       shutdown: () => host.shutdown(),
+      revoked: host.revoked
+        ? (ids, terminate, signal) => host.revoked!(ids, terminate, signal)
+        : undefined,
     };
   }
 }

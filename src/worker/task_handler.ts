@@ -18,7 +18,7 @@ import type { ResolvedConfig } from "../app/settings.ts";
 import { sendSignal } from "../app/signals.ts";
 import type { TaskDefinition } from "../task/task.ts";
 import * as lines from "./log_lines.ts";
-import type { Pool } from "./pool/types.ts";
+import type { Pool, PoolResult } from "./pool/types.ts";
 import { publishCopy } from "./republish.ts";
 import { requestFromCall } from "./request_from_call.ts";
 import { acceptedContentTypes } from "../protocol/json_content.ts";
@@ -55,6 +55,14 @@ export interface HandlerContext {
   holdLimitMs: number;
   /** The book of held tasks, revoked ids and task events (`task_tracker.ts`). */
   tracker?: TaskTracker;
+  /**
+   * How a run of task `id` already ended in this worker when its thread was
+   * stopped or lost before it could settle the message (consumer threads:
+   * the supervisor stored the outcome; the broker redelivered the message).
+   * Asked once per redelivered message; the answer is reported as if the
+   * pool had returned it, and the message is not run again.
+   */
+  endedElsewhere?: (id: string) => PoolResult | undefined;
 }
 
 /** Settles deliveries; handles each task message end to end. */
@@ -335,9 +343,14 @@ export class TaskHandler {
     const soft = call.timeLimit[1] ?? (set ? set.soft : task.options.softTimeLimit) ??
       config.task_soft_time_limit;
     let acked: Promise<void> | undefined;
+    const ended = delivery.redelivered ? this.#context.endedElsewhere?.(call.id) : undefined;
+    if (ended) {
+      this.#context.logger.info(lines.endedElsewhereLine(call.task, call.id, ended.kind));
+      if (!acksLate) acked = delivery.ack();
+    }
     // Let go of the channel's long-lived `lost` signal once the pool is done with this run.
     using abandoned = new LinkedAbort([delivery.lost, tracked?.discard.signal]);
-    const result = await pool.run(
+    const result = ended ?? await pool.run(
       {
         request,
         hardTimeLimit: hard,

@@ -17,6 +17,7 @@ import type { ResolvedConfig } from "../app/config.ts";
 import { defaultEmbeddedUrl } from "../app/embedded_default.ts";
 import { sqliteFilePath } from "../transports/sqlite/location.ts";
 import type { Broker, Delivery, QueueSpec } from "../broker/types.ts";
+import type { ResultBackend } from "../backend/types.ts";
 import { ConfigurationError } from "../errors.ts";
 import { getLogger, type LogLevel } from "../log.ts";
 import { runBeat } from "../beat/service.ts";
@@ -28,12 +29,17 @@ import { ThreadPool } from "./pool/thread_pool.ts";
 import { TaskHandler } from "./task_handler.ts";
 import { defaultHoldLimitMs } from "./eta_plan.ts";
 import { WorkerPresence } from "./presence.ts";
+import { ConsumerSupervisor } from "./consumer_threads/supervisor.ts";
+import { settingsForThreads } from "./consumer_threads/settings_snapshot.ts";
 
 /** Options of a worker (the CLI's flags, or `app.worker(options)`). */
 export interface WorkerOptions {
   /** Number of concurrent tasks (`-c`); default `worker_concurrency`, else the CPU count. */
   concurrency?: number;
-  /** Pool (`-P`): `workers` (default), `async` or `solo`. */
+  /**
+   * Pool (`-P`): `workers` (default), `threads` (threads that consume for
+   * themselves, supervised by the main thread), `async` or `solo`.
+   */
   pool?: PoolKind;
   /** Queues to consume (`-Q a,b`); default every `task_queues` entry, else the default queue. */
   queues?: string[];
@@ -81,6 +87,7 @@ export class CeleryWorker {
   readonly #options: WorkerOptions;
   readonly #logger = getLogger("worker");
   #pool?: Pool;
+  #supervisor?: ConsumerSupervisor;
   #handler?: TaskHandler;
   #reader?: ReadableStreamDefaultReader<Delivery>;
   #consuming?: Promise<void>;
@@ -140,9 +147,11 @@ export class CeleryWorker {
     await app.importDefaultModules(); // `imports` / `include`: their tasks register first
     const config = app.finalize().conf.resolve();
     const kind = this.#options.pool ?? config.worker_pool;
-    if (!["workers", "async", "solo"].includes(kind)) {
+    if (!["workers", "threads", "async", "solo"].includes(kind)) {
       throw new ConfigurationError(
-        `Unknown pool ${JSON.stringify(kind)}: accepted pools are workers, async and solo.`,
+        `Unknown pool ${
+          JSON.stringify(kind)
+        }: accepted pools are workers, threads, async and solo.`,
       );
     }
     const concurrency = this.#options.concurrency ?? config.worker_concurrency ??
@@ -165,6 +174,9 @@ export class CeleryWorker {
       ? await this.#connect(() => app.getBackend(), backendUrl, config)
       : undefined;
     if (!broker || (backendUrl && !backend)) return; // stopped while waiting for a server
+    if (kind === "threads") {
+      return await this.#startThreads(config, broker, backend, concurrency, holdLimit);
+    }
     const retryDefaults = {
       defaultRetryDelay: config.task_default_retry_delay,
       maxRetries: config.task_max_retries,
@@ -216,6 +228,64 @@ export class CeleryWorker {
     sendSignal(app, "worker_ready", { sender: this.hostname });
   }
 
+  /**
+   * The `threads` pool: the main thread declares the queues, answers for the
+   * worker (banner, presence, beat) and supervises threads that consume for
+   * themselves (`consumer_threads/`); it handles no delivery.
+   */
+  async #startThreads(
+    config: ResolvedConfig,
+    broker: Broker,
+    backend: ResultBackend | undefined,
+    concurrency: number,
+    holdLimit: number | undefined,
+  ): Promise<void> {
+    const app = this.#app;
+    if (!broker.capabilities.crossProcess) {
+      throw new ConfigurationError(
+        `The threads pool needs a broker its threads can each connect to; ${
+          maskUrl(app.brokerUrl())
+        } lives in one thread. Use the workers pool with it.`,
+      );
+    }
+    const logLevel = this.#options.logLevel ?? "WARNING";
+    const multiplier = config.worker_prefetch_multiplier;
+    this.#prefetch = multiplier > 0 ? concurrency * multiplier : 0;
+    for (const queue of this.#queues) await broker.declareQueue(queue);
+    const supervisor = new ConsumerSupervisor({
+      size: concurrency,
+      slots: 1,
+      app: this.#options.appLocation ?? this.#defaultLocation(),
+      settings: settingsForThreads(app),
+      hostname: this.hostname,
+      queues: this.#queues,
+      prefetch: multiplier > 0 ? multiplier : 0,
+      logLevel,
+      taskEvents: this.#options.events ?? config.worker_send_task_events,
+      holdLimitMs: holdLimit === undefined ? defaultHoldLimitMs(broker) : holdLimit * 1000,
+      backend,
+      revoked: () => this.#presence?.tracker.revoked.ids() ?? [],
+      logger: this.#logger,
+    });
+    supervisor.onFailure((message) => {
+      if (this.#stopping) return;
+      this.#failure = new Error(message);
+      this.#logger.critical(`Consumer stopped: ${message}`);
+      void this.stop("warm");
+    });
+    const presence = this.#createPresence(config, broker, supervisor);
+    if (this.#options.banner ?? true) {
+      this.#printBanner(supervisor, logLevel === "DEBUG" || logLevel === "INFO");
+    }
+    this.#logger.info(`Connected to ${maskUrl(app.brokerUrl())}`);
+    await presence.start(); // mingle first: the threads start with the revoked ids it brings
+    await supervisor.start();
+    this.#supervisor = supervisor;
+    if (this.#options.beat) this.#startBeat();
+    this.#logger.info(`${this.hostname} ready.`);
+    sendSignal(app, "worker_ready", { sender: this.hostname });
+  }
+
   /** Connects as Celery does at start-up: retries a server that is not up yet. */
   #connect<T>(
     connect: () => Promise<T>,
@@ -232,7 +302,12 @@ export class CeleryWorker {
   }
 
   /** Events, heartbeats, remote control and revocations (`presence.ts`). */
-  #createPresence(config: ResolvedConfig, broker: Broker, pool: Pool): WorkerPresence {
+  #createPresence(
+    config: ResolvedConfig,
+    broker: Broker,
+    pool: Pool | ConsumerSupervisor,
+  ): WorkerPresence {
+    const supervisor = pool instanceof ConsumerSupervisor ? pool : undefined;
     if (this.#options.stateDb) this.#app.conf.update({ worker_state_db: this.#options.stateDb });
     this.#presence = new WorkerPresence({
       app: this.#app,
@@ -248,7 +323,16 @@ export class CeleryWorker {
       prefetchCount: () => this.#prefetch,
       addConsumer: (queue) => this.#addConsumer(queue),
       cancelConsumer: (name) => this.#cancelConsumer(name),
-      setRateLimit: (name, perSecond) => this.#handler?.setRateLimit(name, perSecond),
+      setRateLimit: (name, perSecond) => {
+        this.#handler?.setRateLimit(name, perSecond);
+        supervisor?.setRateLimit(name, perSecond);
+      },
+      revoked: supervisor
+        ? (ids, terminate, signal) => supervisor.revoke(ids, terminate, signal)
+        : undefined,
+      counts: supervisor
+        ? () => ({ active: supervisor.active, processed: supervisor.processed })
+        : undefined,
       shutdown: () => void this.stop("warm"),
     });
     return this.#presence;
@@ -299,7 +383,7 @@ export class CeleryWorker {
     return { moduleUrl, main: this.#app.main };
   }
 
-  #printBanner(pool: Pool, showTasks: boolean): void {
+  #printBanner(pool: Pool | ConsumerSupervisor, showTasks: boolean): void {
     const app = this.#app;
     const brokerUrl = app.brokerUrl();
     const embedded = brokerUrl === defaultEmbeddedUrl() ? sqliteFilePath(brokerUrl) : undefined;
@@ -352,6 +436,7 @@ export class CeleryWorker {
    */
   stop(mode: "warm" | "cold" = "warm"): Promise<void> {
     this.#startAborted.abort();
+    if (mode === "cold" && this.#supervisor) void this.#supervisor.terminate();
     if (mode === "cold" && this.#pool) {
       this.#handler?.beginColdShutdown();
       void this.#pool.terminate();
@@ -371,6 +456,7 @@ export class CeleryWorker {
     this.#pool?.cancelPending();
     await this.#handler?.drain();
     await this.#pool?.close();
+    await this.#supervisor?.close();
     await this.#presence?.stop();
     await this.#beat?.done;
     this.#markFinished();

@@ -1,5 +1,7 @@
 /**
- * The worker on `memory://`, with each pool.
+ * The worker on `memory://`, with each pool but `threads` (its threads each
+ * connect to the broker, and a memory:// broker lives in one thread:
+ * `threads_pool_test.ts` checks the error).
  *
  * @module
  */
@@ -10,4 +12,4 @@ import { workerScenarios } from "./worker_scenarios.ts";
 workerScenarios("memory://", () => {
   const url = `memory://${uniqueName("worker")}`;
   return Promise.resolve({ broker: url, backend: url, cleanup: () => Promise.resolve() });
-});
+}, ["workers", "async", "solo"]);

@@ -1,7 +1,9 @@
 /**
- * The pool seam: where task bodies run. Three kinds, as Celery's `-P`:
- * `workers` (`node:worker_threads` threads, one task at a time each), `async` (N
- * concurrent on the main thread) and `solo` (one at a time on the main thread).
+ * The pool seam: where task bodies run. Kinds, as Celery's `-P`: `workers`
+ * (`node:worker_threads` threads, one task at a time each, fed by the main
+ * thread), `async` (N concurrent on the main thread) and `solo` (one at a
+ * time on the main thread). `threads` (threads that consume for themselves,
+ * `../consumer_threads/`) is not a `Pool`: the worker supervises it.
  *
  * @module
  */
@@ -10,7 +12,7 @@ import type { TaskOutcome } from "../../task/outcome.ts";
 import type { TaskRequest } from "../../task/request.ts";
 
 /** Pool kinds, as given to `-P`. */
-export type PoolKind = "workers" | "async" | "solo";
+export type PoolKind = "workers" | "threads" | "async" | "solo";
 
 /** One task run handed to a pool. */
 export interface PoolJob {

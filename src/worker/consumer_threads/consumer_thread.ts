@@ -1,0 +1,181 @@
+/**
+ * The code each thread of the `threads` pool runs: a complete consumer. It
+ * imports the app module, applies the supervisor's settings, opens its own
+ * broker and backend connections, and consumes its share of the prefetch
+ * window; decode, run (`slot_pool.ts`), result store, ack, retries and canvas
+ * steps all happen here, through the same `TaskHandler` as every pool, with
+ * no message to or from the supervisor per task. Task events are sent from
+ * here too, under the worker's node name. Signals (`task_prerun`,
+ * `task_success`, …) fire on this thread, so listeners registered at module
+ * level in the app module run here.
+ *
+ * The message listener is set before anything is awaited, so no message is
+ * lost.
+ *
+ * @module
+ */
+
+import { parentPort } from "node:worker_threads";
+import type { Celery } from "../../app/celery.ts";
+import type { Broker, Delivery } from "../../broker/types.ts";
+import type { ResultBackend } from "../../backend/types.ts";
+import { EventDispatcher } from "../../events/dispatcher.ts";
+import { eventExchange } from "../../events/topology.ts";
+import { getLogger, setupLogging } from "../../log.ts";
+import { findApp } from "../pool/find_app.ts";
+import { RevokedSet } from "../revoked_set.ts";
+import { TaskHandler } from "../task_handler.ts";
+import { TaskTracker } from "../task_tracker.ts";
+import type { ConsumerInit, EndedRun, FromConsumer, ToConsumer } from "./messages.ts";
+import { RunningTable } from "./running_table.ts";
+import { SlotPool } from "./slot_pool.ts";
+
+const port = parentPort!;
+const log = getLogger("worker");
+/** Runs that ended outside this thread, by task id, until their message comes back. */
+const ended = new Map<string, EndedRun>();
+/** At most this many are remembered (the oldest go first). */
+const ENDED_KEPT = 10_000;
+
+interface Running {
+  app: Celery;
+  broker: Broker;
+  backend?: ResultBackend;
+  pool: SlotPool;
+  handler: TaskHandler;
+  tracker: TaskTracker;
+  events: EventDispatcher;
+  reader: ReadableStreamDefaultReader<Delivery>;
+  consuming: Promise<void>;
+}
+
+let running: Running | undefined;
+let stopping: Promise<void> | undefined;
+
+function send(message: FromConsumer): void {
+  port.postMessage(message);
+}
+
+function remember(id: string, result: EndedRun): void {
+  ended.set(id, result);
+  if (ended.size > ENDED_KEPT) ended.delete(ended.keys().next().value!);
+}
+
+async function start(init: ConsumerInit): Promise<void> {
+  for (const [id, result] of init.ended) remember(id, result);
+  try {
+    await setupLogging({ level: init.logLevel, processName: init.processName });
+    const module = await import(init.moduleUrl);
+    const app = findApp(module, {
+      specifier: init.moduleUrl,
+      exportName: init.exportName,
+      main: init.main,
+    }) as unknown as Celery;
+    await app.importDefaultModules();
+    app.conf.update(init.settings);
+    const config = app.finalize().conf.resolve();
+    const broker = await app.getBroker();
+    const backend = app.backendUrl() ? await app.getBackend() : undefined;
+    const counters = new Int32Array(init.counters);
+    const pool = new SlotPool({
+      slots: init.slots,
+      table: new RunningTable(init.table),
+      firstSlot: init.firstSlot,
+      lookup: (name) => app.tasks.get(name),
+      config,
+      retryDefaults: {
+        defaultRetryDelay: config.task_default_retry_delay,
+        maxRetries: config.task_max_retries,
+      },
+      logger: log,
+      onFinished: () => Atomics.add(counters, init.index, 1),
+    });
+    const events = new EventDispatcher({
+      broker,
+      exchange: eventExchange(config, broker.url),
+      hostname: init.hostname,
+      clock: app.clock,
+      logger: log,
+      batchTaskEvents: true,
+    });
+    events.taskEvents = init.taskEvents;
+    const revoked = new RevokedSet();
+    revoked.add(...init.revoked);
+    const tracker = new TaskTracker(events, revoked);
+    const handler = new TaskHandler({
+      config,
+      lookup: (name) => app.tasks.get(name),
+      taskNames: app.tasks.names(),
+      holdLimitMs: init.holdLimitMs,
+      pool,
+      broker,
+      backend,
+      hostname: init.hostname,
+      signals: app,
+      logger: log,
+      tracker,
+      endedElsewhere: (id) => {
+        const result = ended.get(id);
+        ended.delete(id);
+        return result;
+      },
+    });
+    const reader = broker.consume({ queues: init.queues, prefetch: init.prefetch }).getReader();
+    running = {
+      app,
+      broker,
+      backend,
+      pool,
+      handler,
+      tracker,
+      events,
+      reader,
+      consuming: consume(),
+    };
+    send({ type: "ready" });
+  } catch (error) {
+    send({ type: "init-failed", message: (error as Error)?.message ?? String(error) });
+  }
+}
+
+async function consume(): Promise<void> {
+  await Promise.resolve(); // `running` is set
+  const { reader, handler } = running!;
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      handler.handle(value);
+    }
+  } catch (error) {
+    if (stopping) return;
+    log.critical(`Consumer stopped: ${error}`);
+    send({ type: "failed", message: (error as Error)?.message ?? String(error) });
+  }
+}
+
+/** Warm stop: stop consuming, give back what waits, let running tasks finish, settle everything. */
+async function stop(): Promise<void> {
+  const current = running;
+  if (!current) return send({ type: "stopped" });
+  await current.reader.cancel().catch(() => {});
+  await current.consuming;
+  current.handler.releaseHeld();
+  current.pool.cancelPending();
+  await current.handler.drain();
+  await current.pool.close();
+  await current.events.close();
+  await current.backend?.close().catch(() => {});
+  await current.broker.close().catch(() => {});
+  send({ type: "stopped" });
+}
+
+port.on("message", (message: ToConsumer) => {
+  if (message.type === "init") void start(message);
+  else if (message.type === "stop") stopping ??= stop();
+  else if (message.type === "revoke") running?.tracker.revoke(message.ids, false, "SIGTERM");
+  else if (message.type === "ended") remember(message.id, message.result);
+  else if (message.type === "rate-limit") {
+    running?.handler.setRateLimit(message.task, message.perSecond);
+  }
+});

@@ -1,0 +1,105 @@
+/**
+ * Messages between the supervisor and its consumer threads. None is sent
+ * per task: a thread consumes, runs, stores and acknowledges by itself, and
+ * what it runs is in the shared running table. Plain data only (structured
+ * clone).
+ *
+ * @module
+ */
+
+import type { QueueSpec } from "../../broker/types.ts";
+import type { LogLevel } from "../../log.ts";
+import type { AppLocation } from "../pool/messages.ts";
+import type { PoolResult } from "../pool/types.ts";
+
+/** How a run ended outside its thread, for the message the broker will redeliver. */
+export type EndedRun = Extract<PoolResult, { kind: "time-limit" | "worker-lost" | "terminated" }>;
+
+/** Supervisor → thread: load the app, connect and consume. */
+export interface ConsumerInit extends AppLocation {
+  /** Discriminant. */
+  type: "init";
+  /** The main thread's settings that differ from the module's (applied before connecting). */
+  settings: Record<string, unknown>;
+  /** The worker's node name (events, `hostname` in requests). */
+  hostname: string;
+  /** Queues to consume. */
+  queues: QueueSpec[];
+  /** This thread's prefetch window (0: none). */
+  prefetch: number;
+  /** Runs at once on this thread. */
+  slots: number;
+  /** This thread's first slot in the running table. */
+  firstSlot: number;
+  /** The running table's memory. */
+  table: SharedArrayBuffer;
+  /** Runs finished per thread (`Int32Array`), for heartbeats and `inspect stats`. */
+  counters: SharedArrayBuffer;
+  /** This thread's index in `counters`. */
+  index: number;
+  /** Log level. */
+  logLevel: LogLevel;
+  /** Name in log lines (`WorkerThread-1`). */
+  processName: string;
+  /** Send task events. */
+  taskEvents: boolean;
+  /** Longest time an ETA message is held unacked, ms. */
+  holdLimitMs: number;
+  /** Revoked ids known to the worker. */
+  revoked: string[];
+  /** Runs that ended outside their thread, whose messages may come back. */
+  ended: [string, EndedRun][];
+}
+
+/** Supervisor → thread: stop consuming; warm lets running tasks finish. */
+export interface ConsumerStop {
+  /** Discriminant. */
+  type: "stop";
+}
+
+/** Supervisor → thread: ids revoked (queued ones are discarded; running ones the supervisor stops). */
+export interface ConsumerRevoke {
+  /** Discriminant. */
+  type: "revoke";
+  /** The ids. */
+  ids: string[];
+}
+
+/** Supervisor → thread: a run of `id` ended outside its thread; settle its message if it comes back. */
+export interface ConsumerEnded {
+  /** Discriminant. */
+  type: "ended";
+  /** Task id. */
+  id: string;
+  /** How it ended. */
+  result: EndedRun;
+}
+
+/** Supervisor → thread: the `rate_limit` command. */
+export interface ConsumerRateLimit {
+  /** Discriminant. */
+  type: "rate-limit";
+  /** Task name. */
+  task: string;
+  /** Tasks per second, or null for none. */
+  perSecond: number | null;
+}
+
+/** Anything the supervisor sends. */
+export type ToConsumer =
+  | ConsumerInit
+  | ConsumerStop
+  | ConsumerRevoke
+  | ConsumerEnded
+  | ConsumerRateLimit;
+
+/** Anything a consumer thread sends. */
+export type FromConsumer =
+  /** Connected and consuming. */
+  | { type: "ready" }
+  /** Could not load the app or connect. */
+  | { type: "init-failed"; message: string }
+  /** Stopped (after `stop`), every delivery settled. */
+  | { type: "stopped" }
+  /** The consumer failed in a way it cannot recover from. */
+  | { type: "failed"; message: string };

@@ -1,0 +1,169 @@
+/**
+ * The pool inside a consumer thread: runs up to `slots` task bodies at once
+ * on the thread itself (one by default: `-c` keeps its meaning of one running
+ * task per thread). Each run is written into the shared running table while
+ * it lasts, so the supervisor can stop the thread at the hard time limit
+ * without a message per task, and each slot runs inside a Web Lock, which is
+ * what lets `terminate()` stop a thread spinning in a CPU-bound loop (see
+ * `bench/busy_loop/busy_loop_stop.ts`). The slot keeps its lock across back
+ * to back runs, so the lock costs nothing per task under load.
+ *
+ * @module
+ */
+
+import type { ResolvedConfig } from "../../app/settings.ts";
+import type { Logger } from "../../log.ts";
+import { type RetryDefaults, runTask } from "../../task/run_task.ts";
+import type { TaskDefinition } from "../../task/task.ts";
+import { JobQueue, type QueuedJob } from "../pool/job_queue.ts";
+import { armSoftLimit, softLimitMessage } from "../pool/time_limits.ts";
+import type { Pool, PoolJob, PoolKind, PoolResult } from "../pool/types.ts";
+import type { RunningTable } from "./running_table.ts";
+
+/** The part of the Web Locks API used here (Deno has it; its type declarations do not yet). */
+interface LockManager {
+  request<T>(name: string, callback: () => Promise<T>): Promise<T>;
+}
+
+/** What a slot pool needs. */
+export interface SlotPoolOptions {
+  /** Runs at once on this thread. */
+  slots: number;
+  /** The shared running table. */
+  table: RunningTable;
+  /** This thread's first slot in the table. */
+  firstSlot: number;
+  /** Finds a task by name. */
+  lookup: (name: string) => TaskDefinition | undefined;
+  /** Resolved settings (acks_late and reject_on_worker_lost defaults). */
+  config: ResolvedConfig;
+  /** Retry settings. */
+  retryDefaults: RetryDefaults;
+  /** Where soft-limit warnings go. */
+  logger: Logger;
+  /** Called after each run with the slot's new total (the supervisor's `processed`). */
+  onFinished?: () => void;
+}
+
+/** Runs tasks on a consumer thread, each in a slot of the running table. */
+export class SlotPool implements Pool {
+  readonly kind: PoolKind = "workers";
+  readonly size: number;
+  readonly #options: SlotPoolOptions;
+  readonly #queue = new JobQueue();
+  readonly #busy: boolean[];
+  readonly #locks: LockManager;
+  readonly #lockPrefix = `celeriac-slot-${crypto.randomUUID()}`;
+  #closed = false;
+  #idle = Promise.withResolvers<void>();
+
+  /** Creates the pool. */
+  constructor(options: SlotPoolOptions) {
+    this.size = Math.max(1, options.slots);
+    this.#options = options;
+    this.#busy = Array.from({ length: this.size }, () => false);
+    this.#locks = (globalThis.navigator as unknown as { locks: LockManager }).locks;
+    this.#idle.resolve();
+  }
+
+  /** Nothing to start. */
+  start(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Runs that are waiting for a free slot. */
+  get waiting(): number {
+    return this.#queue.length;
+  }
+
+  /** Slots running a task now. */
+  get running(): number {
+    return this.#busy.filter(Boolean).length;
+  }
+
+  /** Queues a run; it starts as soon as a slot is free. */
+  run(job: PoolJob, onStart: () => void): Promise<PoolResult> {
+    if (this.#closed) return Promise.resolve({ kind: "not-started" });
+    const result = this.#queue.push(job, onStart);
+    const free = this.#busy.indexOf(false);
+    if (free >= 0) this.#startSlot(free);
+    return result;
+  }
+
+  /** Runs queued jobs back to back on `slot`, inside the slot's Web Lock. */
+  #startSlot(slot: number): void {
+    if (this.#busy.every((busy) => !busy)) this.#idle = Promise.withResolvers<void>();
+    this.#busy[slot] = true;
+    void this.#locks.request(`${this.#lockPrefix}-${slot}`, async () => {
+      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+        await this.#execute(slot, next);
+      }
+    }).finally(() => {
+      this.#busy[slot] = false;
+      if (this.#busy.every((busy) => !busy)) this.#idle.resolve();
+    });
+  }
+
+  async #execute(slot: number, { job, onStart, finish }: QueuedJob): Promise<void> {
+    const { request } = job;
+    const { table, firstSlot, config, logger } = this.#options;
+    const task = this.#options.lookup(request.task);
+    if (!task) {
+      finish({ kind: "worker-lost", reason: `task ${request.task} vanished`, runtime: 0 });
+      return;
+    }
+    const started = performance.now();
+    table.write(firstSlot + slot, {
+      id: request.id,
+      task: request.task,
+      replyTo: request.replyTo || undefined,
+      correlationId: request.correlationId || undefined,
+      hardTimeLimit: job.hardTimeLimit,
+      acksLate: task.options.acksLate ?? config.task_acks_late,
+      rejectOnWorkerLost: task.options.rejectOnWorkerLost ?? config.task_reject_on_worker_lost,
+    });
+    const soft = armSoftLimit(job.softTimeLimit, request.id, request.task, () => {
+      logger.warning(softLimitMessage(job.softTimeLimit!, request.task, request.id));
+    });
+    // Code on this thread cannot be stopped from here: a terminated run is
+    // reported as such at once and its outcome dropped.
+    let settled = false;
+    const terminate = () => {
+      if (settled) return;
+      settled = true;
+      const runtime = (performance.now() - started) / 1000;
+      finish({ kind: "terminated", signal: String(job.terminate?.reason), runtime });
+    };
+    job.terminate?.addEventListener("abort", terminate, { once: true });
+    try {
+      onStart();
+      const outcome = await runTask(task, request, soft.signal, this.#options.retryDefaults);
+      if (!settled) finish({ kind: "outcome", outcome });
+      settled = true;
+    } finally {
+      table.clear(firstSlot + slot);
+      soft.clear();
+      job.terminate?.removeEventListener("abort", terminate);
+      this.#options.onFinished?.();
+    }
+  }
+
+  /** Resolves waiting runs with `not-started`. */
+  cancelPending(): void {
+    this.#queue.cancelAll();
+  }
+
+  /** Waits for running tasks. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.cancelPending();
+    await this.#idle.promise;
+  }
+
+  /** Stops queuing; running code on this thread cannot be stopped from inside it. */
+  terminate(): Promise<void> {
+    this.#closed = true;
+    this.cancelPending();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,355 @@
+/**
+ * The `threads` pool's main-thread side: a supervisor of consumer threads
+ * (`consumer_thread.ts`), each of which consumes, runs, stores and acks by
+ * itself. The supervisor does no per-task work. It starts the threads and
+ * replaces any that dies; it reads the shared running table on a timer and
+ * stops a thread whose run passed its hard time limit (a terminated thread's
+ * broker connection closes, so the messages it had prefetched go back to the
+ * queue at once); it stores the outcome of a run it stopped or lost
+ * (`TimeLimitExceeded`, `WorkerLostError`, or REVOKED for a revoke with
+ * terminate) and tells the threads, so that when the broker redelivers that
+ * message it is reported and settled, not run again; it passes revokes and
+ * rate limits on to every thread, and stops them warm or cold.
+ *
+ * @module
+ */
+
+import type { ResultBackend } from "../../backend/types.ts";
+import type { QueueSpec } from "../../broker/types.ts";
+import { ConfigurationError, TaskRevokedError, TimeLimitExceeded } from "../../errors.ts";
+import { WorkerLostError } from "../../errors.ts";
+import type { Logger, LogLevel } from "../../log.ts";
+import { errorResultMeta } from "../../protocol/result_meta.ts";
+import * as lines from "../log_lines.ts";
+import type { AppLocation } from "../pool/messages.ts";
+import type { PoolKind } from "../pool/types.ts";
+import { spawnConsumerThread } from "./consumer_thread_spawn.ts";
+import type { ConsumerInit, EndedRun, FromConsumer, ToConsumer } from "./messages.ts";
+import { type RunningRead, RunningTable } from "./running_table.ts";
+
+/** How often the running table is read for hard time limits. */
+const SCAN_MS = 50;
+/** Most runs remembered as ended outside their thread (sent to replacement threads). */
+const ENDED_KEPT = 10_000;
+
+/** What the supervisor needs. */
+export interface SupervisorOptions {
+  /** Number of consumer threads (`-c`). */
+  size: number;
+  /** Runs at once per thread. */
+  slots: number;
+  /** Where each thread finds the app. */
+  app: AppLocation;
+  /** Settings each thread applies over the app module's own. */
+  settings: Record<string, unknown>;
+  /** The worker's node name. */
+  hostname: string;
+  /** Queues to consume. */
+  queues: QueueSpec[];
+  /** Each thread's prefetch window (0: none). */
+  prefetch: number;
+  /** Log level inside the threads. */
+  logLevel: LogLevel;
+  /** Send task events. */
+  taskEvents: boolean;
+  /** Longest time an ETA message is held unacked, ms. */
+  holdLimitMs: number;
+  /** Where the supervisor stores the outcome of runs it stopped or lost. */
+  backend: ResultBackend | undefined;
+  /** Revoked ids known now (sent to each new thread). */
+  revoked: () => string[];
+  /** The main thread's logger. */
+  logger: Logger;
+}
+
+/** One consumer thread and its state. */
+interface ConsumerThread {
+  index: number;
+  worker: ReturnType<typeof spawnConsumerThread>;
+  state: "starting" | "ready" | "stopping" | "gone";
+  ready: Promise<void>;
+  exited: Promise<void>;
+  stopped: PromiseWithResolvers<void>;
+}
+
+/** Supervises consumer threads. */
+export class ConsumerSupervisor {
+  /** Pool kind (`-P threads`). */
+  readonly kind: PoolKind = "threads";
+  /** Number of threads. */
+  readonly size: number;
+  readonly #options: SupervisorOptions;
+  readonly #table: RunningTable;
+  readonly #counters: Int32Array;
+  readonly #threads: ConsumerThread[] = [];
+  readonly #ended = new Map<string, EndedRun>();
+  #scan?: ReturnType<typeof setInterval>;
+  #closing = false;
+  #failure?: (message: string) => void;
+
+  /** Prepares the pool; no thread starts before `start()`. */
+  constructor(options: SupervisorOptions) {
+    this.size = Math.max(1, options.size);
+    this.#options = options;
+    this.#table = RunningTable.create(this.size * options.slots);
+    this.#counters = new Int32Array(new SharedArrayBuffer(4 * this.size));
+  }
+
+  /** Runs in progress, from the running table. */
+  get active(): number {
+    let count = 0;
+    for (let slot = 0; slot < this.#table.size; slot++) if (this.#table.read(slot)) count++;
+    return count;
+  }
+
+  /** Runs finished by every thread so far. */
+  get processed(): number {
+    return this.#counters.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** The runs in progress, for `inspect active`. */
+  runs(): RunningRead[] {
+    const out: RunningRead[] = [];
+    for (let slot = 0; slot < this.#table.size; slot++) {
+      const run = this.#table.read(slot);
+      if (run) out.push(run);
+    }
+    return out;
+  }
+
+  /** Called once when a thread's consumer fails for good (the broker is gone). */
+  onFailure(listener: (message: string) => void): void {
+    this.#failure = listener;
+  }
+
+  /** Starts every thread; resolves once each is consuming. */
+  async start(): Promise<void> {
+    for (let index = 0; index < this.size; index++) this.#threads.push(this.#spawn(index));
+    try {
+      await Promise.all(this.#threads.map((thread) => thread.ready));
+    } catch (error) {
+      await this.terminate();
+      throw error;
+    }
+    this.#scan = setInterval(() => this.#checkDeadlines(), SCAN_MS);
+  }
+
+  #spawn(index: number): ConsumerThread {
+    const worker = spawnConsumerThread();
+    const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    const stopped = Promise.withResolvers<void>();
+    const thread: ConsumerThread = {
+      index,
+      worker,
+      state: "starting",
+      ready: Promise.resolve(),
+      exited,
+      stopped,
+    };
+    thread.ready = new Promise<void>((resolve, reject) => {
+      const failStart = (why: string) => {
+        thread.state = "gone";
+        void worker.terminate();
+        reject(new ConfigurationError(why));
+      };
+      worker.on("message", (message: FromConsumer) => {
+        if (thread.state === "gone") return;
+        if (message.type === "ready") {
+          thread.state = "ready";
+          resolve();
+        } else if (message.type === "init-failed") {
+          failStart(`A consumer thread could not start: ${message.message}`);
+        } else if (message.type === "stopped") stopped.resolve();
+        else if (message.type === "failed") this.#failure?.(message.message);
+      });
+      worker.on("error", (error: unknown) => {
+        const reason = String((error as Error)?.message ?? error);
+        if (thread.state === "starting") failStart(`A consumer thread failed starting: ${reason}`);
+        else if (thread.state !== "gone") this.#lose(thread, `uncaught error: ${reason}`);
+      });
+      worker.on("exit", (code: number) => {
+        stopped.resolve();
+        if (thread.state === "starting") failStart(`A consumer thread exited starting (${code})`);
+        else if (thread.state !== "gone" && !this.#closing) {
+          this.#lose(thread, `exitcode ${code}`);
+        }
+      });
+    });
+    thread.ready.catch(() => {});
+    const options = this.#options;
+    const init: ConsumerInit = {
+      type: "init",
+      ...options.app,
+      settings: options.settings,
+      hostname: options.hostname,
+      queues: options.queues,
+      prefetch: options.prefetch,
+      slots: options.slots,
+      firstSlot: index * options.slots,
+      table: this.#table.buffer,
+      counters: this.#counters.buffer as SharedArrayBuffer,
+      index,
+      logLevel: options.logLevel,
+      processName: `WorkerThread-${index + 1}`,
+      taskEvents: options.taskEvents,
+      holdLimitMs: options.holdLimitMs,
+      revoked: options.revoked(),
+      ended: [...this.#ended],
+    };
+    worker.postMessage(init);
+    return thread;
+  }
+
+  #post(message: ToConsumer): void {
+    for (const thread of this.#threads) {
+      if (thread.state === "ready" || thread.state === "starting") {
+        thread.worker.postMessage(message);
+      }
+    }
+  }
+
+  /** Every thread drops these ids if they are still waiting; a running one is stopped with its thread when `terminate`. */
+  revoke(ids: string[], terminate: boolean, signal: string): string[] {
+    this.#post({ type: "revoke", ids });
+    const stopped: string[] = [];
+    if (!terminate) return stopped;
+    for (const thread of this.#threads) {
+      if (thread.state !== "ready") continue;
+      for (const slot of this.#slotsOf(thread)) {
+        const run = this.#table.read(slot);
+        if (!run || !ids.includes(run.id)) continue;
+        const runtime = (Date.now() - run.startedAt) / 1000;
+        this.#options.logger.info(`Terminating ${run.id} (${signal})`);
+        stopped.push(run.id);
+        this.#stopThread(
+          thread,
+          `terminated by revoke`,
+          (lost) => lost.id === run.id ? { kind: "terminated", signal, runtime } : undefined,
+        );
+        break;
+      }
+    }
+    return stopped;
+  }
+
+  /** The `rate_limit` command, for every thread. */
+  setRateLimit(task: string, perSecond: number | null): void {
+    this.#post({ type: "rate-limit", task, perSecond });
+  }
+
+  #slotsOf(thread: ConsumerThread): number[] {
+    const first = thread.index * this.#options.slots;
+    return Array.from({ length: this.#options.slots }, (_, i) => first + i);
+  }
+
+  #checkDeadlines(): void {
+    const now = Date.now();
+    for (const thread of this.#threads) {
+      if (thread.state !== "ready" && thread.state !== "stopping") continue;
+      for (const slot of this.#slotsOf(thread)) {
+        if (this.#table.deadline(slot) > now) continue;
+        const run = this.#table.read(slot);
+        if (!run) continue;
+        this.#options.logger.error(lines.hardLimitLine(run.task, run.id, run.hardTimeLimit!));
+        this.#stopThread(
+          thread,
+          `hard time limit (${run.hardTimeLimit}s)`,
+          (lost) =>
+            lost.id === run.id && lost.deadline <= now
+              ? {
+                kind: "time-limit",
+                limit: lost.hardTimeLimit!,
+                runtime: (now - lost.startedAt) / 1000,
+              }
+              : undefined,
+        );
+        break;
+      }
+    }
+  }
+
+  /** The thread died on its own: Celery's "Process … exited with …" line; its runs are lost. */
+  #lose(thread: ConsumerThread, how: string): void {
+    this.#options.logger.error(`Process 'WorkerThread-${thread.index + 1}' exited with '${how}'`);
+    this.#stopThread(thread, how, () => undefined);
+  }
+
+  /**
+   * Terminates `thread` (if not gone already), reports each run it had in
+   * progress (`reason(run)` says how the one it was stopped for ended; the
+   * others are lost), and starts a replacement.
+   */
+  #stopThread(
+    thread: ConsumerThread,
+    why: string,
+    reason: (run: RunningRead) => EndedRun | undefined,
+  ): void {
+    thread.state = "gone";
+    void thread.worker.terminate();
+    for (const slot of this.#slotsOf(thread)) {
+      const run = this.#table.read(slot);
+      this.#table.reset(slot);
+      if (!run) continue;
+      const runtime = (Date.now() - run.startedAt) / 1000;
+      const ended = reason(run) ?? { kind: "worker-lost", reason: why, runtime };
+      void this.#report(run, ended);
+    }
+    if (this.#closing) return;
+    const fresh = this.#spawn(thread.index);
+    this.#threads[thread.index] = fresh;
+    fresh.ready.catch((error) =>
+      this.#options.logger.critical(`Cannot replace WorkerThread-${thread.index + 1}: ${error}`)
+    );
+  }
+
+  /**
+   * Stores how a stopped or lost run ended and tells every thread, so its
+   * message is reported and settled when the broker redelivers it. A lost
+   * acks_late run with `reject_on_worker_lost` is left to run again.
+   */
+  async #report(run: RunningRead, ended: EndedRun): Promise<void> {
+    if (ended.kind === "worker-lost" && run.acksLate && run.rejectOnWorkerLost) return;
+    this.#ended.set(run.id, ended);
+    if (this.#ended.size > ENDED_KEPT) this.#ended.delete(this.#ended.keys().next().value!);
+    this.#post({ type: "ended", id: run.id, result: ended });
+    const backend = this.#options.backend;
+    if (!backend) return;
+    const error = ended.kind === "time-limit"
+      ? new TimeLimitExceeded(ended.limit)
+      : ended.kind === "terminated"
+      ? new TaskRevokedError("terminated", { taskName: run.task, taskId: run.id })
+      : new WorkerLostError(`Worker exited prematurely: ${ended.reason}.`);
+    const state = ended.kind === "terminated" ? "REVOKED" : "FAILURE";
+    const meta = errorResultMeta({ taskId: run.id }, state, error, state === "FAILURE");
+    await backend.store(meta, { replyTo: run.replyTo, correlationId: run.correlationId })
+      .catch((failure) =>
+        this.#options.logger.error(
+          `Cannot store the ${state} result of ${lines.taskLabel(run.task, run.id)}: ${failure}`,
+        )
+      );
+  }
+
+  /** Warm stop: every thread stops consuming, finishes its runs and settles its messages. */
+  async close(): Promise<void> {
+    this.#closing = true; // hard time limits are still enforced until every thread stopped
+    const live = this.#threads.filter((thread) => thread.state !== "gone");
+    for (const thread of live) {
+      thread.state = "stopping";
+      thread.worker.postMessage({ type: "stop" } satisfies ToConsumer);
+    }
+    await Promise.all(live.map((thread) => thread.stopped.promise));
+    await this.terminate();
+  }
+
+  /** Cold stop: every thread is terminated; acks_late messages go back with their connections. */
+  async terminate(): Promise<void> {
+    this.#closing = true;
+    clearInterval(this.#scan);
+    for (const thread of this.#threads) {
+      if (thread.state === "gone") continue;
+      thread.state = "gone";
+      void thread.worker.terminate();
+    }
+    await Promise.all(this.#threads.map((thread) => thread.exited));
+  }
+}
