@@ -150,6 +150,18 @@ export interface BrokerCapabilities {
   maxUnackedMs: number | null;
 }
 
+/**
+ * Told of the deliveries a broker instance has taken and not settled, so that
+ * another instance can give them back at once if the thread holding this one
+ * dies (`Broker.trackUnsettled`, `Broker.restoreUnsettled`).
+ */
+export interface UnsettledRegistry {
+  /** A delivery (or, for a transport that can name them all at once, the instance) to give back. */
+  add(key: string): void;
+  /** That delivery was settled (acked, requeued or dead-lettered). */
+  remove(key: string): void;
+}
+
 /** A message transport. Obtain one from `createBroker(url, config)`. */
 export interface Broker extends AsyncDisposable {
   /** The URL it was created from (use `maskUrl` before printing it). */
@@ -168,6 +180,18 @@ export interface Broker extends AsyncDisposable {
   purge(queue: string): Promise<number>;
   /** Closes connections. */
   close(): Promise<void>;
+  /**
+   * Optional: from now on, report to `registry` what this instance takes and
+   * has not settled. Brokers that take a delivery back when its connection
+   * closes (RabbitMQ) need neither this nor `restoreUnsettled`.
+   */
+  trackUnsettled?(registry: UnsettledRegistry): void;
+  /**
+   * Optional: gives back at once what another instance of the same transport
+   * left unsettled (the keys its registry holds; that instance's thread is
+   * gone), marked redelivered. Returns how many messages went back.
+   */
+  restoreUnsettled?(keys: string[]): Promise<number>;
 }
 
 /** How an adapter's connections treat the process they live in. */

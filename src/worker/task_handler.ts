@@ -56,13 +56,14 @@ export interface HandlerContext {
   /** The book of held tasks, revoked ids and task events (`task_tracker.ts`). */
   tracker?: TaskTracker;
   /**
-   * How a run of task `id` already ended in this worker when its thread was
-   * stopped or lost before it could settle the message (consumer threads:
-   * the supervisor stored the outcome; the broker redelivered the message).
-   * Asked once per redelivered message; the answer is reported as if the
-   * pool had returned it, and the message is not run again.
+   * How task `id` already ended in this worker on a thread that was stopped
+   * or lost before its settle reached the broker, which redelivered the
+   * message (consumer threads). Asked once per redelivered message: a run
+   * the supervisor stopped or lost is reported as if the pool had returned
+   * that result; `settled` (the run finished and was reported) is settled
+   * the same way again (acked, or dropped). Either way the message is not run again.
    */
-  endedElsewhere?: (id: string) => PoolResult | undefined;
+  endedElsewhere?: (id: string) => PoolResult | { kind: "settled"; dropped: boolean } | undefined;
 }
 
 /** Settles deliveries; handles each task message end to end. */
@@ -344,10 +345,11 @@ export class TaskHandler {
       config.task_soft_time_limit;
     let acked: Promise<void> | undefined;
     const ended = delivery.redelivered ? this.#context.endedElsewhere?.(call.id) : undefined;
-    if (ended) {
-      this.#context.logger.info(lines.endedElsewhereLine(call.task, call.id, ended.kind));
-      if (!acksLate) acked = delivery.ack();
+    if (ended) this.#context.logger.info(lines.endedElsewhereLine(call.task, call.id, ended.kind));
+    if (ended?.kind === "settled") {
+      return await (ended.dropped ? delivery.reject(false) : delivery.ack());
     }
+    if (ended && !acksLate) acked = delivery.ack();
     // Let go of the channel's long-lived `lost` signal once the pool is done with this run.
     using abandoned = new LinkedAbort([delivery.lost, tracked?.discard.signal]);
     const result = ended ?? await pool.run(
@@ -378,6 +380,19 @@ export class TaskHandler {
         }
       },
     );
+    await this.#finishRun(call, task, delivery, result, acked, acksLate, tracked);
+  }
+
+  /** After a run: discard, requeue or report it, and settle its message. */
+  async #finishRun(
+    call: TaskCall,
+    task: TaskDefinition,
+    delivery: Delivery,
+    result: PoolResult,
+    acked: Promise<void> | undefined,
+    acksLate: boolean,
+    tracked?: TrackedRequest,
+  ): Promise<void> {
     if (result.kind === "not-started") {
       // Revoked while waiting for a slot: discarded here, not requeued.
       if (tracked?.discard.signal.aborted && !delivery.lost?.aborted) {

@@ -263,6 +263,7 @@ export class CeleryWorker {
       logLevel,
       taskEvents: this.#options.events ?? config.worker_send_task_events,
       holdLimitMs: holdLimit === undefined ? defaultHoldLimitMs(broker) : holdLimit * 1000,
+      broker,
       backend,
       revoked: () => this.#presence?.tracker.revoked.ids() ?? [],
       logger: this.#logger,

@@ -1,6 +1,8 @@
 /**
- * Acknowledgement rules (spec §3.4, §5.5) with tasks in worker threads, on
- * SQLite and RabbitMQ (whose dead-letter queue shows what was rejected):
+ * Acknowledgement rules (spec §3.4, §5.5) with tasks in worker threads (the
+ * `workers` pool and the `threads` pool, whose threads consume for
+ * themselves), on SQLite and RabbitMQ (whose dead-letter queue shows what was
+ * rejected):
  *
  * - a thread that dies mid-task (`Deno.exit(3)`, or an error thrown outside
  *   the task later) is detected and replaced; its task is requeued and runs
@@ -16,11 +18,12 @@ import assert from "node:assert/strict";
 import type { RemoteError } from "../../src/protocol/exceptions.ts";
 import { countRuns, FAULT_APP_LOCATION, openWorld, waitUntil, type WorldKind } from "./worlds.ts";
 
-async function threadDeath(kind: WorldKind): Promise<void> {
+async function threadDeath(kind: WorldKind, pool: "workers" | "threads"): Promise<void> {
   await using world = await openWorld(kind, { deadLetter: true });
   if (!world) return;
   const app = world.app({ task_acks_on_failure_or_timeout: false });
   const worker = await app.worker({
+    pool,
     concurrency: 2,
     appLocation: FAULT_APP_LOCATION,
     banner: false,
@@ -58,7 +61,12 @@ async function threadDeath(kind: WorldKind): Promise<void> {
       "the replaced threads keep running tasks",
     );
     const starts = countRuns(world.runs(), "start");
-    for (const result of requeued) assert.equal(starts.get(result.id), 2, "requeued, ran again");
+    for (const result of requeued) {
+      if (pool === "workers") assert.equal(starts.get(result.id), 2, "requeued, ran again");
+      // With the threads pool a thread is its own consumer: when it dies, an acks_late task it
+      // finished just before but had not acknowledged yet (storing its result) runs once more.
+      else assert.ok(starts.get(result.id)! >= 2, "requeued, ran again");
+    }
     for (const result of [lostLate, lostEarly, timedOut]) assert.equal(starts.get(result.id), 1);
     assert.equal(countRuns(world.runs()).get(failed.id), 1, "a failure is not redelivered");
     // Rejects are written just after the results: wait for the third.
@@ -75,7 +83,9 @@ async function threadDeath(kind: WorldKind): Promise<void> {
   }
 }
 
-for (const kind of ["sqlite", "amqp"] as const) {
-  Deno.test(`a dying thread is replaced; acks_late, reject_on_worker_lost, acks_on_failure_or_timeout (${kind})`, () =>
-    threadDeath(kind));
+for (const pool of ["workers", "threads"] as const) {
+  for (const kind of ["sqlite", "amqp"] as const) {
+    Deno.test(`a dying thread is replaced; acks_late, reject_on_worker_lost, acks_on_failure_or_timeout (${kind}, pool ${pool})`, () =>
+      threadDeath(kind, pool));
+  }
 }

@@ -23,6 +23,7 @@ import type {
   ExchangeType,
   PublishTarget,
   QueueSpec,
+  UnsettledRegistry,
   WireMessage,
 } from "../../broker/types.ts";
 import { RedisConsumer } from "./consumer.ts";
@@ -93,6 +94,16 @@ export class RedisBroker implements Broker {
       options,
       (exchange, routingKey) => this.#route(exchange, routingKey),
     );
+  }
+
+  /** Every delivery tag this instance holds is reported until settled. */
+  trackUnsettled(registry: UnsettledRegistry): void {
+    this.#ledger.registry = registry;
+  }
+
+  /** Puts back at once the messages another instance (a thread that is gone) held. */
+  restoreUnsettled(keys: string[]): Promise<number> {
+    return this.#ledger.restoreTags(keys);
   }
 
   /** Publishes kombu's envelope (fresh uuid4 delivery tag) for `message`. */

@@ -154,7 +154,7 @@ export class ListFetcher {
       return this.#reportMalformed(list.queue, parsed);
     }
     const held = { tag: parsed.properties.delivery_tag, raw, envelope: parsed, listKey: list.key };
-    if (recordedTag) ledger.held.set(held.tag, held);
+    if (recordedTag) ledger.hold(held);
     else await this.#recordPopped(held);
     const decoded = decodeEnvelope(parsed);
     if (typeof decoded === "string") {

@@ -24,6 +24,7 @@
  */
 
 import { getLogger } from "../../log.ts";
+import type { UnsettledRegistry } from "../../broker/types.ts";
 import type { RedisConnection } from "./facade.ts";
 import type { KombuKeys } from "./keys.ts";
 import type { RedisTransportOptions } from "./options.ts";
@@ -51,6 +52,8 @@ export type Router = (exchange: string, routingKey: string) => Promise<string[]>
 export class UnackedLedger {
   /** Deliveries popped and not settled, by tag. */
   readonly held: Map<string, HeldMessage> = new Map();
+  /** Told of every tag held until it is settled (`Broker.trackUnsettled`). */
+  registry?: UnsettledRegistry;
   readonly #conn: RedisConnection;
   readonly #keys: KombuKeys;
   readonly #options: Readonly<RedisTransportOptions>;
@@ -121,12 +124,22 @@ export class UnackedLedger {
         .hset(this.#keys.unacked, message.tag, value)
         .exec();
     }
+    this.hold(message);
+  }
+
+  /** Counts a popped message (already in `unacked`) as held by this ledger. */
+  hold(message: HeldMessage): void {
     this.held.set(message.tag, message);
+    this.registry?.add(message.tag);
   }
 
   /** Acks a delivery; acks arriving together are sent as one `ZREM` + `HDEL` transaction. */
   ack(tag: string): Promise<void> {
-    if (!this.held.delete(tag) || !this.#options.ackEmulation) return Promise.resolve();
+    if (!this.held.delete(tag)) return Promise.resolve();
+    if (!this.#options.ackEmulation) {
+      this.registry?.remove(tag);
+      return Promise.resolve();
+    }
     const done = new Promise<void>((resolve, reject) => this.#acks.set(tag, { resolve, reject }));
     this.#scheduleFlush();
     return done;
@@ -157,6 +170,7 @@ export class UnackedLedger {
           .exec();
         for (const [tag, waiter] of batch) {
           this.#acks.delete(tag);
+          this.registry?.remove(tag);
           waiter.resolve();
         }
         failures = 0;
@@ -186,6 +200,7 @@ export class UnackedLedger {
       [this.#keys.unacked, this.#keys.unackedIndex, message.listKey],
       [tag, text, how.leftmost ? "left" : "right", this.#options.ackEmulation ? "1" : "0"],
     );
+    this.registry?.remove(tag);
   }
 
   /** Moves an unreadable held delivery from `unacked` to a dead list. */
@@ -195,6 +210,21 @@ export class UnackedLedger {
       [this.#keys.unacked, this.#keys.unackedIndex, deadList],
       [message.tag, message.raw, "left", "0"],
     );
+    this.registry?.remove(message.tag);
+  }
+
+  /**
+   * Puts back at once the messages `tags` names, which another consumer (a
+   * thread that is gone) left in `unacked`, marked redelivered. Returns how
+   * many went back.
+   */
+  async restoreTags(tags: string[]): Promise<number> {
+    let restored = 0;
+    for (const tag of tags) {
+      if (this.held.has(tag) || this.#acks.has(tag)) continue;
+      if (await this.#restoreForeign(tag)) restored++;
+    }
+    return restored;
   }
 
   /** Gives every held delivery and every delivery being acked a fresh score. */

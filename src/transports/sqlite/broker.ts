@@ -26,6 +26,7 @@ import type {
   Delivery,
   PublishTarget,
   QueueSpec,
+  UnsettledRegistry,
   WireMessage,
 } from "../../broker/types.ts";
 import { WriteBatcher } from "./database.ts";
@@ -115,6 +116,22 @@ export class SqliteBroker implements Broker, ConsumerHost {
     const consumer = new SqliteConsumer(this, names, options.prefetch);
     this.#consumers.add(consumer);
     return consumer.stream;
+  }
+
+  /** Every lease this instance takes carries its holder id: one key names them all. */
+  trackUnsettled(registry: UnsettledRegistry): void {
+    registry.add(this.holder);
+  }
+
+  /** Releases every lease of the holders `keys` names (their instances are gone). */
+  async restoreUnsettled(keys: string[]): Promise<number> {
+    this.#assertOpen();
+    let restored = 0;
+    await this.batcher.write(() => {
+      for (const holder of keys) restored += this.store.releaseAll(holder);
+    });
+    if (restored) this.localChange();
+    return restored;
   }
 
   async declareQueue(queue: QueueSpec): Promise<void> {

@@ -60,6 +60,7 @@ export class QueueStore {
   readonly #bind: StatementSync;
   readonly #claim: StatementSync;
   readonly #renew: StatementSync;
+  readonly #releaseAll: StatementSync;
   readonly #delete: StatementSync;
   readonly #release: StatementSync;
   readonly #bury: StatementSync;
@@ -85,6 +86,8 @@ export class QueueStore {
       RETURNING id, queue, priority, redelivered, exchange, routing_key, headers, properties,
         content_type, content_encoding, body`);
     this.#renew = sql(`UPDATE celeriac_messages SET reserved_until = ? WHERE reserved_by = ?`);
+    this.#releaseAll = sql(`UPDATE celeriac_messages SET reserved_until = NULL,
+      reserved_by = NULL, redelivered = 1 WHERE reserved_by = ?`);
     this.#delete = sql(`DELETE FROM celeriac_messages WHERE id = ? AND reserved_by = ?`);
     this.#release = sql(`UPDATE celeriac_messages SET reserved_until = NULL, reserved_by = NULL,
       redelivered = max(redelivered, ?) WHERE id = ? AND reserved_by = ?`);
@@ -152,6 +155,11 @@ export class QueueStore {
   /** Extends every lease `holder` has to `until`. */
   renew(holder: string, until: number): void {
     this.#renew.run(until, holder);
+  }
+
+  /** Makes every row `holder` holds ready again, marked redelivered; returns how many. */
+  releaseAll(holder: string): number {
+    return Number(this.#releaseAll.run(holder).changes);
   }
 
   /** Deletes an acked row (nothing happens if `holder` lost it). */

@@ -29,6 +29,9 @@ import { TaskTracker } from "../task_tracker.ts";
 import type { ConsumerInit, EndedRun, FromConsumer, ToConsumer } from "./messages.ts";
 import { RunningTable } from "./running_table.ts";
 import { SlotPool } from "./slot_pool.ts";
+import { UnsettledTable } from "./unsettled_table.ts";
+import { RecordingDelivery } from "./recording_delivery.ts";
+import { SettledRing } from "./settled_ring.ts";
 
 const port = parentPort!;
 const log = getLogger("worker");
@@ -47,6 +50,7 @@ interface Running {
   events: EventDispatcher;
   reader: ReadableStreamDefaultReader<Delivery>;
   consuming: Promise<void>;
+  settled: SettledRing;
 }
 
 let running: Running | undefined;
@@ -75,6 +79,7 @@ async function start(init: ConsumerInit): Promise<void> {
     app.conf.update(init.settings);
     const config = app.finalize().conf.resolve();
     const broker = await app.getBroker();
+    broker.trackUnsettled?.(new UnsettledTable(init.unsettled));
     const backend = app.backendUrl() ? await app.getBackend() : undefined;
     const counters = new Int32Array(init.counters);
     const pool = new SlotPool({
@@ -121,7 +126,9 @@ async function start(init: ConsumerInit): Promise<void> {
       },
     });
     const reader = broker.consume({ queues: init.queues, prefetch: init.prefetch }).getReader();
+    const settled = new SettledRing(init.settled);
     running = {
+      settled,
       app,
       broker,
       backend,
@@ -140,12 +147,12 @@ async function start(init: ConsumerInit): Promise<void> {
 
 async function consume(): Promise<void> {
   await Promise.resolve(); // `running` is set
-  const { reader, handler } = running!;
+  const { reader, handler, settled } = running!;
   try {
     while (true) {
       const { done, value } = await reader.read();
       if (done) return;
-      handler.handle(value);
+      handler.handle(new RecordingDelivery(value, settled));
     }
   } catch (error) {
     if (stopping) return;

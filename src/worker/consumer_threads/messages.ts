@@ -12,8 +12,14 @@ import type { LogLevel } from "../../log.ts";
 import type { AppLocation } from "../pool/messages.ts";
 import type { PoolResult } from "../pool/types.ts";
 
-/** How a run ended outside its thread, for the message the broker will redeliver. */
-export type EndedRun = Extract<PoolResult, { kind: "time-limit" | "worker-lost" | "terminated" }>;
+/**
+ * How a run ended outside its thread, for the message the broker may
+ * redeliver: stopped or lost by the supervisor, or `settled` (finished and
+ * settled on a thread that stopped before the settle reached the broker).
+ */
+export type EndedRun =
+  | Extract<PoolResult, { kind: "time-limit" | "worker-lost" | "terminated" }>
+  | { kind: "settled"; dropped: boolean };
 
 /** Supervisor → thread: load the app, connect and consume. */
 export interface ConsumerInit extends AppLocation {
@@ -35,6 +41,10 @@ export interface ConsumerInit extends AppLocation {
   table: SharedArrayBuffer;
   /** Runs finished per thread (`Int32Array`), for heartbeats and `inspect stats`. */
   counters: SharedArrayBuffer;
+  /** This thread's table of unsettled deliveries (`unsettled_table.ts`). */
+  unsettled: SharedArrayBuffer;
+  /** This thread's ring of settled task ids (`settled_ring.ts`). */
+  settled: SharedArrayBuffer;
   /** This thread's index in `counters`. */
   index: number;
   /** Log level. */

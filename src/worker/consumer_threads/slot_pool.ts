@@ -20,6 +20,9 @@ import { armSoftLimit, softLimitMessage } from "../pool/time_limits.ts";
 import type { Pool, PoolJob, PoolKind, PoolResult } from "../pool/types.ts";
 import type { RunningTable } from "./running_table.ts";
 
+/** Longest a slot runs tasks back to back before it lets the event loop turn. */
+const YIELD_EVERY_MS = 1;
+
 /** The part of the Web Locks API used here (Deno has it; its type declarations do not yet). */
 interface LockManager {
   request<T>(name: string, callback: () => Promise<T>): Promise<T>;
@@ -41,7 +44,7 @@ export interface SlotPoolOptions {
   retryDefaults: RetryDefaults;
   /** Where soft-limit warnings go. */
   logger: Logger;
-  /** Called after each run with the slot's new total (the supervisor's `processed`). */
+  /** Called after each run (the supervisor's `processed`). */
   onFinished?: () => void;
 }
 
@@ -95,8 +98,15 @@ export class SlotPool implements Pool {
     if (this.#busy.every((busy) => !busy)) this.#idle = Promise.withResolvers<void>();
     this.#busy[slot] = true;
     void this.#locks.request(`${this.#lockPrefix}-${slot}`, async () => {
+      let turnStarted = performance.now();
       for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
         await this.#execute(slot, next);
+        if (performance.now() - turnStarted >= YIELD_EVERY_MS) {
+          // Back-to-back runs resolve by microtasks only: let timers and I/O in
+          // (batched acks, fetches, soft limits) at least this often.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          turnStarted = performance.now();
+        }
       }
     }).finally(() => {
       this.#busy[slot] = false;

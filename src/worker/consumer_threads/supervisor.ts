@@ -15,7 +15,7 @@
  */
 
 import type { ResultBackend } from "../../backend/types.ts";
-import type { QueueSpec } from "../../broker/types.ts";
+import type { Broker, QueueSpec } from "../../broker/types.ts";
 import { ConfigurationError, TaskRevokedError, TimeLimitExceeded } from "../../errors.ts";
 import { WorkerLostError } from "../../errors.ts";
 import type { Logger, LogLevel } from "../../log.ts";
@@ -26,6 +26,11 @@ import type { PoolKind } from "../pool/types.ts";
 import { spawnConsumerThread } from "./consumer_thread_spawn.ts";
 import type { ConsumerInit, EndedRun, FromConsumer, ToConsumer } from "./messages.ts";
 import { type RunningRead, RunningTable } from "./running_table.ts";
+import { UnsettledTable } from "./unsettled_table.ts";
+import { SettledRing } from "./settled_ring.ts";
+
+/** How a run the supervisor stopped or lost ended. */
+type StoppedRun = Exclude<EndedRun, { kind: "settled" }>;
 
 /** How often the running table is read for hard time limits. */
 const SCAN_MS = 50;
@@ -54,6 +59,8 @@ export interface SupervisorOptions {
   taskEvents: boolean;
   /** Longest time an ETA message is held unacked, ms. */
   holdLimitMs: number;
+  /** The worker's broker: gives back what a lost thread left unsettled. */
+  broker: Broker;
   /** Where the supervisor stores the outcome of runs it stopped or lost. */
   backend: ResultBackend | undefined;
   /** Revoked ids known now (sent to each new thread). */
@@ -70,6 +77,8 @@ interface ConsumerThread {
   ready: Promise<void>;
   exited: Promise<void>;
   stopped: PromiseWithResolvers<void>;
+  unsettled: UnsettledTable;
+  settled: SettledRing;
 }
 
 /** Supervises consumer threads. */
@@ -83,6 +92,8 @@ export class ConsumerSupervisor {
   readonly #counters: Int32Array;
   readonly #threads: ConsumerThread[] = [];
   readonly #ended = new Map<string, EndedRun>();
+  /** Threads being terminated whose unsettled deliveries are being given back. */
+  readonly #giveBacks = new Set<Promise<void>>();
   #scan?: ReturnType<typeof setInterval>;
   #closing = false;
   #failure?: (message: string) => void;
@@ -145,6 +156,8 @@ export class ConsumerSupervisor {
       ready: Promise.resolve(),
       exited,
       stopped,
+      unsettled: UnsettledTable.create(),
+      settled: SettledRing.create(),
     };
     thread.ready = new Promise<void>((resolve, reject) => {
       const failStart = (why: string) => {
@@ -188,6 +201,8 @@ export class ConsumerSupervisor {
       firstSlot: index * options.slots,
       table: this.#table.buffer,
       counters: this.#counters.buffer as SharedArrayBuffer,
+      unsettled: thread.unsettled.buffer,
+      settled: thread.settled.buffer,
       index,
       logLevel: options.logLevel,
       processName: `WorkerThread-${index + 1}`,
@@ -282,17 +297,23 @@ export class ConsumerSupervisor {
   #stopThread(
     thread: ConsumerThread,
     why: string,
-    reason: (run: RunningRead) => EndedRun | undefined,
+    reason: (run: RunningRead) => StoppedRun | undefined,
   ): void {
     thread.state = "gone";
-    void thread.worker.terminate();
+    void this.#giveBack(thread);
+    const running = new Set<string>();
     for (const slot of this.#slotsOf(thread)) {
       const run = this.#table.read(slot);
       this.#table.reset(slot);
       if (!run) continue;
+      running.add(run.id);
       const runtime = (Date.now() - run.startedAt) / 1000;
       const ended = reason(run) ?? { kind: "worker-lost", reason: why, runtime };
       void this.#report(run, ended);
+    }
+    // Settled on this thread, perhaps not yet at the broker: not to be run again if redelivered.
+    for (const { id, dropped } of thread.settled.entries()) {
+      if (!running.has(id)) this.#remember(id, { kind: "settled", dropped });
     }
     if (this.#closing) return;
     const fresh = this.#spawn(thread.index);
@@ -303,15 +324,45 @@ export class ConsumerSupervisor {
   }
 
   /**
+   * Terminates the thread and, once it is gone, gives back at once what its
+   * broker instance left unsettled (RabbitMQ does so by itself when the
+   * thread's connection closes).
+   */
+  #giveBack(thread: ConsumerThread): Promise<void> {
+    const pending = this.#restoreLeft(thread).finally(() => this.#giveBacks.delete(pending));
+    this.#giveBacks.add(pending);
+    return pending;
+  }
+
+  async #restoreLeft(thread: ConsumerThread): Promise<void> {
+    await thread.worker.terminate();
+    const keys = thread.unsettled.keys();
+    thread.unsettled.clear();
+    const restore = this.#options.broker.restoreUnsettled;
+    if (!keys.length || !restore) return;
+    try {
+      const restored = await restore.call(this.#options.broker, keys);
+      if (restored) {
+        this.#options.logger.info(
+          `Restored ${restored} message(s) WorkerThread-${thread.index + 1} left unacknowledged`,
+        );
+      }
+    } catch (error) {
+      this.#options.logger.error(
+        `Cannot give back what WorkerThread-${thread.index + 1} left unacknowledged ` +
+          `(it comes back after the visibility timeout): ${error}`,
+      );
+    }
+  }
+
+  /**
    * Stores how a stopped or lost run ended and tells every thread, so its
    * message is reported and settled when the broker redelivers it. A lost
    * acks_late run with `reject_on_worker_lost` is left to run again.
    */
-  async #report(run: RunningRead, ended: EndedRun): Promise<void> {
+  async #report(run: RunningRead, ended: StoppedRun): Promise<void> {
     if (ended.kind === "worker-lost" && run.acksLate && run.rejectOnWorkerLost) return;
-    this.#ended.set(run.id, ended);
-    if (this.#ended.size > ENDED_KEPT) this.#ended.delete(this.#ended.keys().next().value!);
-    this.#post({ type: "ended", id: run.id, result: ended });
+    this.#remember(run.id, ended);
     const backend = this.#options.backend;
     if (!backend) return;
     const error = ended.kind === "time-limit"
@@ -327,6 +378,14 @@ export class ConsumerSupervisor {
           `Cannot store the ${state} result of ${lines.taskLabel(run.task, run.id)}: ${failure}`,
         )
       );
+  }
+
+  /** Tells every thread (and every thread started later) how the run of `id` ended. */
+  #remember(id: string, ended: EndedRun): void {
+    this.#ended.delete(id);
+    this.#ended.set(id, ended);
+    if (this.#ended.size > ENDED_KEPT) this.#ended.delete(this.#ended.keys().next().value!);
+    this.#post({ type: "ended", id, result: ended });
   }
 
   /** Warm stop: every thread stops consuming, finishes its runs and settles its messages. */
@@ -348,8 +407,9 @@ export class ConsumerSupervisor {
     for (const thread of this.#threads) {
       if (thread.state === "gone") continue;
       thread.state = "gone";
-      void thread.worker.terminate();
+      void this.#giveBack(thread);
     }
+    await Promise.all([...this.#giveBacks]);
     await Promise.all(this.#threads.map((thread) => thread.exited));
   }
 }
