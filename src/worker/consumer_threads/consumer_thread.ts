@@ -27,10 +27,10 @@ import { RevokedSet } from "../revoked_set.ts";
 import { TaskHandler } from "../task_handler.ts";
 import { TaskTracker } from "../task_tracker.ts";
 import type { ConsumerInit, EndedRun, FromConsumer, ToConsumer } from "./messages.ts";
-import { RunningTable } from "./running_table.ts";
 import { SlotPool } from "./slot_pool.ts";
 import { UnsettledTable } from "./unsettled_table.ts";
 import { RecordingDelivery } from "./recording_delivery.ts";
+import { RunningTable } from "./running_table.ts";
 import { SettledRing } from "./settled_ring.ts";
 
 const port = parentPort!;
@@ -39,6 +39,8 @@ const log = getLogger("worker");
 const ended = new Map<string, EndedRun>();
 /** At most this many are remembered (the oldest go first). */
 const ENDED_KEPT = 10_000;
+/** How long a run may keep the messages waiting behind it while another thread has a free slot. */
+const GIVE_BACK_AFTER_MS = 5;
 
 interface Running {
   app: Celery;
@@ -50,11 +52,18 @@ interface Running {
   events: EventDispatcher;
   reader: ReadableStreamDefaultReader<Delivery>;
   consuming: Promise<void>;
+  /** Whether another thread has a free slot (then waiting runs are given back). */
+  giveBack: () => boolean;
+  /** Opens a new consume stream. */
+  open: () => ReadableStreamDefaultReader<Delivery>;
+  /** Consuming is paused by `balance()`. */
+  paused: boolean;
   settled: SettledRing;
 }
 
 let running: Running | undefined;
 let stopping: Promise<void> | undefined;
+let balancing: ReturnType<typeof setInterval> | undefined;
 
 function send(message: FromConsumer): void {
   port.postMessage(message);
@@ -82,9 +91,10 @@ async function start(init: ConsumerInit): Promise<void> {
     broker.trackUnsettled?.(new UnsettledTable(init.unsettled));
     const backend = app.backendUrl() ? await app.getBackend() : undefined;
     const counters = new Int32Array(init.counters);
+    const table = new RunningTable(init.table);
     const pool = new SlotPool({
       slots: init.slots,
-      table: new RunningTable(init.table),
+      table,
       firstSlot: init.firstSlot,
       lookup: (name) => app.tasks.get(name),
       config,
@@ -125,8 +135,8 @@ async function start(init: ConsumerInit): Promise<void> {
         return result;
       },
     });
-    const reader = broker.consume({ queues: init.queues, prefetch: init.prefetch }).getReader();
     const settled = new SettledRing(init.settled);
+    const open = () => broker.consume({ queues: init.queues, prefetch: init.prefetch }).getReader();
     running = {
       settled,
       app,
@@ -136,18 +146,22 @@ async function start(init: ConsumerInit): Promise<void> {
       handler,
       tracker,
       events,
-      reader,
-      consuming: consume(),
+      reader: open(),
+      consuming: Promise.resolve(),
+      giveBack: () => table.anyFreeOutside(init.firstSlot, init.slots),
+      open,
+      paused: false,
     };
+    running.consuming = consume(running);
+    balancing = setInterval(() => void balance(running!), GIVE_BACK_AFTER_MS);
     send({ type: "ready" });
   } catch (error) {
     send({ type: "init-failed", message: (error as Error)?.message ?? String(error) });
   }
 }
 
-async function consume(): Promise<void> {
-  await Promise.resolve(); // `running` is set
-  const { reader, handler, settled } = running!;
+async function consume(current: Running): Promise<void> {
+  const { reader, handler, settled } = current;
   try {
     while (true) {
       const { done, value } = await reader.read();
@@ -155,14 +169,39 @@ async function consume(): Promise<void> {
       handler.handle(new RecordingDelivery(value, settled));
     }
   } catch (error) {
-    if (stopping) return;
+    if (stopping || current.paused) return;
     log.critical(`Consumer stopped: ${error}`);
     send({ type: "failed", message: (error as Error)?.message ?? String(error) });
   }
 }
 
+/**
+ * Celery's `-O fair` for a thread that consumes for itself: when its run has
+ * lasted GIVE_BACK_AFTER_MS while messages wait behind it here and a slot of
+ * another thread is free, it stops consuming (what its transport had
+ * prefetched goes back to the queue), gives back the runs waiting in its
+ * pool, and consumes again once its run ends. (A run that never yields, a
+ * CPU-bound loop, holds its thread's event loop: what that thread had
+ * prefetched waits for it.)
+ */
+async function balance(current: Running): Promise<void> {
+  const { pool } = current;
+  if (stopping || current.paused || pool.waiting === 0) return;
+  if (pool.busyForMs < GIVE_BACK_AFTER_MS || !current.giveBack()) return;
+  current.paused = true;
+  await current.reader.cancel().catch(() => {});
+  await current.consuming;
+  pool.cancelPending();
+  await pool.idle();
+  if (stopping) return;
+  current.reader = current.open();
+  current.consuming = consume(current);
+  current.paused = false;
+}
+
 /** Warm stop: stop consuming, give back what waits, let running tasks finish, settle everything. */
 async function stop(): Promise<void> {
+  clearInterval(balancing);
   const current = running;
   if (!current) return send({ type: "stopped" });
   await current.reader.cancel().catch(() => {});

@@ -131,6 +131,15 @@ export class RunningTable {
     return this.#floats[slot * FLOATS_PER_SLOT + 1];
   }
 
+  /** Whether any slot outside `first` … `first + count - 1` is free (another thread could run a task now). */
+  anyFreeOutside(first: number, count: number): boolean {
+    for (let slot = 0; slot < this.size; slot++) {
+      if (slot >= first && slot < first + count) continue;
+      if (Atomics.load(this.#ints, slot * INTS_PER_SLOT) % 2 === 0) return true;
+    }
+    return false;
+  }
+
   /** Supervisor side: frees `slot` (its thread was stopped or lost). */
   reset(slot: number): void {
     this.clear(slot);

@@ -55,6 +55,8 @@ export class SlotPool implements Pool {
   readonly #options: SlotPoolOptions;
   readonly #queue = new JobQueue();
   readonly #busy: boolean[];
+  /** When each slot's current run started (performance.now()), 0 when it runs none. */
+  readonly #since: number[];
   readonly #locks: LockManager;
   readonly #lockPrefix = `celeriac-slot-${crypto.randomUUID()}`;
   #closed = false;
@@ -65,6 +67,7 @@ export class SlotPool implements Pool {
     this.size = Math.max(1, options.slots);
     this.#options = options;
     this.#busy = Array.from({ length: this.size }, () => false);
+    this.#since = Array.from({ length: this.size }, () => 0);
     this.#locks = (globalThis.navigator as unknown as { locks: LockManager }).locks;
     this.#idle.resolve();
   }
@@ -82,6 +85,20 @@ export class SlotPool implements Pool {
   /** Slots running a task now. */
   get running(): number {
     return this.#busy.filter(Boolean).length;
+  }
+
+  /** How long the oldest run in progress has been running, ms (0 when none runs). */
+  get busyForMs(): number {
+    const now = performance.now();
+    return this.#since.reduce(
+      (longest, since) => since ? Math.max(longest, now - since) : longest,
+      0,
+    );
+  }
+
+  /** Resolves once no slot runs a task. */
+  idle(): Promise<void> {
+    return this.#idle.promise;
   }
 
   /** Queues a run; it starts as soon as a slot is free. */
@@ -123,6 +140,7 @@ export class SlotPool implements Pool {
       return;
     }
     const started = performance.now();
+    this.#since[slot] = started;
     table.write(firstSlot + slot, {
       id: request.id,
       task: request.task,
@@ -152,6 +170,7 @@ export class SlotPool implements Pool {
       settled = true;
     } finally {
       table.clear(firstSlot + slot);
+      this.#since[slot] = 0;
       soft.clear();
       job.terminate?.removeEventListener("abort", terminate);
       this.#options.onFinished?.();
