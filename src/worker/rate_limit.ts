@@ -56,7 +56,20 @@ export function parseRateLimit(limit: string | number | null | undefined): numbe
 }
 
 /** kombu's `TokenBucket` with capacity 1. */
-export class TokenBucket {
+/** What the limiter needs of a bucket (`TokenBucket`, or a bucket shared by threads). */
+export interface Bucket {
+  /** Tokens added per second. */
+  readonly fillRate: number;
+  /** Takes a token when one is available. */
+  tryTake(): boolean;
+  /** Milliseconds until a token will be available (0 when one is). */
+  msUntilToken(): number;
+}
+
+/** Makes the bucket of a task name, at a rate per second (undefined: the limiter makes its own). */
+export type BucketFactory = (taskName: string, perSecond: number) => Bucket | undefined;
+
+export class TokenBucket implements Bucket {
   /** Tokens added per second. */
   readonly fillRate: number;
   readonly #clock: Clock;
@@ -98,7 +111,7 @@ interface Waiter {
 }
 
 interface BucketLine {
-  bucket: TokenBucket;
+  bucket: Bucket;
   limit: number;
   waiting: Waiter[];
   timer?: ReturnType<typeof setTimeout>;
@@ -108,10 +121,15 @@ interface BucketLine {
 export class RateLimiter {
   readonly #clock: Clock;
   readonly #lines = new Map<string, BucketLine>();
+  readonly #makeBucket?: BucketFactory;
 
-  /** Creates the limiter; `clock` is for tests. */
-  constructor(clock: Clock = () => performance.now()) {
+  /**
+   * Creates the limiter; `clock` is for tests; `makeBucket` gives buckets
+   * shared with other threads (the threads pool), else each is its own.
+   */
+  constructor(clock: Clock = () => performance.now(), makeBucket?: BucketFactory) {
     this.#clock = clock;
+    this.#makeBucket = makeBucket;
   }
 
   /** Makes the bucket of a task now (Celery creates them at worker start); null limit: none. */
@@ -123,7 +141,7 @@ export class RateLimiter {
     }
     if (line?.limit === perSecond) return;
     this.#lines.set(taskName, {
-      bucket: new TokenBucket(perSecond, this.#clock),
+      bucket: this.#makeBucket?.(taskName, perSecond) ?? new TokenBucket(perSecond, this.#clock),
       limit: perSecond,
       waiting: line?.waiting ?? [],
     });

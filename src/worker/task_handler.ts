@@ -25,7 +25,7 @@ import { acceptedContentTypes } from "../protocol/json_content.ts";
 import type { MessageLimits } from "../protocol/message_limits.ts";
 import { planEta } from "./eta_plan.ts";
 import { LinkedAbort } from "./linked_abort.ts";
-import { parseRateLimit, RateLimiter } from "./rate_limit.ts";
+import { type BucketFactory, parseRateLimit, RateLimiter } from "./rate_limit.ts";
 import { ResultWriter } from "./result_writer.ts";
 import { outcomeOf, reportOutcome } from "./outcome_report.ts";
 import { finishRevokedCanvas } from "./canvas_after_task.ts";
@@ -55,6 +55,8 @@ export interface HandlerContext {
   holdLimitMs: number;
   /** The book of held tasks, revoked ids and task events (`task_tracker.ts`). */
   tracker?: TaskTracker;
+  /** Makes rate-limit buckets shared with other threads (the threads pool); default: its own. */
+  rateBuckets?: BucketFactory;
   /**
    * How task `id` already ended in this worker on a thread that was stopped
    * or lost before its settle reached the broker, which redelivered the
@@ -72,7 +74,7 @@ export class TaskHandler {
   readonly #accepted: ReadonlySet<string>;
   readonly #limits: MessageLimits;
   readonly #writer: ResultWriter;
-  readonly #limiter = new RateLimiter();
+  readonly #limiter: RateLimiter;
   readonly #inFlight = new Set<Promise<void>>();
   /** Aborts when the worker stops taking new work: waits end and messages go back. */
   readonly #stopAccepting = new AbortController();
@@ -81,6 +83,7 @@ export class TaskHandler {
   /** Creates a handler. */
   constructor(context: HandlerContext) {
     this.#context = context;
+    this.#limiter = new RateLimiter(undefined, context.rateBuckets);
     this.#accepted = acceptedContentTypes(context.config.accept_content);
     this.#limits = {
       maxDepth: context.config.worker_max_message_depth,

@@ -265,6 +265,7 @@ export class CeleryWorker {
       holdLimitMs: holdLimit === undefined ? defaultHoldLimitMs(broker) : holdLimit * 1000,
       broker,
       backend,
+      taskNames: app.tasks.names(),
       revoked: () => this.#presence?.tracker.revoked.ids() ?? [],
       logger: this.#logger,
     });

@@ -32,6 +32,7 @@ import { UnsettledTable } from "./unsettled_table.ts";
 import { RecordingDelivery } from "./recording_delivery.ts";
 import { RunningTable } from "./running_table.ts";
 import { SettledRing } from "./settled_ring.ts";
+import { SharedBuckets } from "./shared_token_bucket.ts";
 
 const port = parentPort!;
 const log = getLogger("worker");
@@ -117,6 +118,7 @@ async function start(init: ConsumerInit): Promise<void> {
     const revoked = new RevokedSet();
     revoked.add(...init.revoked);
     const tracker = new TaskTracker(events, revoked);
+    const buckets = new SharedBuckets(init.buckets.buffer, init.buckets.names);
     const handler = new TaskHandler({
       config,
       lookup: (name) => app.tasks.get(name),
@@ -129,6 +131,7 @@ async function start(init: ConsumerInit): Promise<void> {
       signals: app,
       logger: log,
       tracker,
+      rateBuckets: (name, perSecond) => buckets.bucket(name, perSecond),
       endedElsewhere: (id) => {
         const result = ended.get(id);
         ended.delete(id);

@@ -45,6 +45,8 @@ export interface ConsumerInit extends AppLocation {
   unsettled: SharedArrayBuffer;
   /** This thread's ring of settled task ids (`settled_ring.ts`). */
   settled: SharedArrayBuffer;
+  /** The worker's rate-limit buckets (`shared_token_bucket.ts`) and the task names they are for. */
+  buckets: { buffer: SharedArrayBuffer; names: string[] };
   /** This thread's index in `counters`. */
   index: number;
   /** Log level. */

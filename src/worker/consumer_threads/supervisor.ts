@@ -28,6 +28,7 @@ import type { ConsumerInit, EndedRun, FromConsumer, ToConsumer } from "./message
 import { type RunningRead, RunningTable } from "./running_table.ts";
 import { UnsettledTable } from "./unsettled_table.ts";
 import { SettledRing } from "./settled_ring.ts";
+import { SharedBuckets } from "./shared_token_bucket.ts";
 
 /** How a run the supervisor stopped or lost ended. */
 type StoppedRun = Exclude<EndedRun, { kind: "settled" }>;
@@ -63,6 +64,8 @@ export interface SupervisorOptions {
   broker: Broker;
   /** Where the supervisor stores the outcome of runs it stopped or lost. */
   backend: ResultBackend | undefined;
+  /** The app's task names (each gets a rate-limit bucket shared by the threads). */
+  taskNames: readonly string[];
   /** Revoked ids known now (sent to each new thread). */
   revoked: () => string[];
   /** The main thread's logger. */
@@ -90,6 +93,7 @@ export class ConsumerSupervisor {
   readonly #options: SupervisorOptions;
   readonly #table: RunningTable;
   readonly #counters: Int32Array;
+  readonly #buckets: SharedBuckets;
   readonly #threads: ConsumerThread[] = [];
   readonly #ended = new Map<string, EndedRun>();
   /** Threads being terminated whose unsettled deliveries are being given back. */
@@ -104,6 +108,7 @@ export class ConsumerSupervisor {
     this.#options = options;
     this.#table = RunningTable.create(this.size * options.slots);
     this.#counters = new Int32Array(new SharedArrayBuffer(4 * this.size));
+    this.#buckets = SharedBuckets.create(options.taskNames);
   }
 
   /** Runs in progress, from the running table. */
@@ -203,6 +208,7 @@ export class ConsumerSupervisor {
       counters: this.#counters.buffer as SharedArrayBuffer,
       unsettled: thread.unsettled.buffer,
       settled: thread.settled.buffer,
+      buckets: { buffer: this.#buckets.buffer, names: [...this.#buckets.names] },
       index,
       logLevel: options.logLevel,
       processName: `WorkerThread-${index + 1}`,
