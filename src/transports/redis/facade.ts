@@ -253,6 +253,11 @@ export class RedisConnection {
   clientId(): Promise<number> {
     return this.run(this.#client.client("ID"));
   }
+  /** CLIENT KILL ID id: closes another connection (of a thread that is gone); false if none. */
+  async clientKill(id: number): Promise<boolean> {
+    return await this.run(this.#client.client("KILL", "ID", String(id))) === 1;
+  }
+
   /** CLIENT UNBLOCK id: ends another connection's BRPOP as if it timed out; false if not blocked. */
   async clientUnblock(id: number): Promise<boolean> {
     return await this.run(this.#client.client("UNBLOCK", id)) === 1;

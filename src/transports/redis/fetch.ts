@@ -22,6 +22,11 @@ import type { KombuKeys, QueueList } from "./keys.ts";
 import type { RedisTransportOptions } from "./options.ts";
 import type { HeldMessage, UnackedLedger } from "./unacked.ts";
 
+/** The registry key naming a BRPOP connection (`Broker.trackUnsettled`): `client:<CLIENT ID>`. */
+export function blockingClientKey(id: number): string {
+  return `client:${id}`;
+}
+
 const log = getLogger("redis");
 
 /** A message taken from Redis, not yet handed out. */
@@ -109,7 +114,11 @@ export class ListFetcher {
   async popBlocking(): Promise<Fetched[] | undefined> {
     const blocking = await this.#blockingConnection();
     const lists = this.#lists();
-    this.#blockingId ??= await blocking.clientId();
+    if (this.#blockingId === undefined) {
+      this.#blockingId = await blocking.clientId();
+      // A BRPOP still waiting on a connection its thread left would take a restored message.
+      this.#deps.ledger.registry?.add(blockingClientKey(this.#blockingId));
+    }
     if (this.#stopping) return undefined;
     this.#inBrpop = true;
     let reply: [string, string] | null;
@@ -127,7 +136,12 @@ export class ListFetcher {
   async #blockingConnection(): Promise<RedisConnection> {
     if (!this.#blocking) {
       this.#blocking = await this.#deps.open("blocking");
-      this.#blocking.onReconnect(() => this.#blockingId = undefined);
+      this.#blocking.onReconnect(() => {
+        if (this.#blockingId !== undefined) {
+          this.#deps.ledger.registry?.remove(blockingClientKey(this.#blockingId));
+        }
+        this.#blockingId = undefined;
+      });
     }
     return this.#blocking;
   }

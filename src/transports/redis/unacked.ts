@@ -214,11 +214,17 @@ export class UnackedLedger {
   }
 
   /**
-   * Puts back at once the messages `tags` names, which another consumer (a
-   * thread that is gone) left in `unacked`, marked redelivered. Returns how
-   * many went back.
+   * Puts back at once the messages `keys` names (delivery tags), which
+   * another consumer (a thread that is gone) left in `unacked`, marked
+   * redelivered, after closing that consumer's BRPOP connections (keys
+   * `client:<id>`, see `fetch.ts`). Returns how many went back.
    */
-  async restoreTags(tags: string[]): Promise<number> {
+  async restoreTags(keys: string[]): Promise<number> {
+    // First close the BRPOP connections left behind: one still waiting would take what is restored.
+    for (const key of keys.filter((k) => k.startsWith("client:"))) {
+      await this.#conn.clientKill(Number(key.slice("client:".length))).catch(() => false);
+    }
+    const tags = keys.filter((k) => !k.startsWith("client:"));
     let restored = 0;
     for (const tag of tags) {
       if (this.held.has(tag) || this.#acks.has(tag)) continue;

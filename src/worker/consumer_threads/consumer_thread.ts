@@ -105,6 +105,10 @@ async function start(init: ConsumerInit): Promise<void> {
       },
       logger: log,
       onFinished: () => Atomics.add(counters, init.index, 1),
+      // A run that may loop: a hard time limit, or something written at its start to send first.
+      yieldsBeforeBody: (job) =>
+        job.hardTimeLimit !== null || init.taskEvents ||
+        (app.tasks.get(job.request.task)?.options.trackStarted ?? config.task_track_started),
     });
     const events = new EventDispatcher({
       broker,

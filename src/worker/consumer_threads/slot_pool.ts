@@ -11,6 +11,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import type { ResolvedConfig } from "../../app/settings.ts";
 import type { Logger } from "../../log.ts";
 import { type RetryDefaults, runTask } from "../../task/run_task.ts";
@@ -44,6 +45,12 @@ export interface SlotPoolOptions {
   retryDefaults: RetryDefaults;
   /** Where soft-limit warnings go. */
   logger: Logger;
+  /**
+   * Whether to let the event loop turn between a run's start and its body:
+   * what the start wrote (its ack, a STARTED state, a task-started event) is
+   * otherwise only sent when the body yields, never if it loops.
+   */
+  yieldsBeforeBody?: (job: PoolJob) => boolean;
   /** Called after each run (the supervisor's `processed`). */
   onFinished?: () => void;
 }
@@ -165,6 +172,7 @@ export class SlotPool implements Pool {
     job.terminate?.addEventListener("abort", terminate, { once: true });
     try {
       onStart();
+      if (this.#options.yieldsBeforeBody?.(job)) await new Promise((done) => setImmediate(done));
       const outcome = await runTask(task, request, soft.signal, this.#options.retryDefaults);
       if (!settled) finish({ kind: "outcome", outcome });
       settled = true;

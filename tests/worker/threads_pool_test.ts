@@ -1,0 +1,115 @@
+/**
+ * What only the threads pool (`-P threads`, threads that consume for
+ * themselves, issue 15) must show, on Redis with Redis results: a revoke
+ * with `terminate` stops a busy loop by replacing its thread (REVOKED
+ * stored, the next tasks run); a cold shutdown gives back at once the
+ * acks_late message a thread was running (the supervisor restores what the
+ * thread left unacknowledged, instead of Redis's visibility timeout); and a
+ * `memory://` broker, which lives in one thread, is refused with a clear
+ * error. The rest (scenarios, hard limits, fair dispatch, rate limits,
+ * thread deaths) runs on both pools in the tests of those names.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { ConfigurationError } from "../../src/errors.ts";
+import type { RemoteError } from "../../src/protocol/exceptions.ts";
+import type { CeleryWorker } from "../../src/worker/worker.ts";
+import { deleteKeysWithPrefix } from "../integration/redis_test_tools.ts";
+import { serviceAvailable, SERVICES, uniqueName } from "../services.ts";
+import { add, app, sleep, spinUnlimited } from "./fixtures/worker_app.ts";
+
+const redisUp = await serviceAvailable("redis");
+
+/** Points the app at Redis under a fresh key prefix; returns the queue and a cleanup. */
+function onRedis(extra: Record<string, unknown> = {}) {
+  const queue = uniqueName("threads");
+  const prefix = `${queue}:`;
+  const transport = { global_keyprefix: prefix };
+  app.conf.update({
+    broker_url: SERVICES.redis,
+    result_backend: SERVICES.redis,
+    broker_transport_options: transport,
+    result_backend_transport_options: transport,
+    task_default_queue: queue,
+    task_acks_late: false,
+    ...extra,
+  });
+  return { queue, cleanup: async () => void await deleteKeysWithPrefix(prefix) };
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = performance.now() + ms;
+  while (!await check()) {
+    if (performance.now() > until) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test("threads pool: memory:// is refused, naming the broker and the pool to use", async () => {
+  app.conf.update({
+    broker_url: `memory://${uniqueName("threads")}`,
+    result_backend: null,
+    task_default_queue: uniqueName("threads"),
+  });
+  try {
+    await assert.rejects(
+      () => app.worker({ pool: "threads", concurrency: 1, banner: false }),
+      (error: Error) =>
+        error instanceof ConfigurationError && /memory:\/\//.test(error.message) &&
+        /workers pool/.test(error.message),
+    );
+  } finally {
+    await app.close();
+  }
+});
+
+Deno.test({
+  name: "threads pool: revoke with terminate stops a busy loop; REVOKED stored; the next tasks run",
+  ignore: !redisUp,
+  fn: async () => {
+    const { cleanup } = onRedis({ task_track_started: true });
+    let worker: CeleryWorker | undefined;
+    try {
+      worker = await app.worker({ pool: "threads", concurrency: 2, banner: false });
+      const loop = await spinUnlimited.delay(); // no time limit: only the revoke can stop it
+      await waitFor("the loop starts", async () => await loop.state() === "STARTED");
+      await app.control.revoke(loop.id, { terminate: true });
+      const error = await loop.get({ timeout: 20, propagate: false }) as RemoteError;
+      assert.equal(error.excType, "TaskRevokedError");
+      assert.equal(await loop.state(), "REVOKED");
+      const sums = await Promise.all(
+        [1, 2, 3, 4].map(async (i) => await (await add.delay(i, i)).get({ timeout: 20 })),
+      );
+      assert.deepEqual(sums, [2, 4, 6, 8]);
+    } finally {
+      await worker?.stop();
+      await app.close();
+      await cleanup();
+    }
+  },
+});
+
+Deno.test({
+  name: "threads pool: a cold shutdown gives back a running acks_late message at once (Redis)",
+  ignore: !redisUp,
+  fn: async () => {
+    const { queue, cleanup } = onRedis({ task_acks_late: true, task_track_started: true });
+    let worker: CeleryWorker | undefined;
+    try {
+      worker = await app.worker({ pool: "threads", concurrency: 1, banner: false });
+      const long = await sleep.delay(60_000);
+      await waitFor("the long task starts", async () => await long.state() === "STARTED");
+      await worker.stop("cold");
+      worker = undefined;
+      // Redis's visibility timeout is an hour: only the supervisor's restore brings it back now.
+      const broker = await app.getBroker();
+      assert.equal(await broker.messageCount(queue), 1, "the running acks_late message is queued");
+    } finally {
+      await worker?.stop();
+      await app.close();
+      await cleanup();
+    }
+  },
+});
