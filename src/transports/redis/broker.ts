@@ -96,9 +96,9 @@ export class RedisBroker implements Broker {
     );
   }
 
-  /** Every delivery tag this instance holds is reported until settled. */
+  /** The tags this instance holds are kept in an owner set in Redis, named to `registry`. */
   trackUnsettled(registry: UnsettledRegistry): void {
-    this.#ledger.registry = registry;
+    this.#ledger.own(registry);
   }
 
   /** Puts back at once the messages another instance (a thread that is gone) held. */

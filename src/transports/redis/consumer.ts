@@ -23,6 +23,8 @@ const log = getLogger("redis");
 const MAX_BATCH = 100;
 /** How long the fetch loop waits for more of the window to free up (see `#fewFree`). */
 const LINGER_MS = 1;
+/** How often a consumer thread with deliveries out polls an empty queue (see `#mayBlock`). */
+const BUSY_POLL_MS = 20;
 
 /** What a consumer needs from its broker. */
 export interface ConsumerDeps {
@@ -130,6 +132,18 @@ export class RedisConsumer {
   }
 
   /**
+   * Whether the loop may wait in a BRPOP now. Not in a consumer thread
+   * (`UnackedLedger.ownerKey` set) while it has deliveries out: its thread
+   * may be running a task that never yields, and a message BRPOP took
+   * meanwhile would be in no bookkeeping (popped, its reply unread) if the
+   * thread were then stopped; it polls without blocking instead (the
+   * batch pop records atomically).
+   */
+  #mayBlock(): boolean {
+    return this.#deps.ledger.ownerKey === undefined || this.#unsettled.size === 0;
+  }
+
+  /**
    * True when less than half the window is free while deliveries are still
    * unsettled: the fetch loop then lingers once for up to LINGER_MS, so that
    * under load one round trip fetches several messages instead of one.
@@ -180,6 +194,11 @@ export class RedisConsumer {
         const batch: Fetched[] = fast
           ? await this.#fetcher.popBatch(Math.min(this.#capacity(), MAX_BATCH))
           : [];
+        if (!batch.length && !this.#mayBlock()) {
+          await this.#pause(BUSY_POLL_MS);
+          fast = true;
+          continue;
+        }
         const fetched = batch.length ? batch : await this.#fetcher.popBlocking();
         if (fetched) {
           this.#buffer.push(...fetched);

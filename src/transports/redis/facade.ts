@@ -70,6 +70,19 @@ export class RedisBatch {
     return this;
   }
   /** ZREM key member… */
+  /** SADD key member. */
+  sadd(key: string, member: string): this {
+    this.#chain.sadd(key, member);
+    return this;
+  }
+
+  /** SREM key member… */
+  srem(key: string, members: string[]): this {
+    this.#chain.srem(key, ...members);
+    return this;
+  }
+
+  /** ZREM key member… */
   zrem(key: string, members: string[]): this {
     this.#chain.zrem(key, ...members);
     return this;
@@ -206,6 +219,11 @@ export class RedisConnection {
     return this.run(this.#client.sadd(key, member));
   }
   /** SMEMBERS key. */
+  /** SREM key member…: how many were removed. */
+  srem(key: string, members: string[]): Promise<number> {
+    return this.run(this.#client.srem(key, ...members));
+  }
+
   smembers(key: string): Promise<string[]> {
     return this.run(this.#client.smembers(key));
   }

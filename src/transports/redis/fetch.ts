@@ -100,7 +100,12 @@ export class ListFetcher {
     const lists = this.#lists();
     const reply = await commands.popAndRecord(
       [keys.unacked, keys.unackedIndex, ...lists.flatMap((l) => [l.key, keys.deadList(l.queue)])],
-      [count, Date.now() / 1000, options.ackEmulation ? "1" : "0"],
+      [
+        count,
+        Date.now() / 1000,
+        options.ackEmulation ? "1" : "0",
+        this.#deps.ledger.ownerKey ?? "",
+      ],
     ) as [number, string, string, string][];
     for (const [index, raw, tag, reason] of reply) {
       const list = lists[index - 1];

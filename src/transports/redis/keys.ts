@@ -153,6 +153,14 @@ export class KombuKeys {
     return `${this.prefix}${queue}.dead`;
   }
 
+  /**
+   * celeriac's set of the tags one consumer thread holds (`UnackedLedger.own`):
+   * `<unacked>.owner.<id>`, deleted when the thread's messages are given back.
+   */
+  ownerSet(id: string): string {
+    return `${this.unacked}.owner.${id}`;
+  }
+
   /** celeriac's list for unreadable values found in the unacked hash. */
   get unackedDeadList(): string {
     return `${this.unacked}.dead`;

@@ -13,7 +13,9 @@
  * bookkeeping (kombu's BRPOP-then-MULTI has that window).
  *
  * KEYS: `unacked`, `unacked_index`, then pairs of (queue list, its dead list).
- * ARGV: max count, score (unix seconds), `"1"` to record in `unacked`.
+ * ARGV: max count, score (unix seconds), `"1"` to record in `unacked`, and
+ * optionally the key of a set the recorded tags are also added to (the
+ * consumer's own, see `UnackedLedger.owner`).
  * Returns `[[pairIndex (1-based), raw, deliveryTag, malformedReason], …]`; a
  * malformed element (reason non-empty) was moved to the dead list instead.
  */
@@ -58,6 +60,7 @@ for i = 3, #KEYS, 2 do
         redis.call('ZADD', KEYS[2], ARGV[2], tag)
         redis.call('HSET', KEYS[1], tag,
           '[' .. raw .. ', ' .. cjson.encode(ex) .. ', ' .. cjson.encode(rk) .. ']')
+        if ARGV[4] and ARGV[4] ~= '' then redis.call('SADD', ARGV[4], tag) end
       end
       out[#out + 1] = {(i - 1) / 2, raw, tag, ''}
     end

@@ -52,7 +52,14 @@ export type Router = (exchange: string, routingKey: string) => Promise<string[]>
 export class UnackedLedger {
   /** Deliveries popped and not settled, by tag. */
   readonly held: Map<string, HeldMessage> = new Map();
-  /** Told of every tag held until it is settled (`Broker.trackUnsettled`). */
+  /**
+   * Set by `own()` (`Broker.trackUnsettled`): a Redis set, recorded in the
+   * same step as `unacked`, of the tags this ledger holds, so that another
+   * process or thread can give them back at once if this one is gone
+   * (`restoreOwned`). Not part of kombu's layout; only consumer threads use it.
+   */
+  ownerKey?: string;
+  /** Told of this consumer's BRPOP connections (`fetch.ts`) and its owner set. */
   registry?: UnsettledRegistry;
   readonly #conn: RedisConnection;
   readonly #keys: KombuKeys;
@@ -119,10 +126,11 @@ export class UnackedLedger {
       const info = message.envelope.properties.delivery_info;
       const value = `[${message.raw}, ${JSON.stringify(info.exchange)}, ` +
         `${JSON.stringify(info.routing_key)}]`;
-      await this.#conn.transaction()
+      const transaction = this.#conn.transaction()
         .zadd(this.#keys.unackedIndex, Date.now() / 1000, message.tag)
-        .hset(this.#keys.unacked, message.tag, value)
-        .exec();
+        .hset(this.#keys.unacked, message.tag, value);
+      if (this.ownerKey) transaction.sadd(this.ownerKey, message.tag);
+      await transaction.exec();
     }
     this.hold(message);
   }
@@ -130,16 +138,18 @@ export class UnackedLedger {
   /** Counts a popped message (already in `unacked`) as held by this ledger. */
   hold(message: HeldMessage): void {
     this.held.set(message.tag, message);
-    this.registry?.add(message.tag);
+  }
+
+  /** From now on, the tags this ledger holds are also kept in an owner set (see `ownerKey`). */
+  own(registry: UnsettledRegistry): void {
+    this.ownerKey = this.#keys.ownerSet(crypto.randomUUID());
+    this.registry = registry;
+    registry.add(`owner:${this.ownerKey}`);
   }
 
   /** Acks a delivery; acks arriving together are sent as one `ZREM` + `HDEL` transaction. */
   ack(tag: string): Promise<void> {
-    if (!this.held.delete(tag)) return Promise.resolve();
-    if (!this.#options.ackEmulation) {
-      this.registry?.remove(tag);
-      return Promise.resolve();
-    }
+    if (!this.held.delete(tag) || !this.#options.ackEmulation) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.#acks.set(tag, { resolve, reject }));
     this.#scheduleFlush();
     return done;
@@ -164,13 +174,13 @@ export class UnackedLedger {
       const batch = [...this.#acks].slice(0, CHUNK);
       const tags = batch.map(([tag]) => tag);
       try {
-        await this.#conn.transaction()
+        const transaction = this.#conn.transaction()
           .zrem(this.#keys.unackedIndex, tags)
-          .hdel(this.#keys.unacked, tags)
-          .exec();
+          .hdel(this.#keys.unacked, tags);
+        if (this.ownerKey) transaction.srem(this.ownerKey, tags);
+        await transaction.exec();
         for (const [tag, waiter] of batch) {
           this.#acks.delete(tag);
-          this.registry?.remove(tag);
           waiter.resolve();
         }
         failures = 0;
@@ -200,7 +210,7 @@ export class UnackedLedger {
       [this.#keys.unacked, this.#keys.unackedIndex, message.listKey],
       [tag, text, how.leftmost ? "left" : "right", this.#options.ackEmulation ? "1" : "0"],
     );
-    this.registry?.remove(tag);
+    if (this.ownerKey) await this.#conn.srem(this.ownerKey, [tag]);
   }
 
   /** Moves an unreadable held delivery from `unacked` to a dead list. */
@@ -210,25 +220,29 @@ export class UnackedLedger {
       [this.#keys.unacked, this.#keys.unackedIndex, deadList],
       [message.tag, message.raw, "left", "0"],
     );
-    this.registry?.remove(message.tag);
+    if (this.ownerKey) await this.#conn.srem(this.ownerKey, [message.tag]);
   }
 
   /**
-   * Puts back at once the messages `keys` names (delivery tags), which
-   * another consumer (a thread that is gone) left in `unacked`, marked
-   * redelivered, after closing that consumer's BRPOP connections (keys
-   * `client:<id>`, see `fetch.ts`). Returns how many went back.
+   * Puts back at once the messages another consumer (a thread that is gone)
+   * left in `unacked`, marked redelivered: `keys` are what its registry
+   * held, its owner set (`owner:<key>`, see `own()`) and its BRPOP
+   * connections (`client:<id>`, see `fetch.ts`), which are closed first.
+   * Returns how many went back.
    */
   async restoreTags(keys: string[]): Promise<number> {
     // First close the BRPOP connections left behind: one still waiting would take what is restored.
     for (const key of keys.filter((k) => k.startsWith("client:"))) {
       await this.#conn.clientKill(Number(key.slice("client:".length))).catch(() => false);
     }
-    const tags = keys.filter((k) => !k.startsWith("client:"));
     let restored = 0;
-    for (const tag of tags) {
-      if (this.held.has(tag) || this.#acks.has(tag)) continue;
-      if (await this.#restoreForeign(tag)) restored++;
+    for (const key of keys.filter((k) => k.startsWith("owner:"))) {
+      const ownerKey = key.slice("owner:".length);
+      for (const tag of await this.#conn.smembers(ownerKey)) {
+        if (this.held.has(tag) || this.#acks.has(tag)) continue;
+        if (await this.#restoreForeign(tag)) restored++;
+      }
+      await this.#conn.del([ownerKey]);
     }
     return restored;
   }
