@@ -151,14 +151,16 @@ export interface BrokerCapabilities {
 }
 
 /**
- * Told of the deliveries a broker instance has taken and not settled, so that
- * another instance can give them back at once if the thread holding this one
- * dies (`Broker.trackUnsettled`, `Broker.restoreUnsettled`).
+ * Where a broker instance names what it would leave unsettled if the thread
+ * holding it died (its lease holder, its owner set, its blocking
+ * connections), so that another instance can give it back at once
+ * (`Broker.trackUnsettled`, `Broker.restoreUnsettled`). Keys change rarely,
+ * never per message.
  */
 export interface UnsettledRegistry {
-  /** A delivery (or, for a transport that can name them all at once, the instance) to give back. */
+  /** A key for `restoreUnsettled`. */
   add(key: string): void;
-  /** That delivery was settled (acked, requeued or dead-lettered). */
+  /** That key no longer names anything (a connection replaced). */
   remove(key: string): void;
 }
 
@@ -181,15 +183,17 @@ export interface Broker extends AsyncDisposable {
   /** Closes connections. */
   close(): Promise<void>;
   /**
-   * Optional: from now on, report to `registry` what this instance takes and
-   * has not settled. Brokers that take a delivery back when its connection
-   * closes (RabbitMQ) need neither this nor `restoreUnsettled`.
+   * Optional: from now on, keep what this instance takes and has not settled
+   * findable through the keys it gives `registry`. Brokers that take a
+   * delivery back when its connection closes (RabbitMQ) need neither this
+   * nor `restoreUnsettled`.
    */
   trackUnsettled?(registry: UnsettledRegistry): void;
   /**
-   * Optional: gives back at once what another instance of the same transport
-   * left unsettled (the keys its registry holds; that instance's thread is
-   * gone), marked redelivered. Returns how many messages went back.
+   * Optional: gives back at once what another instance of the same
+   * transport left unsettled (`keys`: what it gave its registry; that
+   * instance's thread is gone), marked redelivered. Returns how many
+   * messages went back.
    */
   restoreUnsettled?(keys: string[]): Promise<number>;
 }
