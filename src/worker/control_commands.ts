@@ -56,6 +56,11 @@ export interface ControlTarget {
   /** Starts consuming a queue; false when it already is. */
   addConsumer(queue: QueueSpec): Promise<boolean>;
   /**
+   * Optional: the request-info of runs in progress the tracker does not
+   * hold (the `threads` pool's threads run them; id, name and start only).
+   */
+  activeElsewhere?(): Record<string, unknown>[];
+  /**
    * Optional: ids were revoked; returns the ids it stopped running when
    * `terminate` (the `threads` pool: its threads hold the requests).
    */
@@ -180,7 +185,10 @@ export const CONTROL_COMMANDS: Readonly<Record<string, ControlCommand>> = Object
   registered: { kind: "inspect", handle: registered },
   active: {
     kind: "inspect",
-    handle: (t, a) => t.tracker.requests("active").map((r) => r.info(t.hostname, a.safe === true)),
+    handle: (t, a) => [
+      ...t.tracker.requests("active").map((r) => r.info(t.hostname, a.safe === true)),
+      ...t.activeElsewhere?.() ?? [],
+    ],
   },
   reserved: {
     kind: "inspect",

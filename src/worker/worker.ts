@@ -335,6 +335,18 @@ export class CeleryWorker {
       counts: supervisor
         ? () => ({ active: supervisor.active, processed: supervisor.processed })
         : undefined,
+      activeElsewhere: supervisor
+        ? () =>
+          supervisor.runs().map((run) => ({
+            id: run.id,
+            name: run.task,
+            type: run.task,
+            hostname: this.hostname,
+            time_start: run.startedAt / 1000,
+            acknowledged: !run.acksLate,
+            worker_pid: Deno.pid,
+          }))
+        : undefined,
       shutdown: () => void this.stop("warm"),
     });
     return this.#presence;

@@ -19,6 +19,7 @@ import type { CeleryWorker } from "../../src/worker/worker.ts";
 import { deleteKeysWithPrefix } from "../integration/redis_test_tools.ts";
 import { serviceAvailable, SERVICES, uniqueName } from "../services.ts";
 import { add, app, sleep, spinUnlimited } from "./fixtures/worker_app.ts";
+import { FAULT_APP_LOCATION, openWorld } from "../reliability/worlds.ts";
 
 const redisUp = await serviceAvailable("redis");
 
@@ -66,7 +67,8 @@ Deno.test("threads pool: memory:// is refused, naming the broker and the pool to
 });
 
 Deno.test({
-  name: "threads pool: revoke with terminate stops a busy loop; REVOKED stored; the next tasks run",
+  name: "threads pool: inspect active shows a busy loop, revoke with terminate stops it; REVOKED " +
+    "stored; the next tasks run",
   ignore: !redisUp,
   fn: async () => {
     const { cleanup } = onRedis({ task_track_started: true });
@@ -75,6 +77,9 @@ Deno.test({
       worker = await app.worker({ pool: "threads", concurrency: 2, banner: false });
       const loop = await spinUnlimited.delay(); // no time limit: only the revoke can stop it
       await waitFor("the loop starts", async () => await loop.state() === "STARTED");
+      const active = await app.control.inspect({ destination: [worker.hostname] }).active();
+      const running = (active?.[worker.hostname] ?? []) as { id: string; name: string }[];
+      assert.deepEqual(running.map((r) => [r.id, r.name]), [[loop.id, "wtest.spin_unlimited"]]);
       await app.control.revoke(loop.id, { terminate: true });
       const error = await loop.get({ timeout: 20, propagate: false }) as RemoteError;
       assert.equal(error.excType, "TaskRevokedError");
@@ -112,4 +117,31 @@ Deno.test({
       await cleanup();
     }
   },
+});
+
+Deno.test("threads pool: max tasks per child: eight tasks on one thread run 3 + 3 + 2", async () => {
+  await using world = await openWorld("sqlite");
+  const worldApp = world!.app({ worker_max_tasks_per_child: 3 });
+  const worker = await worldApp.worker({
+    pool: "threads",
+    concurrency: 1,
+    appLocation: FAULT_APP_LOCATION,
+    banner: false,
+  });
+  try {
+    const executors: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const result = await worldApp.sendTask("fault.executor", []);
+      executors.push(await result.get({ timeout: 20 }) as string);
+    }
+    const runs = executors.reduce<number[]>((counts, id, i) => {
+      if (i === 0 || id !== executors[i - 1]) counts.push(0);
+      counts[counts.length - 1]++;
+      return counts;
+    }, []);
+    assert.deepEqual(runs, [3, 3, 2], `executors: ${executors.join(", ")}`);
+    assert.equal(new Set(executors).size, 3, "a fresh thread each time");
+  } finally {
+    await worker.stop();
+  }
 });

@@ -17,6 +17,7 @@
 
 import { parentPort } from "node:worker_threads";
 import type { Celery } from "../../app/celery.ts";
+import type { ResolvedConfig } from "../../app/settings.ts";
 import type { Broker, Delivery } from "../../broker/types.ts";
 import type { ResultBackend } from "../../backend/types.ts";
 import { EventDispatcher } from "../../events/dispatcher.ts";
@@ -64,6 +65,7 @@ interface Running {
 
 let running: Running | undefined;
 let stopping: Promise<void> | undefined;
+let tasksRun = 0;
 let balancing: ReturnType<typeof setInterval> | undefined;
 
 function send(message: FromConsumer): void {
@@ -104,7 +106,12 @@ async function start(init: ConsumerInit): Promise<void> {
         maxRetries: config.task_max_retries,
       },
       logger: log,
-      onFinished: () => Atomics.add(counters, init.index, 1),
+      onFinished: () => {
+        Atomics.add(counters, init.index, 1);
+        const why = recycleReason(config, ++tasksRun);
+        if (why) stopping ??= stop(why);
+        return why !== undefined;
+      },
       // A run that may loop: a hard time limit, or something written at its start to send first.
       yieldsBeforeBody: (job) =>
         job.hardTimeLimit !== null || init.taskEvents ||
@@ -206,8 +213,31 @@ async function balance(current: Running): Promise<void> {
   current.paused = false;
 }
 
-/** Warm stop: stop consuming, give back what waits, let running tasks finish, settle everything. */
-async function stop(): Promise<void> {
+/**
+ * Why this thread should be replaced after a run (Celery's
+ * `worker_max_tasks_per_child`, `worker_max_memory_per_child` in KiB of its
+ * isolate's heap and external memory), if it should.
+ */
+function recycleReason(config: ResolvedConfig, tasksRun: number): string | undefined {
+  const maxTasks = config.worker_max_tasks_per_child;
+  if (maxTasks !== null && maxTasks > 0 && tasksRun >= maxTasks) {
+    return `max tasks per child (${maxTasks})`;
+  }
+  const maxMemory = config.worker_max_memory_per_child;
+  if (maxMemory === null || maxMemory === undefined || maxMemory <= 0) return undefined;
+  const usage = Deno.memoryUsage();
+  const kib = Math.round((usage.heapTotal + usage.external) / 1024);
+  if (kib <= maxMemory) return undefined;
+  log.warning(`child process exiting after exceeding memory limit (${kib}KiB / ${maxMemory}KiB)`);
+  return `memory limit (${kib}KiB / ${maxMemory}KiB)`;
+}
+
+/**
+ * Warm stop: stop consuming, give back what waits, let running tasks finish,
+ * settle everything. With `retiring`, the thread stops on its own to be
+ * replaced (the supervisor is told why).
+ */
+async function stop(retiring?: string): Promise<void> {
   clearInterval(balancing);
   const current = running;
   if (!current) return send({ type: "stopped" });
@@ -220,7 +250,7 @@ async function stop(): Promise<void> {
   await current.events.close();
   await current.backend?.close().catch(() => {});
   await current.broker.close().catch(() => {});
-  send({ type: "stopped" });
+  send(retiring ? { type: "retired", reason: retiring } : { type: "stopped" });
 }
 
 port.on("message", (message: ToConsumer) => {

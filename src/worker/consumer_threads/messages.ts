@@ -113,5 +113,7 @@ export type FromConsumer =
   | { type: "init-failed"; message: string }
   /** Stopped (after `stop`), every delivery settled. */
   | { type: "stopped" }
+  /** Stopped on its own, every delivery settled, to be replaced (max tasks or memory per child). */
+  | { type: "retired"; reason: string }
   /** The consumer failed in a way it cannot recover from. */
   | { type: "failed"; message: string };

@@ -51,8 +51,12 @@ export interface SlotPoolOptions {
    * otherwise only sent when the body yields, never if it loops.
    */
   yieldsBeforeBody?: (job: PoolJob) => boolean;
-  /** Called after each run (the supervisor's `processed`). */
-  onFinished?: () => void;
+  /**
+   * Called after each run (the supervisor's `processed`); returning true
+   * retires the pool: it starts nothing more, and what waits ends as
+   * `not-started` (max tasks or memory per child).
+   */
+  onFinished?: () => boolean | void;
 }
 
 /** Runs tasks on a consumer thread, each in a slot of the running table. */
@@ -181,7 +185,7 @@ export class SlotPool implements Pool {
       this.#since[slot] = 0;
       soft.clear();
       job.terminate?.removeEventListener("abort", terminate);
-      this.#options.onFinished?.();
+      if (this.#options.onFinished?.() === true) this.terminate();
     }
   }
 

@@ -178,6 +178,7 @@ export class ConsumerSupervisor {
         } else if (message.type === "init-failed") {
           failStart(`A consumer thread could not start: ${message.message}`);
         } else if (message.type === "stopped") stopped.resolve();
+        else if (message.type === "retired") this.#retire(thread, message.reason);
         else if (message.type === "failed") this.#failure?.(message.message);
       });
       worker.on("error", (error: unknown) => {
@@ -289,6 +290,16 @@ export class ConsumerSupervisor {
     }
   }
 
+  /** The thread stopped itself, everything settled: it is replaced (or, when closing, done). */
+  #retire(thread: ConsumerThread, reason: string): void {
+    thread.stopped.resolve();
+    if (thread.state === "gone") return;
+    this.#options.logger.debug(`WorkerThread-${thread.index + 1} replaced (${reason})`);
+    thread.state = "gone";
+    void this.#giveBack(thread); // nothing is left unsettled; terminates the thread
+    if (!this.#closing) this.#replace(thread.index);
+  }
+
   /** The thread died on its own: Celery's "Process … exited with …" line; its runs are lost. */
   #lose(thread: ConsumerThread, how: string): void {
     this.#options.logger.error(`Process 'WorkerThread-${thread.index + 1}' exited with '${how}'`);
@@ -321,11 +332,15 @@ export class ConsumerSupervisor {
     for (const { id, dropped } of thread.settled.entries()) {
       if (!running.has(id)) this.#remember(id, { kind: "settled", dropped });
     }
-    if (this.#closing) return;
-    const fresh = this.#spawn(thread.index);
-    this.#threads[thread.index] = fresh;
+    if (!this.#closing) this.#replace(thread.index);
+  }
+
+  /** Starts a new thread in place `index`. */
+  #replace(index: number): void {
+    const fresh = this.#spawn(index);
+    this.#threads[index] = fresh;
     fresh.ready.catch((error) =>
-      this.#options.logger.critical(`Cannot replace WorkerThread-${thread.index + 1}: ${error}`)
+      this.#options.logger.critical(`Cannot replace WorkerThread-${index + 1}: ${error}`)
     );
   }
 
