@@ -55,6 +55,8 @@ export interface ControlTarget {
   queues(): readonly QueueSpec[];
   /** Starts consuming a queue; false when it already is. */
   addConsumer(queue: QueueSpec): Promise<boolean>;
+  /** Optional: task events were turned on or off (the `threads` pool tells its threads). */
+  taskEventsChanged?(on: boolean): void;
   /**
    * Optional: the request-info of runs in progress the tracker does not
    * hold (the `threads` pool's threads run them; id, name and start only).
@@ -139,6 +141,7 @@ function setEvents(target: ControlTarget, on: boolean) {
   const word = on ? "enabled" : "disabled";
   if (target.events.taskEvents === on) return ok(`task events already ${word}`);
   target.events.taskEvents = on;
+  target.taskEventsChanged?.(on);
   target.logger.info(`Events of group {task} ${word} by remote.`);
   return ok(`task events ${word}`);
 }

@@ -60,6 +60,8 @@ export interface PresenceHost {
    * threads, and stops the threads running them when `terminate`).
    */
   revoked?(ids: string[], terminate: boolean, signal: string): string[];
+  /** Optional: task events were turned on or off by remote control. */
+  taskEventsChanged?(on: boolean): void;
   /** Optional: runs in progress the tracker does not hold (`threads` pool), as request-info. */
   activeElsewhere?(): Record<string, unknown>[];
   /** Optional: runs in progress and finished, when the tracker does not see them (`threads` pool). */
@@ -232,6 +234,7 @@ export class WorkerPresence {
         ? (ids, terminate, signal) => host.revoked!(ids, terminate, signal)
         : undefined,
       activeElsewhere: host.activeElsewhere ? () => host.activeElsewhere!() : undefined,
+      taskEventsChanged: (on) => host.taskEventsChanged?.(on),
     };
   }
 }

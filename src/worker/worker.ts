@@ -335,6 +335,7 @@ export class CeleryWorker {
       counts: supervisor
         ? () => ({ active: supervisor.active, processed: supervisor.processed })
         : undefined,
+      taskEventsChanged: (on) => supervisor?.setTaskEvents(on),
       activeElsewhere: supervisor
         ? () =>
           supervisor.runs().map((run) => ({

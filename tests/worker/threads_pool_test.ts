@@ -145,3 +145,69 @@ Deno.test("threads pool: max tasks per child: eight tasks on one thread run 3 + 
     await worker.stop();
   }
 });
+
+Deno.test({
+  name: "threads pool: task events come from the threads under the worker's name; heartbeats " +
+    "count their runs; disable_events reaches the threads",
+  ignore: !redisUp,
+  fn: async () => {
+    const { cleanup } = onRedis();
+    const abort = new AbortController();
+    const seen: Record<string, unknown>[] = [];
+    const listening = (async () => {
+      for await (const event of app.events({ signal: abort.signal })) seen.push(event);
+    })();
+    let worker: CeleryWorker | undefined;
+    try {
+      worker = await app.worker({
+        pool: "threads",
+        concurrency: 2,
+        banner: false,
+        events: true,
+        heartbeatInterval: 0.5,
+      });
+      const node = worker.hostname;
+      const first = await add.delay(2, 3);
+      assert.equal(await first.get({ timeout: 20 }), 5);
+      const of = (type: string, id: string) =>
+        seen.find((event) => event.type === type && event.uuid === id);
+      await waitFor(
+        "task-succeeded",
+        () => Promise.resolve(of("task-succeeded", first.id) !== undefined),
+      );
+      for (const type of ["task-received", "task-started", "task-succeeded"]) {
+        assert.equal(of(type, first.id)?.hostname, node, `${type} from ${node}`);
+      }
+      await waitFor(
+        "a heartbeat counting the run",
+        () =>
+          Promise.resolve(
+            seen.some((event) =>
+              event.type === "worker-heartbeat" && event.hostname === node &&
+              (event.processed as number) >= 1
+            ),
+          ),
+      );
+      await app.control.broadcast("disable_events", { destination: [node], reply: true });
+      const second = await add.delay(1, 1);
+      assert.equal(await second.get({ timeout: 20 }), 2);
+      await waitFor(
+        "a later heartbeat",
+        () =>
+          Promise.resolve(
+            seen.some((event) =>
+              event.type === "worker-heartbeat" && event.hostname === node &&
+              (event.processed as number) >= 2
+            ),
+          ),
+      );
+      assert.equal(of("task-received", second.id), undefined, "no task event once disabled");
+    } finally {
+      await worker?.stop();
+      abort.abort();
+      await listening;
+      await app.close();
+      await cleanup();
+    }
+  },
+});

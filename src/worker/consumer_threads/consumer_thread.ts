@@ -66,6 +66,8 @@ interface Running {
 let running: Running | undefined;
 let stopping: Promise<void> | undefined;
 let tasksRun = 0;
+/** Task events on (from `init`, then `enable_events` / `disable_events`). */
+let taskEvents = false;
 let balancing: ReturnType<typeof setInterval> | undefined;
 
 function send(message: FromConsumer): void {
@@ -114,7 +116,7 @@ async function start(init: ConsumerInit): Promise<void> {
       },
       // A run that may loop: a hard time limit, or something written at its start to send first.
       yieldsBeforeBody: (job) =>
-        job.hardTimeLimit !== null || init.taskEvents ||
+        job.hardTimeLimit !== null || taskEvents ||
         (app.tasks.get(job.request.task)?.options.trackStarted ?? config.task_track_started),
     });
     const events = new EventDispatcher({
@@ -125,7 +127,8 @@ async function start(init: ConsumerInit): Promise<void> {
       logger: log,
       batchTaskEvents: true,
     });
-    events.taskEvents = init.taskEvents;
+    taskEvents = init.taskEvents;
+    events.taskEvents = taskEvents;
     const revoked = new RevokedSet();
     revoked.add(...init.revoked);
     const tracker = new TaskTracker(events, revoked);
@@ -258,7 +261,10 @@ port.on("message", (message: ToConsumer) => {
   else if (message.type === "stop") stopping ??= stop();
   else if (message.type === "revoke") running?.tracker.revoke(message.ids, false, "SIGTERM");
   else if (message.type === "ended") remember(message.id, message.result);
-  else if (message.type === "rate-limit") {
+  else if (message.type === "task-events") {
+    taskEvents = message.on;
+    if (running) running.events.taskEvents = message.on;
+  } else if (message.type === "rate-limit") {
     running?.handler.setRateLimit(message.task, message.perSecond);
   }
 });

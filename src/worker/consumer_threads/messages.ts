@@ -97,8 +97,17 @@ export interface ConsumerRateLimit {
   perSecond: number | null;
 }
 
+/** Supervisor → thread: `enable_events` / `disable_events`. */
+export interface ConsumerTaskEvents {
+  /** Discriminant. */
+  type: "task-events";
+  /** Send task events from now on. */
+  on: boolean;
+}
+
 /** Anything the supervisor sends. */
 export type ToConsumer =
+  | ConsumerTaskEvents
   | ConsumerInit
   | ConsumerStop
   | ConsumerRevoke

@@ -100,12 +100,14 @@ export class ConsumerSupervisor {
   readonly #giveBacks = new Set<Promise<void>>();
   #scan?: ReturnType<typeof setInterval>;
   #closing = false;
+  #taskEvents: boolean;
   #failure?: (message: string) => void;
 
   /** Prepares the pool; no thread starts before `start()`. */
   constructor(options: SupervisorOptions) {
     this.size = Math.max(1, options.size);
     this.#options = options;
+    this.#taskEvents = options.taskEvents;
     this.#table = RunningTable.create(this.size * options.slots);
     this.#counters = new Int32Array(new SharedArrayBuffer(4 * this.size));
     this.#buckets = SharedBuckets.create(options.taskNames);
@@ -213,7 +215,7 @@ export class ConsumerSupervisor {
       index,
       logLevel: options.logLevel,
       processName: `WorkerThread-${index + 1}`,
-      taskEvents: options.taskEvents,
+      taskEvents: this.#taskEvents,
       holdLimitMs: options.holdLimitMs,
       revoked: options.revoked(),
       ended: [...this.#ended],
@@ -252,6 +254,12 @@ export class ConsumerSupervisor {
       }
     }
     return stopped;
+  }
+
+  /** `enable_events` / `disable_events`, for every thread (and those started later). */
+  setTaskEvents(on: boolean): void {
+    this.#taskEvents = on;
+    this.#post({ type: "task-events", on });
   }
 
   /** The `rate_limit` command, for every thread. */
