@@ -85,16 +85,19 @@ export const CELERIAC_EVENTS: System = {
   client: (place) => Promise.resolve(new CeleriacClient(place)),
 };
 
+/** Threads of the `-P threads` system (`CELERIAC_BENCH_THREADS`, default 2: the `-c 1/2/4` runs). */
+const THREADS_C = Deno.env.get("CELERIAC_BENCH_THREADS") ?? "2";
+
 /** celeriac with threads that consume for themselves (`-P threads`, issue 15). */
 export const CELERIAC_THREADS: System = {
   id: "celeriac-threads",
-  label: () => "celeriac -P threads, 2 consumer threads",
+  label: () => `celeriac -P threads, ${THREADS_C} consumer threads`,
   supports: () => true,
   start: (place, expect) =>
     reportingWorker(
       new WatchedProcess({
         command: Deno.execPath(),
-        args: celeriacWorkerArgs(["-c", "2", "-P", "threads"]),
+        args: celeriacWorkerArgs(["-c", THREADS_C, "-P", "threads"]),
         cwd: ROOT,
         env: denoEnv(place, expect),
       }),
