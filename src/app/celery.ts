@@ -35,7 +35,7 @@ import { callerModule } from "./caller_module.ts";
 import { defineTask } from "./define_task.ts";
 import { eagerRequest } from "../task/eager_request.ts";
 import { type CeleryConfig, type ResolvedConfig, Settings } from "./config.ts";
-import { environmentUrls, withEnvironmentUrls } from "./environment.ts";
+import { environmentUrls } from "./environment.ts";
 import { SignalTarget } from "./signal_target.ts";
 import { loadConfig, toModuleUrl } from "./config_loader.ts";
 import { clearCurrentApp, isStrictMode, setCurrentApp } from "./current_app.ts";
@@ -262,9 +262,17 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
     return (env.broker_url ?? this.conf.broker_url) ? null : defaultEmbeddedUrl();
   }
 
-  /** The validated settings, with the environment's URLs in place (what connections use). */
+  /**
+   * The validated settings with the URLs this app really uses in place
+   * (`brokerUrl()`, `backendUrl()`: the environment's, the settings', or the
+   * embedded default), resolved here once for every connection it opens.
+   */
   #connectionConfig(): ResolvedConfig {
-    return withEnvironmentUrls(this.conf.resolve());
+    const config = this.conf.resolve();
+    const broker_url = this.brokerUrl();
+    const result_backend = this.backendUrl();
+    if (config.broker_url === broker_url && config.result_backend === result_backend) return config;
+    return Object.freeze({ ...config, broker_url, result_backend });
   }
 
   /** The broker URL with its password masked. */

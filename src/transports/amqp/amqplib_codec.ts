@@ -9,12 +9,14 @@
  * tables nested beyond `MAX_TABLE_DEPTH`. It also installs a faster table encoder
  * (`table_encoder.ts`) that writes the same bytes as amqplib's. amqplib's frame decoders bind `codec.decodeFields`
  * when they load, so this module must be evaluated first: `amqplib.ts`
- * imports it before amqplib.
+ * imports it before amqplib. Right after patching it decodes a 64-bit header
+ * through amqplib's own frame decoder, and throws at load, naming amqplib's
+ * version, if the patch is not in effect (amqplib loaded first, or changed).
  *
  * @module
  */
 
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import { createRequire } from "node:module";
 import { encodeTable } from "./table_encoder.ts";
 import { TooDeepValue } from "../../protocol/message_limits.ts";
@@ -118,14 +120,7 @@ function decodeTable(slice: Buffer, depth: number): Record<string, Decoded> {
 
 const require = createRequire(import.meta.url);
 const libDir = require.resolve("amqplib").replace(/channel_api\.js$/, "lib/");
-if (require.cache[`${libDir}defs.js`]) {
-  // Another module imported amqplib directly before this one: its decoders
-  // keep amqplib's own table reader. Import amqplib through amqplib.ts.
-  console.warn(
-    "celeriac: amqplib was loaded before src/transports/amqp/amqplib_codec.ts; headers with " +
-      "64-bit integers from Python peers will close the connection.",
-  );
-}
+const loadedBefore = Boolean(require.cache[`${libDir}defs.js`]);
 const codec = require(`${libDir}codec.js`);
 /** amqplib's own table encoder, kept for the test that proves ours writes the same bytes. */
 export const amqplibEncodeTable: typeof encodeTable = codec.amqplibEncodeTable ??
@@ -134,3 +129,39 @@ codec.amqplibEncodeTable = amqplibEncodeTable;
 codec.decodeFields = decodeFields;
 // Same bytes as amqplib's encoder, several times faster (see table_encoder.ts).
 codec.encodeTable = encodeTable;
+
+/**
+ * Basic properties whose headers hold `{ k: 2 ** 32 }` with py-amqp's type
+ * tag `L`: the bytes amqplib's own decoder throws on.
+ */
+const PROBE = new Uint8Array([0x20, 0x00, 0, 0, 0, 11, 1, 0x6b, 0x4c, 0, 0, 0, 1, 0, 0, 0, 0]);
+
+/**
+ * Why amqplib's frame decoder (`defs.decode`, `decode`) does not read
+ * `PROBE` as celeriac's decoder does, or undefined when it does: the check
+ * that the patch above is in effect for the amqplib actually loaded.
+ */
+export function codecProblem(decode: (id: number, buffer: Buffer) => unknown): string | undefined {
+  let decoded: { headers?: Record<string, unknown> } | undefined;
+  try {
+    decoded = decode(60, Buffer.from(PROBE)) as typeof decoded;
+  } catch (error) {
+    return `its frame decoder throws on a 64-bit header (${(error as Error).message})`;
+  }
+  if (decoded?.headers?.k !== 2 ** 32) {
+    return `its frame decoder read ${JSON.stringify(decoded?.headers)} for { k: 4294967296 }`;
+  }
+  return undefined;
+}
+
+const defs = require(`${libDir}defs.js`);
+const problem = codecProblem(defs.decode);
+if (problem) {
+  const version = require(`${libDir}../package.json`).version;
+  throw new Error(
+    `celeriac cannot use amqplib ${version}: ${problem}. ` +
+      (loadedBefore
+        ? "amqplib was imported before celeriac's AMQP transport: import celeriac first."
+        : "Its field-table codec changed: celeriac pins amqplib 2.3.1 (deno.json)."),
+  );
+}

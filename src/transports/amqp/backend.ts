@@ -16,7 +16,7 @@ import type { ResolvedConfig } from "../../app/config.ts";
 import { maskUrl } from "../../app/mask_url.ts";
 import { AmqpConnection } from "./connection.ts";
 import { publishConfirmed, type RetryPolicy } from "./publisher.ts";
-import { AMQP_SCHEMES, DEFAULT_AMQP_URL, parseAmqpUrl } from "./url.ts";
+import { AMQP_SCHEMES, parseAmqpUrl } from "./url.ts";
 import { schemeOf } from "../../broker/resolve.ts";
 import type { ConnectOptions } from "../../broker/types.ts";
 import {
@@ -255,9 +255,22 @@ export class RpcBackend implements ResultBackend {
   }
 }
 
-/** The AMQP URL rpc results travel over: the broker's (`broker_url`). */
+/**
+ * The AMQP URL rpc results travel over: the broker's (`broker_url`, which
+ * the app fills with the URL it really uses). Without one, rpc:// has no
+ * RabbitMQ to use: celeriac's default broker is the embedded SQLite file,
+ * not Celery's `amqp://localhost`.
+ */
 export function rpcConnectionUrl(config: ResolvedConfig): string {
-  const broker = config.broker_url ?? DEFAULT_AMQP_URL;
+  const broker = config.broker_url;
+  if (!broker) {
+    throw new ConfigurationError(
+      `Invalid result_backend "rpc://" without a broker_url: rpc results travel over the broker, ` +
+        `which must be RabbitMQ (set broker_url to ${
+          AMQP_SCHEMES.map((s) => `${s}://…`).join(" or ")
+        }), or use another result backend.`,
+    );
+  }
   if (!AMQP_SCHEMES.includes(schemeOf(broker))) {
     throw new ConfigurationError(
       `Invalid result_backend "rpc://" with broker_url ${JSON.stringify(maskUrl(broker))}: ` +

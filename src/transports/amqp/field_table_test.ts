@@ -71,3 +71,16 @@ Deno.test("the decoder reads py-amqp's L and U tags that amqplib refuses", () =>
 Deno.test("the decoder names an unknown tag", () => {
   assert.throws(() => decodeFields(Buffer.from([1, 0x6b, 0x3f])), /Unexpected type tag "\?"/);
 });
+
+Deno.test("the codec self-check accepts the patched decoder and names an unpatched one", async () => {
+  const { codecProblem } = await import("./amqplib_codec.ts");
+  const { createRequire } = await import("node:module");
+  const require = createRequire(import.meta.url);
+  const defs = require(require.resolve("amqplib").replace(/channel_api\.js$/, "lib/defs.js"));
+  assert.equal(codecProblem(defs.decode), undefined, "patched: the 64-bit header decodes");
+  const unpatched = () => {
+    throw new TypeError("Unexpected type in argument list: L");
+  };
+  assert.match(codecProblem(unpatched) ?? "", /throws on a 64-bit header .*Unexpected type/);
+  assert.match(codecProblem(() => ({ headers: {} })) ?? "", /read \{\} for \{ k: 4294967296 \}/);
+});

@@ -52,9 +52,6 @@ export interface AmqpEndpoint {
   maskedUrl: string;
 }
 
-/** Celery's default broker URL. */
-export const DEFAULT_AMQP_URL = "amqp://guest:guest@localhost:5672//";
-
 const CERT_REQS: Record<string, boolean> = {
   "0": false,
   "1": true,
