@@ -86,7 +86,7 @@ Deno.test("update() maps old uppercase names and rejects bad values clearly", as
     {
       name: "ConfigurationError",
       message: 'Invalid value for setting "worker_pool": "prefork". ' +
-        'Accepted: "workers", "async", "solo".',
+        'Accepted: "workers", "threads", "async", "solo".',
     },
   );
   assert.throws(() => app.conf.update({ CELERY_ACCEPT_CONTENT: ["pickle"] }), /Pickle is never/);
