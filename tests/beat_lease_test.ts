@@ -131,7 +131,7 @@ for (const backend of BACKENDS) {
 Deno.test("an unknown broker scheme lists the supported ones", async () => {
   await assert.rejects(
     () => createLease("kafka://localhost"),
-    /No beat leader lease for broker "kafka:\/\/localhost": unknown scheme "kafka". Supported: redis/,
+    /Unsupported beat leader lease URL "kafka:\/\/localhost": unknown scheme "kafka". Supported: amqp:\/\/, pyamqp:\/\/, amqps:\/\/, redis:\/\//,
   );
 });
 

@@ -4,25 +4,24 @@
  * @module
  */
 
-import { ConfigurationError } from "../errors.ts";
 import type { ResolvedConfig } from "../app/config.ts";
-import { maskUrl } from "../app/mask_url.ts";
-import { schemeOf } from "../broker/resolve.ts";
 import type { ConnectOptions } from "../broker/types.ts";
+import { schemeFor, schemeOf, schemesFor, type Transport } from "../transports/schemes.ts";
 import type { ResultBackend, ResultBackendFactory } from "./types.ts";
 
-const ADAPTERS: Record<string, () => Promise<{ createResultBackend: ResultBackendFactory }>> = {
-  "memory": () => import("../transports/memory/backend.ts"),
-  "sqlite": () => import("../transports/sqlite/backend.ts"),
-  "rpc": () => import("../transports/amqp/backend.ts"),
-  "amqp": () => import("../transports/amqp/amqp_alias.ts"),
-  "redis": () => import("../transports/redis/backend.ts"),
-  "rediss": () => import("../transports/redis/backend.ts"),
-  "sentinel": () => import("../transports/redis/backend.ts"),
-};
+type BackendModule = () => Promise<{ createResultBackend: ResultBackendFactory }>;
 
-/** URL schemes with a result backend adapter. */
-export const BACKEND_SCHEMES: readonly string[] = Object.keys(ADAPTERS);
+const ADAPTERS: Record<Transport, BackendModule> = {
+  memory: () => import("../transports/memory/backend.ts"),
+  sqlite: () => import("../transports/sqlite/backend.ts"),
+  amqp: () => import("../transports/amqp/backend.ts"), // rpc://
+  redis: () => import("../transports/redis/backend.ts"),
+};
+/** `amqp://` as a result backend: Celery's deprecated name for rpc://, with its warning. */
+const AMQP_ALIAS: BackendModule = () => import("../transports/amqp/amqp_alias.ts");
+
+/** URL schemes with a result backend adapter (from `src/transports/schemes.ts`). */
+export const BACKEND_SCHEMES: readonly string[] = schemesFor("backend");
 
 /** Celery also accepts a bare backend name (`"amqp"`, `"rpc"`, `"redis"`), meaning `<name>://`. */
 function withScheme(url: string): string {
@@ -36,13 +35,8 @@ export async function createResultBackend(
   options: ConnectOptions = {},
 ): Promise<ResultBackend> {
   const url = withScheme(given);
-  const load = ADAPTERS[schemeOf(url)];
-  if (!load) {
-    throw new ConfigurationError(
-      `Unsupported result backend ${JSON.stringify(maskUrl(url))}: unknown scheme ` +
-        `"${schemeOf(url)}". Supported: ${BACKEND_SCHEMES.map((s) => `${s}://`).join(", ")}.`,
-    );
-  }
+  const { transport } = schemeFor(url, "backend");
+  const load = schemeOf(url) === "amqp" ? AMQP_ALIAS : ADAPTERS[transport];
   const { createResultBackend: create } = await load();
   return await create(url, config, options);
 }

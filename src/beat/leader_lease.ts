@@ -23,7 +23,7 @@
  */
 
 import type { ResolvedConfig } from "../app/config.ts";
-import { maskUrl } from "../app/mask_url.ts";
+import { findScheme, schemeFor, schemesFor, type Transport } from "../transports/schemes.ts";
 import { ConfigurationError } from "../errors.ts";
 
 /** A lease on "the beat that sends" for one schedule name, held in the broker. */
@@ -65,17 +65,12 @@ export type LeaseFactory = (url: string, options: LeaseOptions) => Promise<BeatL
 /** What holds a lease: a Redis key, a RabbitMQ queue, an SQLite row, or this process. */
 export type LeaseKind = "redis" | "amqp" | "sqlite" | "local";
 
-/** What holds the lease for each broker URL scheme (the one table: banner and `createLease`). */
-const LEASE_KINDS: Record<string, LeaseKind> = {
+/** What holds the lease for each transport (`local`: this process, for `memory://` and `local://`). */
+const LEASE_KIND_OF: Record<Transport, LeaseKind> = {
   redis: "redis",
-  rediss: "redis",
-  sentinel: "redis",
   amqp: "amqp",
-  amqps: "amqp",
-  pyamqp: "amqp",
   sqlite: "sqlite",
   memory: "local",
-  local: "local",
 };
 
 /** Each kind's module, by literal `import()` so `deno compile` sees them. */
@@ -86,16 +81,13 @@ const LEASE_MODULES: Record<LeaseKind, () => Promise<{ createLease: LeaseFactory
   local: () => Promise.resolve({ createLease: createLocalLease }),
 };
 
-/** Broker URL schemes that have a lease. */
-export const LEASE_SCHEMES: readonly string[] = Object.keys(LEASE_KINDS);
+/** Broker URL schemes that have a lease (from the one scheme table, `src/transports/schemes.ts`). */
+export const LEASE_SCHEMES: readonly string[] = schemesFor("lease");
 
 /** What would hold the lease for `brokerUrl` (`redis`, `amqp`, `sqlite`, `local`), or undefined. */
 export function leaseKindFor(brokerUrl: string): LeaseKind | undefined {
-  return LEASE_KINDS[schemeOfUrl(brokerUrl)];
-}
-
-function schemeOfUrl(url: string): string {
-  return /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1].toLowerCase() ?? url;
+  const entry = findScheme(brokerUrl, "lease");
+  return entry && LEASE_KIND_OF[entry.transport];
 }
 
 /**
@@ -106,14 +98,7 @@ export async function createLease(
   brokerUrl: string,
   options: Partial<LeaseOptions> = {},
 ): Promise<BeatLease> {
-  const scheme = schemeOfUrl(brokerUrl);
-  const kind = LEASE_KINDS[scheme];
-  if (!kind) {
-    throw new ConfigurationError(
-      `No beat leader lease for broker ${JSON.stringify(maskUrl(brokerUrl))}: unknown scheme ` +
-        `"${scheme}". Supported: ${LEASE_SCHEMES.join(", ")}.`,
-    );
-  }
+  const kind = LEASE_KIND_OF[schemeFor(brokerUrl, "lease").transport];
   const ttl = options.ttl ?? 30;
   if (!Number.isFinite(ttl) || ttl <= 0) {
     throw new ConfigurationError(

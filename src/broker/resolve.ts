@@ -5,30 +5,21 @@
  * @module
  */
 
-import { ConfigurationError } from "../errors.ts";
 import type { ResolvedConfig } from "../app/config.ts";
-import { maskUrl } from "../app/mask_url.ts";
+import { schemeFor, schemesFor, type Transport } from "../transports/schemes.ts";
 import type { Broker, BrokerFactory, ConnectOptions } from "./types.ts";
 
-const ADAPTERS: Record<string, () => Promise<{ createBroker: BrokerFactory }>> = {
-  "memory": () => import("../transports/memory/broker.ts"),
-  "sqlite": () => import("../transports/sqlite/broker.ts"),
-  "amqp": () => import("../transports/amqp/broker.ts"),
-  "pyamqp": () => import("../transports/amqp/broker.ts"),
-  "amqps": () => import("../transports/amqp/broker.ts"),
-  "redis": () => import("../transports/redis/broker.ts"),
-  "rediss": () => import("../transports/redis/broker.ts"),
-  "sentinel": () => import("../transports/redis/broker.ts"),
+const ADAPTERS: Record<Transport, () => Promise<{ createBroker: BrokerFactory }>> = {
+  memory: () => import("../transports/memory/broker.ts"),
+  sqlite: () => import("../transports/sqlite/broker.ts"),
+  amqp: () => import("../transports/amqp/broker.ts"),
+  redis: () => import("../transports/redis/broker.ts"),
 };
 
-/** URL schemes with a broker adapter. */
-export const BROKER_SCHEMES: readonly string[] = Object.keys(ADAPTERS);
+/** URL schemes with a broker adapter (from the one scheme table, `src/transports/schemes.ts`). */
+export const BROKER_SCHEMES: readonly string[] = schemesFor("broker");
 
-/** Scheme of a URL, without the colon (`amqp`, `redis`, …). */
-export function schemeOf(url: string): string {
-  const match = /^([a-z][a-z0-9+.-]*):/i.exec(url);
-  return match ? match[1].toLowerCase() : "";
-}
+export { schemeOf } from "../transports/schemes.ts";
 
 /** Creates the broker for `url`; an unknown scheme is an error listing the supported ones. */
 export async function createBroker(
@@ -36,13 +27,6 @@ export async function createBroker(
   config: ResolvedConfig,
   options: ConnectOptions = {},
 ): Promise<Broker> {
-  const load = ADAPTERS[schemeOf(url)];
-  if (!load) {
-    throw new ConfigurationError(
-      `Unsupported broker URL ${JSON.stringify(maskUrl(url))}: unknown scheme ` +
-        `"${schemeOf(url)}". Supported: ${BROKER_SCHEMES.map((s) => `${s}://`).join(", ")}.`,
-    );
-  }
-  const { createBroker: create } = await load();
+  const { createBroker: create } = await ADAPTERS[schemeFor(url, "broker").transport]();
   return await create(url, config, options);
 }

@@ -11,7 +11,7 @@
 import type { Celery } from "../app/celery.ts";
 import { maskUrl } from "../app/mask_url.ts";
 import { parentDirectory, sqliteFilePath } from "../transports/sqlite/location.ts";
-import { schemeOf } from "../broker/resolve.ts";
+import { defaultPort, schemeOf } from "../transports/schemes.ts";
 import { splitAppSpecifier } from "./load_app.ts";
 
 /** One permission a command needs, the flag that grants it and why. */
@@ -95,15 +95,6 @@ export function loadingNeeds(command: string, appSpecifier: string | undefined):
   return needs;
 }
 
-const DEFAULT_PORTS: Record<string, number> = {
-  amqp: 5672,
-  pyamqp: 5672,
-  amqps: 5671,
-  redis: 6379,
-  rediss: 6379,
-  sentinel: 26379,
-};
-
 /** `host:port` of each address in a network URL (several for `sentinel://a;sentinel://b`). */
 function hostsOf(url: string): string[] {
   const scheme = schemeOf(url);
@@ -112,7 +103,7 @@ function hostsOf(url: string): string[] {
     const hostPort = authority.slice(authority.lastIndexOf("@") + 1);
     const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(hostPort);
     const host = match?.[1] || (scheme.startsWith("redis") ? "127.0.0.1" : "localhost");
-    return `${host.replace(/^\[|\]$/g, "")}:${match?.[2] ?? DEFAULT_PORTS[scheme] ?? ""}`;
+    return `${host.replace(/^\[|\]$/g, "")}:${match?.[2] ?? defaultPort(scheme) ?? ""}`;
   });
 }
 
@@ -127,7 +118,7 @@ function urlNeeds(url: string, role: string): PermissionNeed[] {
       { descriptor: { name: "write", path: directory }, flag: `--allow-write=${directory}`, why },
     ];
   }
-  if (!(scheme in DEFAULT_PORTS)) return [];
+  if (defaultPort(scheme) === undefined) return [];
   return hostsOf(url).map((host) => ({
     descriptor: { name: "net", host },
     flag: `--allow-net=${host}`,

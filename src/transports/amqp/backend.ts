@@ -17,7 +17,7 @@ import { maskUrl } from "../../app/mask_url.ts";
 import { AmqpConnection } from "./connection.ts";
 import { publishConfirmed, type RetryPolicy } from "./publisher.ts";
 import { AMQP_SCHEMES, parseAmqpUrl } from "./url.ts";
-import { schemeOf } from "../../broker/resolve.ts";
+import { schemeOf } from "../schemes.ts";
 import type { ConnectOptions } from "../../broker/types.ts";
 import {
   BrokerConnectionError,

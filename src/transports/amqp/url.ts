@@ -10,9 +10,11 @@
 import type { ResolvedConfig } from "../../app/config.ts";
 import { maskUrl } from "../../app/mask_url.ts";
 import { ConfigurationError } from "../../errors.ts";
+import { defaultPort, SCHEMES, schemesFor } from "../schemes.ts";
 
-/** The AMQP URL schemes this adapter accepts. */
-export const AMQP_SCHEMES: readonly string[] = ["amqp", "pyamqp", "amqps"];
+/** The AMQP URL schemes this adapter accepts as a broker (`amqp`, `pyamqp`, `amqps`). */
+export const AMQP_SCHEMES: readonly string[] = schemesFor("broker")
+  .filter((scheme) => SCHEMES[scheme].transport === "amqp");
 
 /** TLS options passed to `node:tls` (a subset of `tls.ConnectionOptions`). */
 export interface AmqpTlsOptions {
@@ -215,7 +217,7 @@ export async function parseAmqpUrl(url: string, config: ResolvedConfig): Promise
   const heartbeat = queryHeartbeat(parsed.searchParams, url) ?? config.broker_heartbeat ?? 0;
   return {
     hostname: decode(parsed.hostname.replace(/^\[|\]$/g, ""), "localhost"),
-    port: parsed.port ? Number(parsed.port) : useTls ? 5671 : 5672,
+    port: parsed.port ? Number(parsed.port) : defaultPort(useTls ? "amqps" : "amqp")!,
     username: decode(parsed.username, "guest"),
     password: decode(parsed.password, "guest"),
     vhost: virtualHost(path, url),

@@ -9,6 +9,7 @@
 
 import { ConfigurationError } from "../../errors.ts";
 import { maskUrl } from "../../app/mask_url.ts";
+import { defaultPort, SCHEMES } from "../schemes.ts";
 
 /** TLS settings, as Node's `tls.connect` options. */
 export interface RedisTlsOptions {
@@ -42,7 +43,8 @@ export interface RedisConnectOptions {
   sentinels?: { host: string; port: number }[];
 }
 
-const DEFAULT_PORTS: Record<string, number> = { redis: 6379, rediss: 6379, sentinel: 26379 };
+/** The Redis schemes (`redis`, `rediss`, `sentinel`), from the one scheme table. */
+const REDIS_SCHEMES = Object.keys(SCHEMES).filter((s) => SCHEMES[s].transport === "redis");
 const SSL_KEYS = ["ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile"] as const;
 /** Query options a Redis URL may carry; any other is an error naming the URL. */
 const QUERY_KEYS: readonly string[] = [...SSL_KEYS, "virtual_host"];
@@ -88,7 +90,7 @@ function parseOne(url: string, whole: string): UrlPart {
   const match = /^([a-z]+):\/\/(.*)$/i.exec(url.trim());
   if (!match) invalid(whole, "expected scheme://host[:port][/db]");
   const scheme = match[1].toLowerCase();
-  if (!(scheme in DEFAULT_PORTS)) invalid(whole, `unknown scheme "${scheme}"`);
+  if (!REDIS_SCHEMES.includes(scheme)) invalid(whole, `unknown scheme "${scheme}"`);
   // `redis://:pw@/0` has an empty host, which WHATWG URLs refuse: use the default.
   const authorityEnd = match[2].search(/[/?#]/);
   const authority = authorityEnd < 0 ? match[2] : match[2].slice(0, authorityEnd);
@@ -118,7 +120,7 @@ function parseOne(url: string, whole: string): UrlPart {
   return {
     scheme,
     host: parsed.hostname.replace(/^\[|\]$/g, "") || "127.0.0.1",
-    port: parsed.port ? Number(parsed.port) : DEFAULT_PORTS[scheme],
+    port: parsed.port ? Number(parsed.port) : defaultPort(scheme)!,
     db,
     username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
     password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
