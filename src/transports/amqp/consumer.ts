@@ -14,10 +14,11 @@
 import type { Channel, ConsumeMessage } from "./amqplib.ts";
 import type { ResolvedConfig } from "../../app/config.ts";
 import { getLogger } from "../../log.ts";
-import type { ConsumeOptions, Delivery, WireMessage } from "../../broker/types.ts";
+import type { ConsumeOptions, Delivery } from "../../broker/types.ts";
 import { AckBatcher } from "./ack_batcher.ts";
 import { type AmqpConnection, amqpErrorCode, pause } from "./connection.ts";
 import { wireMessageOf } from "./message.ts";
+import { DeliveryWindow, type SettleActions } from "../delivery_window.ts";
 import { declareOn, isQuorum } from "./topology.ts";
 
 const log = getLogger("broker.amqp");
@@ -27,9 +28,8 @@ interface ChannelState {
   channel: Channel;
   open: boolean;
   consumerTags: Map<string, string>;
-  unsettled: number;
-  /** Unsettled deliveries that do not count against prefetch (`Delivery.hold`). */
-  held: number;
+  /** Deliveries out on this channel (the broker's basic.qos is the window; exempt ones widen it). */
+  window: DeliveryWindow<number>;
   /** `basic.qos` global flag used on this channel. */
   globalQos: boolean;
   /** Aborts when the channel closes: its deliveries can no longer be settled. */
@@ -38,80 +38,13 @@ interface ChannelState {
   acks: AckBatcher;
 }
 
-class AmqpDelivery implements Delivery {
-  readonly message: WireMessage;
-  readonly exchange: string;
-  readonly routingKey: string;
-  readonly queue: string;
-  readonly redelivered: boolean;
-  readonly #raw: ConsumeMessage;
-  readonly #state: ChannelState;
-  readonly #onSettled: (state: ChannelState) => void;
-  readonly #onHeld: (state: ChannelState, change: 1 | -1) => void;
-  #settled = false;
-  #held = false;
-
-  constructor(
-    raw: ConsumeMessage,
-    queue: string,
-    state: ChannelState,
-    onSettled: (state: ChannelState) => void,
-    onHeld: (state: ChannelState, change: 1 | -1) => void,
-  ) {
-    this.message = wireMessageOf(raw);
-    this.exchange = raw.fields.exchange;
-    this.routingKey = raw.fields.routingKey;
-    this.queue = queue;
-    this.redelivered = raw.fields.redelivered;
-    this.#raw = raw;
-    this.#state = state;
-    this.#onSettled = onSettled;
-    this.#onHeld = onHeld;
-  }
-
-  /** Aborts when the channel closed: this delivery will be redelivered, do not start it. */
-  get lost(): AbortSignal {
-    return this.#state.closed.signal;
-  }
-
-  /** Celery's `qos.increment_eventually()`: basic.qos grows by one until this is settled. */
-  hold(): void {
-    if (this.#settled || this.#held) return;
-    this.#held = true;
-    this.#onHeld(this.#state, 1);
-  }
-
-  #settle(send: (acks: AckBatcher) => void): Promise<void> {
-    if (this.#settled) return Promise.resolve();
-    this.#settled = true;
-    if (this.#state.open) {
-      try {
-        send(this.#state.acks);
-      } catch (error) {
-        log.debug(`Could not settle a delivery: ${(error as Error).message}`);
-      }
-    }
-    this.#onSettled(this.#state);
-    if (this.#held) this.#onHeld(this.#state, -1);
-    return Promise.resolve();
-  }
-
-  ack(): Promise<void> {
-    return this.#settle((acks) => acks.ack(this.#raw.fields.deliveryTag));
-  }
-
-  reject(requeue: boolean): Promise<void> {
-    return this.#settle((acks) => acks.reject(this.#raw.fields.deliveryTag, requeue));
-  }
-}
-
 /** One `consume()` call: its channel, its buffer and its reconnect loop. */
 export class ConsumerSession {
   readonly stream: ReadableStream<Delivery>;
   readonly #connection: AmqpConnection;
   readonly #options: ConsumeOptions;
   readonly #config: ResolvedConfig;
-  readonly #buffer: AmqpDelivery[] = [];
+  readonly #buffer: Delivery[] = [];
   #controller!: ReadableStreamDefaultController<Delivery>;
   #demand = false;
   #stopped = false;
@@ -178,8 +111,10 @@ export class ConsumerSession {
       channel,
       open: true,
       consumerTags: new Map(),
-      unsettled: 0,
-      held: 0,
+      window: new DeliveryWindow(this.#options.prefetch, {
+        changed: () => this.#onSettled(state),
+        exemptChanged: (exempt) => this.#onExempt(state, exempt),
+      }),
       globalQos: !quorum,
       closed: new AbortController(),
       acks: new AckBatcher(channel),
@@ -202,14 +137,19 @@ export class ConsumerSession {
         this.#onServerCancel(state, queue);
         return;
       }
-      state.unsettled++;
-      state.acks.delivered(raw.fields.deliveryTag);
-      const delivery = new AmqpDelivery(
-        raw,
-        queue,
-        state,
-        (s) => this.#onSettled(s),
-        (s, change) => this.#onHeld(s, change),
+      const tag = raw.fields.deliveryTag;
+      state.acks.delivered(tag);
+      const delivery = state.window.handOut(
+        {
+          message: wireMessageOf(raw),
+          exchange: raw.fields.exchange,
+          routingKey: raw.fields.routingKey,
+          queue,
+          redelivered: raw.fields.redelivered,
+        },
+        this.#settleActions(state, tag),
+        tag,
+        state.closed.signal,
       );
       if (this.#stopped || state !== this.#state) {
         delivery.reject(true);
@@ -246,19 +186,36 @@ export class ConsumerSession {
     if (state === this.#state) this.#buffer.length = 0;
   }
 
-  /** Held deliveries widen the window: basic.qos = prefetch + held (Celery's ETA rule). */
-  #onHeld(state: ChannelState, change: 1 | -1): void {
-    state.held += change;
+  /** Acks and rejects go out with the channel's batch; nothing to do once it closed. */
+  #settleActions(state: ChannelState, tag: number): SettleActions {
+    const send = (write: (acks: AckBatcher) => void) => {
+      if (!state.open) return Promise.resolve();
+      try {
+        write(state.acks);
+      } catch (error) {
+        log.debug(`Could not settle a delivery: ${(error as Error).message}`);
+      }
+      return Promise.resolve();
+    };
+    return {
+      ack: () => send((acks) => acks.ack(tag)),
+      requeue: () => send((acks) => acks.reject(tag, true)),
+      drop: () => send((acks) => acks.reject(tag, false)),
+    };
+  }
+
+  /** Exempt deliveries widen the window: basic.qos = prefetch + exempt (Celery's ETA rule). */
+  #onExempt(state: ChannelState, exempt: number): void {
     const base = this.#options.prefetch;
     if (base <= 0 || !state.open || this.#stopped) return;
-    state.channel.prefetch(base + state.held, state.globalQos).catch((error: Error) =>
+    state.channel.prefetch(base + exempt, state.globalQos).catch((error: Error) =>
       log.debug(`Could not change basic.qos: ${error.message}`)
     );
   }
 
+  /** A stopped consumer closes its channel once nothing is out on it. */
   #onSettled(state: ChannelState): void {
-    state.unsettled--;
-    if (this.#stopped && state.unsettled === 0 && state.open) {
+    if (this.#stopped && state.window.out === 0 && state.open) {
       state.open = false;
       state.acks.flush();
       state.channel.close().catch(() => {});
@@ -276,7 +233,7 @@ export class ConsumerSession {
       }
     }
     for (const delivery of this.#buffer.splice(0)) await delivery.reject(true);
-    if (state?.open && state.unsettled === 0) {
+    if (state?.open && state.window.out === 0) {
       state.open = false;
       state.acks.flush();
       await state.channel.close().catch(() => {});

@@ -6,46 +6,10 @@
  * @module
  */
 
-import type { Delivery, WireMessage } from "../../broker/types.ts";
+import type { Delivery } from "../../broker/types.ts";
+import { DeliveryWindow } from "../delivery_window.ts";
 import type { MemoryHub, QueueListener } from "./memory_hub.ts";
 import type { MemoryQueue, StoredMessage } from "./memory_queue.ts";
-
-/** A delivery of the memory broker; settling it a second time does nothing. */
-class MemoryDelivery implements Delivery {
-  readonly message: WireMessage;
-  readonly exchange: string;
-  readonly routingKey: string;
-  readonly queue: string;
-  readonly redelivered: boolean;
-  readonly #settle: (requeue: boolean | "ack" | "hold") => void;
-
-  constructor(
-    queue: string,
-    entry: StoredMessage,
-    settle: (how: boolean | "ack" | "hold") => void,
-  ) {
-    this.message = entry.message;
-    this.exchange = entry.exchange;
-    this.routingKey = entry.routingKey;
-    this.queue = queue;
-    this.redelivered = entry.redelivered;
-    this.#settle = settle;
-  }
-
-  hold(): void {
-    this.#settle("hold");
-  }
-
-  ack(): Promise<void> {
-    this.#settle("ack");
-    return Promise.resolve();
-  }
-
-  reject(requeue: boolean): Promise<void> {
-    this.#settle(requeue);
-    return Promise.resolve();
-  }
-}
 
 /** Consumes some queues of a hub. */
 export class MemoryConsumer implements QueueListener {
@@ -54,10 +18,7 @@ export class MemoryConsumer implements QueueListener {
   readonly stream: ReadableStream<Delivery>;
   readonly #hub: MemoryHub;
   readonly #queues: MemoryQueue[];
-  readonly #prefetch: number;
-  readonly #unsettled = new Map<StoredMessage, string>();
-  /** Unsettled deliveries that do not count against prefetch (`Delivery.hold`). */
-  readonly #held = new Set<StoredMessage>();
+  readonly #window: DeliveryWindow<[StoredMessage, string]>;
   #controller?: ReadableStreamDefaultController<Delivery>;
   #resolvePull?: () => void;
   #timer?: ReturnType<typeof setTimeout>;
@@ -69,7 +30,7 @@ export class MemoryConsumer implements QueueListener {
     this.#hub = hub;
     this.queueNames = new Set(queueNames);
     this.#queues = [...this.queueNames].map((name) => hub.queue(name));
-    this.#prefetch = prefetch;
+    this.#window = new DeliveryWindow(prefetch, { changed: () => this.wake() });
     this.stream = new ReadableStream<Delivery>({
       start: (controller) => {
         this.#controller = controller;
@@ -87,8 +48,7 @@ export class MemoryConsumer implements QueueListener {
   /** Hands out a message if the reader waits for one and prefetch allows it. */
   wake(): void {
     if (this.#stopped || !this.#resolvePull) return;
-    const counted = this.#unsettled.size - this.#held.size;
-    if (this.#prefetch > 0 && counted >= this.#prefetch) return;
+    if (this.#window.room() <= 0) return;
     const now = Date.now();
     for (let i = 0; i < this.#queues.length; i++) {
       const queue = this.#queues[(this.#next + i) % this.#queues.length];
@@ -96,8 +56,17 @@ export class MemoryConsumer implements QueueListener {
       const entry = queue.shift();
       if (!entry) continue;
       this.#next = (this.#next + i + 1) % this.#queues.length;
-      this.#unsettled.set(entry, queue.name);
-      const delivery = new MemoryDelivery(queue.name, entry, (how) => this.#settle(entry, how));
+      const name = queue.name;
+      const settled = () => Promise.resolve();
+      const delivery = this.#window.handOut(
+        { ...entry, queue: name },
+        {
+          ack: settled,
+          drop: settled,
+          requeue: () => Promise.resolve(this.#hub.requeue(name, entry)),
+        },
+        [entry, name],
+      );
       const resolve = this.#resolvePull;
       this.#resolvePull = undefined;
       this.#controller!.enqueue(delivery);
@@ -126,24 +95,9 @@ export class MemoryConsumer implements QueueListener {
         this.#controller?.close();
       } catch { /* the stream was cancelled already */ }
     }
-    const held = [...this.#unsettled];
-    this.#unsettled.clear();
-    this.#held.clear();
-    for (const [entry, queueName] of held) this.#hub.requeue(queueName, entry);
-  }
-
-  #settle(entry: StoredMessage, how: boolean | "ack" | "hold"): void {
-    const queueName = this.#unsettled.get(entry);
-    if (queueName === undefined) return;
-    if (how === "hold") {
-      this.#held.add(entry);
-      this.wake();
-      return;
-    }
-    this.#unsettled.delete(entry);
-    this.#held.delete(entry);
-    if (how === true) this.#hub.requeue(queueName, entry);
-    this.wake();
+    const out = this.#window.outstanding();
+    this.#window.forgetAll();
+    for (const [entry, queueName] of out) this.#hub.requeue(queueName, entry);
   }
 
   #armDelayTimer(now: number): void {

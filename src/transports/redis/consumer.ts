@@ -11,7 +11,7 @@
 
 import { getLogger } from "../../log.ts";
 import type { Delivery, QueueSpec } from "../../broker/types.ts";
-import { RedisDelivery } from "./delivery.ts";
+import { DeliveryWindow } from "../delivery_window.ts";
 import { subscribeFanout } from "./fanout.ts";
 import { type Fetched, ListFetcher } from "./fetch.ts";
 import type { RedisConnection } from "./facade.ts";
@@ -54,9 +54,8 @@ export class RedisConsumer {
   readonly #prefetch: number;
   readonly #fetcher: ListFetcher;
   #buffer: Fetched[] = [];
-  readonly #unsettled = new Set<string>();
-  /** Unsettled tags that do not count against prefetch (`Delivery.hold`). */
-  readonly #held = new Set<string>();
+  /** Deliveries out, by delivery tag. */
+  readonly #window: DeliveryWindow<string>;
   #waiters: (() => void)[] = [];
   #stopping = false;
   #stopped?: Promise<void>;
@@ -69,6 +68,7 @@ export class RedisConsumer {
     this.#deps = deps;
     this.#queues = queues;
     this.#prefetch = prefetch;
+    this.#window = new DeliveryWindow(prefetch, { changed: () => this.#notify() });
     const names = queues.filter((q) => q.exchangeType !== "fanout").map((q) => q.name);
     this.#fetcher = new ListFetcher(deps, names);
     this.stream = new ReadableStream<Delivery>({
@@ -90,45 +90,34 @@ export class RedisConsumer {
       } catch { /* already cancelled */ }
       return;
     }
-    if (next.tag) this.#unsettled.add(next.tag);
     controller.enqueue(this.#delivery(next));
     this.#notify();
   }
 
-  #delivery(fetched: Fetched): RedisDelivery {
+  #delivery(fetched: Fetched): Delivery {
     const { tag, decoded } = fetched;
     const fields = { ...decoded, queue: fetched.queue };
-    if (!tag) return new RedisDelivery(fields, { ack: async () => {}, requeue: async () => {} });
+    if (!tag) {
+      const none = () => Promise.resolve();
+      // A fanout message: nothing to settle, and out of the window (kombu does not count it).
+      return new DeliveryWindow(0).handOut(fields, { ack: none, requeue: none, drop: none }, tag);
+    }
     const ledger = this.#deps.ledger;
-    const settle = () => {
-      this.#unsettled.delete(tag);
-      this.#held.delete(tag);
-      this.#notify();
-    };
-    return new RedisDelivery(fields, {
-      hold: () => {
-        if (this.#unsettled.has(tag)) this.#held.add(tag);
-        this.#notify();
-      },
-      ack: () => {
-        settle();
-        return ledger.ack(tag);
-      },
-      requeue: () => {
-        settle();
-        return ledger.putBack(tag, { leftmost: true, redelivered: true });
-      },
-    });
+    return this.#window.handOut(fields, {
+      ack: () => ledger.ack(tag),
+      drop: () => ledger.ack(tag), // kombu drops a rejected message
+      requeue: () => ledger.putBack(tag, { leftmost: true, redelivered: true }),
+    }, tag);
   }
 
   /** Deliveries counted against the window: buffered, or handed out and not settled nor held. */
   #inWindow(): number {
-    return this.#buffer.length + this.#unsettled.size - this.#held.size;
+    return this.#buffer.length + this.#window.counted;
   }
 
   #capacity(): number {
     if (this.#prefetch <= 0) return MAX_BATCH - this.#buffer.length;
-    return this.#prefetch - this.#inWindow();
+    return this.#window.room(this.#buffer.length);
   }
 
   /**
@@ -140,7 +129,7 @@ export class RedisConsumer {
    * batch pop records atomically).
    */
   #mayBlock(): boolean {
-    return this.#deps.ledger.ownerKey === undefined || this.#unsettled.size === 0;
+    return this.#deps.ledger.ownerKey === undefined || this.#window.out === 0;
   }
 
   /**

@@ -20,7 +20,7 @@ import { type DecodedEnvelope, decodeEnvelope, type Envelope, parseEnvelope } fr
 import type { RedisConnection } from "./facade.ts";
 import type { KombuKeys, QueueList } from "./keys.ts";
 import type { RedisTransportOptions } from "./options.ts";
-import type { HeldMessage, UnackedLedger } from "./unacked.ts";
+import type { UnackedLedger, UnackedMessage } from "./unacked.ts";
 
 /** The registry key naming a BRPOP connection (`Broker.trackUnsettled`): `client:<CLIENT ID>`. */
 export function blockingClientKey(id: number): string {
@@ -173,7 +173,7 @@ export class ListFetcher {
       return this.#reportMalformed(list.queue, parsed);
     }
     const held = { tag: parsed.properties.delivery_tag, raw, envelope: parsed, listKey: list.key };
-    if (recordedTag) ledger.hold(held);
+    if (recordedTag) ledger.keep(held);
     else await this.#recordPopped(held);
     const decoded = decodeEnvelope(parsed);
     if (typeof decoded === "string") {
@@ -191,7 +191,7 @@ export class ListFetcher {
    * failure (Redis restarting) is retried until it succeeds; only a broker
    * closed meanwhile gives up, and then the envelope is logged, not dropped silently.
    */
-  async #recordPopped(held: HeldMessage): Promise<void> {
+  async #recordPopped(held: UnackedMessage): Promise<void> {
     for (let attempt = 1;; attempt++) {
       try {
         return await this.#deps.ledger.record(held);

@@ -18,7 +18,7 @@
  * this process holds, in case the event loop was blocked past a refresh.
  *
  * (Slightly over the usual length: record, ack, put back, refresh and restore
- * all keep the same ledger of held deliveries consistent with Redis.)
+ * all keep the same ledger of unacked deliveries consistent with Redis.)
  *
  * @module
  */
@@ -34,7 +34,7 @@ const log = getLogger("redis");
 const CHUNK = 1000;
 
 /** A message this process popped and has not settled. */
-export interface HeldMessage {
+export interface UnackedMessage {
   /** kombu's delivery tag (key in `unacked`). */
   tag: string;
   /** The envelope text as it was popped. */
@@ -51,7 +51,7 @@ export type Router = (exchange: string, routingKey: string) => Promise<string[]>
 /** The unacked bookkeeping of one broker instance. */
 export class UnackedLedger {
   /** Deliveries popped and not settled, by tag. */
-  readonly held: Map<string, HeldMessage> = new Map();
+  readonly unacked: Map<string, UnackedMessage> = new Map();
   /**
    * Set by `own()` (`Broker.trackUnsettled`): a Redis set, recorded in the
    * same step as `unacked`, of the tags this ledger holds, so that another
@@ -86,7 +86,7 @@ export class UnackedLedger {
     this.#route = route;
   }
 
-  /** How often held deliveries get a fresh score. */
+  /** How often unacked deliveries get a fresh score. */
   get refreshIntervalMs(): number {
     return Math.min(Math.max(this.#options.visibilityTimeout * 250, 250), 60_000);
   }
@@ -121,7 +121,7 @@ export class UnackedLedger {
   }
 
   /** Records deliveries popped by BRPOP (kombu's `MULTI; ZADD; HSET; EXEC`). */
-  async record(message: HeldMessage): Promise<void> {
+  async record(message: UnackedMessage): Promise<void> {
     if (this.#options.ackEmulation) {
       const info = message.envelope.properties.delivery_info;
       const value = `[${message.raw}, ${JSON.stringify(info.exchange)}, ` +
@@ -132,12 +132,12 @@ export class UnackedLedger {
       if (this.ownerKey) transaction.sadd(this.ownerKey, message.tag);
       await transaction.exec();
     }
-    this.hold(message);
+    this.keep(message);
   }
 
-  /** Counts a popped message (already in `unacked`) as held by this ledger. */
-  hold(message: HeldMessage): void {
-    this.held.set(message.tag, message);
+  /** Counts a popped message (already in `unacked`) as unacked by this ledger. */
+  keep(message: UnackedMessage): void {
+    this.unacked.set(message.tag, message);
   }
 
   /** From now on, the tags this ledger holds are also kept in an owner set (see `ownerKey`). */
@@ -149,7 +149,7 @@ export class UnackedLedger {
 
   /** Acks a delivery; acks arriving together are sent as one `ZREM` + `HDEL` transaction. */
   ack(tag: string): Promise<void> {
-    if (!this.held.delete(tag) || !this.#options.ackEmulation) return Promise.resolve();
+    if (!this.unacked.delete(tag) || !this.#options.ackEmulation) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.#acks.set(tag, { resolve, reject }));
     this.#scheduleFlush();
     return done;
@@ -200,11 +200,11 @@ export class UnackedLedger {
     }
   }
 
-  /** Puts a held delivery back on the list it came from and drops it from `unacked`. */
+  /** Puts a unacked delivery back on the list it came from and drops it from `unacked`. */
   async putBack(tag: string, how: { leftmost: boolean; redelivered: boolean }): Promise<void> {
-    const message = this.held.get(tag);
+    const message = this.unacked.get(tag);
     if (!message) return;
-    this.held.delete(tag);
+    this.unacked.delete(tag);
     const text = how.redelivered ? redeliveredText(message.envelope) : message.raw;
     await this.#conn.restoreTag(
       [this.#keys.unacked, this.#keys.unackedIndex, message.listKey],
@@ -213,9 +213,9 @@ export class UnackedLedger {
     if (this.ownerKey) await this.#conn.srem(this.ownerKey, [tag]);
   }
 
-  /** Moves an unreadable held delivery from `unacked` to a dead list. */
-  async quarantine(message: HeldMessage, deadList: string): Promise<void> {
-    this.held.delete(message.tag);
+  /** Moves an unreadable unacked delivery from `unacked` to a dead list. */
+  async quarantine(message: UnackedMessage, deadList: string): Promise<void> {
+    this.unacked.delete(message.tag);
     await this.#conn.restoreTag(
       [this.#keys.unacked, this.#keys.unackedIndex, deadList],
       [message.tag, message.raw, "left", "0"],
@@ -239,7 +239,7 @@ export class UnackedLedger {
     for (const key of keys.filter((k) => k.startsWith("owner:"))) {
       const ownerKey = key.slice("owner:".length);
       for (const tag of await this.#conn.smembers(ownerKey)) {
-        if (this.held.has(tag) || this.#acks.has(tag)) continue;
+        if (this.unacked.has(tag) || this.#acks.has(tag)) continue;
         if (await this.#restoreForeign(tag)) restored++;
       }
       await this.#conn.del([ownerKey]);
@@ -247,9 +247,9 @@ export class UnackedLedger {
     return restored;
   }
 
-  /** Gives every held delivery and every delivery being acked a fresh score. */
+  /** Gives every unacked delivery and every delivery being acked a fresh score. */
   async refresh(): Promise<void> {
-    const tags = [...this.held.keys(), ...this.#acks.keys()];
+    const tags = [...this.unacked.keys(), ...this.#acks.keys()];
     for (let i = 0; i < tags.length; i += CHUNK) {
       await this.#conn.zaddExisting(
         this.#keys.unackedIndex,
@@ -278,7 +278,7 @@ export class UnackedLedger {
         this.#options.unackedRestoreLimit,
       );
       for (const tag of tags) {
-        if (this.held.has(tag) || this.#acks.has(tag)) continue;
+        if (this.unacked.has(tag) || this.#acks.has(tag)) continue;
         if (await this.#restoreForeign(tag)) restored++;
       }
     } finally {
@@ -341,7 +341,7 @@ export class UnackedLedger {
 
   /**
    * Graceful shutdown (kombu's `restore_at_shutdown`): flushes pending acks,
-   * puts every held delivery back (RPUSH, redelivered flags) and stops the timer.
+   * puts every unacked delivery back (RPUSH, redelivered flags) and stops the timer.
    */
   async close(): Promise<void> {
     if (this.#closing) return;
@@ -349,7 +349,7 @@ export class UnackedLedger {
     clearTimeout(this.#timer);
     await this.#maintaining;
     await this.#flushing?.catch(() => {});
-    const held = [...this.held.keys()].reverse();
+    const held = [...this.unacked.keys()].reverse();
     if (held.length) log.info(`Restoring ${held.length} unacknowledged message(s)`);
     for (const tag of held) {
       await this.putBack(tag, { leftmost: false, redelivered: true }).catch((error) =>

@@ -8,7 +8,8 @@
  */
 
 import { getLogger } from "../../log.ts";
-import type { Delivery, WireMessage } from "../../broker/types.ts";
+import type { Delivery } from "../../broker/types.ts";
+import { type DeliveryFields, DeliveryWindow, type SettleActions } from "../delivery_window.ts";
 import type { WriteBatcher } from "./database.ts";
 import type { MessageRow, QueueStore } from "./queue_store.ts";
 
@@ -40,40 +41,21 @@ export interface ConsumerHost {
   localChange(): void;
 }
 
-class SqliteDelivery implements Delivery {
-  readonly message: WireMessage;
-  readonly exchange: string;
-  readonly routingKey: string;
-  readonly queue: string;
-  readonly redelivered: boolean;
-  readonly #settle: (how: "ack" | boolean | "hold") => Promise<void>;
-
-  constructor(row: MessageRow, settle: (how: "ack" | boolean | "hold") => Promise<void>) {
-    this.message = {
+/** A claimed row as the fields of its delivery. */
+function fieldsOf(row: MessageRow): DeliveryFields {
+  return {
+    message: {
       headers: JSON.parse(row.headers),
       properties: JSON.parse(row.properties),
       contentType: row.content_type,
       contentEncoding: row.content_encoding,
       body: row.body,
-    };
-    this.exchange = row.exchange;
-    this.routingKey = row.routing_key;
-    this.queue = row.queue;
-    this.redelivered = row.redelivered !== 0;
-    this.#settle = settle;
-  }
-
-  ack(): Promise<void> {
-    return this.#settle("ack");
-  }
-
-  reject(requeue: boolean): Promise<void> {
-    return this.#settle(requeue);
-  }
-
-  hold(): void {
-    void this.#settle("hold");
-  }
+    },
+    exchange: row.exchange,
+    routingKey: row.routing_key,
+    queue: row.queue,
+    redelivered: row.redelivered !== 0,
+  };
 }
 
 /** Consumes some queues through one broker connection. */
@@ -82,11 +64,8 @@ export class SqliteConsumer {
   readonly stream: ReadableStream<Delivery>;
   readonly #host: ConsumerHost;
   readonly #queues: string[];
-  readonly #prefetch: number;
+  readonly #window: DeliveryWindow<number>;
   #buffer: MessageRow[] = [];
-  readonly #handedOut = new Set<number>();
-  /** Handed-out rows that do not count against prefetch (`Delivery.hold`). */
-  readonly #held = new Set<number>();
   #controller?: ReadableStreamDefaultController<Delivery>;
   #resolvePull?: () => void;
   #next = 0;
@@ -96,7 +75,7 @@ export class SqliteConsumer {
   constructor(host: ConsumerHost, queues: string[], prefetch: number) {
     this.#host = host;
     this.#queues = queues;
-    this.#prefetch = prefetch;
+    this.#window = new DeliveryWindow(prefetch, { changed: () => this.wake() });
     this.stream = new ReadableStream<Delivery>({
       start: (controller) => {
         this.#controller = controller;
@@ -112,7 +91,7 @@ export class SqliteConsumer {
 
   /** Rows this consumer holds (claimed, handed out or not). */
   get holdingCount(): number {
-    return this.#buffer.length + this.#handedOut.size;
+    return this.#buffer.length + this.#window.out;
   }
 
   /** Hands out a delivery if the reader waits for one, claiming rows when needed. */
@@ -120,10 +99,10 @@ export class SqliteConsumer {
     if (this.#stopped || !this.#resolvePull) return;
     if (this.#buffer.length === 0 && !this.#claim()) return;
     const row = this.#buffer.shift()!;
-    this.#handedOut.add(row.id);
+    const delivery = this.#window.handOut(fieldsOf(row), this.#settleActions(row.id), row.id);
     const resolve = this.#resolvePull;
     this.#resolvePull = undefined;
-    this.#controller!.enqueue(new SqliteDelivery(row, (how) => this.#settle(row.id, how)));
+    this.#controller!.enqueue(delivery);
     resolve();
   }
 
@@ -154,16 +133,14 @@ export class SqliteConsumer {
         this.#controller?.close();
       } catch { /* cancelled already */ }
     }
-    const held = [...this.#handedOut].map((id): [number, boolean] => [id, true]);
-    this.#handedOut.clear();
-    this.#held.clear();
-    return [...unread, ...held];
+    const out = this.#window.outstanding().map((id): [number, boolean] => [id, true]);
+    this.#window.forgetAll();
+    return [...unread, ...out];
   }
 
   /** Claims rows into the buffer; false (and waiting registered) when there are none. */
   #claim(): boolean {
-    const counted = this.#handedOut.size - this.#held.size;
-    const room = this.#prefetch > 0 ? this.#prefetch - counted : MAX_CLAIM;
+    const room = Math.min(this.#window.room(), MAX_CLAIM);
     if (room <= 0) return false; // a settle wakes us
     const { store, holder, leaseMs } = this.#host;
     const now = Date.now();
@@ -192,23 +169,20 @@ export class SqliteConsumer {
   }
 
   /** Settles like AMQP: the ack or reject is written within a millisecond, not awaited. */
-  #settle(id: number, how: "ack" | boolean | "hold"): Promise<void> {
-    if (how === "hold") {
-      if (this.#handedOut.has(id)) this.#held.add(id);
-      this.wake();
+  #settleActions(id: number): SettleActions {
+    const host = this.#host;
+    const later = (write: () => void) => {
+      if (!host.closed) host.batcher.defer(write);
       return Promise.resolve();
-    }
-    this.#held.delete(id);
-    if (!this.#handedOut.delete(id) || this.#host.closed) return Promise.resolve();
-    const { store, holder, batcher } = this.#host;
-    if (how === "ack") batcher.defer(() => store.ack(id, holder));
-    else if (how) {
-      batcher.defer(() => {
-        store.release(id, holder, true);
-        queueMicrotask(() => this.#host.localChange());
-      });
-    } else batcher.defer(() => store.deadLetter(id, holder, Date.now()));
-    this.wake();
-    return Promise.resolve();
+    };
+    return {
+      ack: () => later(() => host.store.ack(id, host.holder)),
+      requeue: () =>
+        later(() => {
+          host.store.release(id, host.holder, true);
+          queueMicrotask(() => host.localChange());
+        }),
+      drop: () => later(() => host.store.deadLetter(id, host.holder, Date.now())),
+    };
   }
 }

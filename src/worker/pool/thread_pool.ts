@@ -10,8 +10,8 @@
  * Under load each thread also holds its next few runs (LOOKAHEAD), sent
  * several per message, and starts each as soon as it reported the last: a
  * message that wakes a sleeping thread costs far more than a trivial task
- * (docs/benchmarks.md). A held run is not started, so not acknowledged; the
- * thread names each start, and held runs come back (`release`) when another
+ * (docs/benchmarks.md). A lookahead run is not started, so not acknowledged; the
+ * thread names each start, and lookahead runs come back (`release`) when another
  * thread would otherwise idle behind a long task (Celery's `-Ofair`), at
  * shutdown, or when their message can no longer be acknowledged. Runs are
  * numbered, and every report names its run, so no outcome can be credited
@@ -22,7 +22,7 @@
  *
  * (Longer than most files: handing runs out, taking them back and replacing
  * threads all change the same state — the waiting queue, each slot's running
- * and held runs, their numbers — and each step is only correct together with
+ * and lookahead runs, their numbers — and each step is only correct together with
  * the others; `thread_slot.ts` holds what belongs to one thread alone.)
  *
  * @module
@@ -42,7 +42,7 @@ import type { Pool, PoolJob, PoolKind, PoolResult } from "./types.ts";
 const LOOKAHEAD = 3;
 /** A thread is topped up once it holds this many or fewer. */
 const REFILL_AT = 1;
-/** How long held runs may wait behind a long task while another thread is idle. */
+/** How long lookahead runs may wait behind a long task while another thread is idle. */
 const STEAL_AFTER_MS = 5;
 
 /** What the pool needs. */
@@ -167,7 +167,7 @@ export class ThreadPool implements Pool {
   }
 
   #runningDry(slot: ThreadSlot): boolean {
-    return slot.state === "ready" && !slot.releasing && slot.busy && slot.held.size === 0 &&
+    return slot.state === "ready" && !slot.releasing && slot.busy && slot.lookahead.size === 0 &&
       this.#lookahead > 0;
   }
 
@@ -175,8 +175,8 @@ export class ThreadPool implements Pool {
   #room(slot: ThreadSlot, lookahead: number): number {
     if (slot.index >= this.size) return 0; // retiring (pool_shrink)
     if (slot.idle) return 1 + lookahead;
-    if (slot.state !== "ready" || slot.releasing || slot.held.size > REFILL_AT) return 0;
-    return Math.max(0, lookahead - slot.held.size);
+    if (slot.state !== "ready" || slot.releasing || slot.lookahead.size > REFILL_AT) return 0;
+    return Math.max(0, lookahead - slot.lookahead.size);
   }
 
   /**
@@ -209,7 +209,7 @@ export class ThreadPool implements Pool {
     const startsNow = slot.idle;
     const jobs = batch.map((queued) => {
       const seq = this.#nextSeq++;
-      slot.held.set(seq, queued);
+      slot.lookahead.set(seq, queued);
       this.#watchAbandoned(slot, queued.job.abandoned);
       return { seq, request: queued.job.request, softTimeLimit: queued.job.softTimeLimit };
     });
@@ -228,7 +228,7 @@ export class ThreadPool implements Pool {
     abandoned.addEventListener("abort", () => slot.release(), { once: true });
   }
 
-  /** The thread started held run `seq` (the early-ack point). */
+  /** The thread started lookahead run `seq` (the early-ack point). */
   #started(slot: ThreadSlot, seq: number): void {
     const queued = slot.start(seq);
     if (!queued) {
@@ -298,20 +298,20 @@ export class ThreadPool implements Pool {
   }
 
   /**
-   * Celery's `-Ofair`: while a thread is idle with nothing waiting, runs held
-   * by a thread busy for over STEAL_AFTER_MS are taken back and handed out again.
+   * Celery's `-Ofair`: while a thread is idle with nothing waiting, the lookahead runs
+   * of a thread busy for over STEAL_AFTER_MS are taken back and handed out again.
    */
   #balanceSoon(): void {
     if (this.#balanceTimer !== undefined) return;
     if (!this.#slots.some((slot) => slot.idle)) return;
-    if (!this.#slots.some((slot) => slot.held.size > 0 && !slot.releasing)) return;
+    if (!this.#slots.some((slot) => slot.lookahead.size > 0 && !slot.releasing)) return;
     this.#balanceTimer = setTimeout(() => {
       this.#balanceTimer = undefined;
       if (!this.#slots.some((slot) => slot.idle)) return;
       const now = performance.now();
       for (const slot of this.#slots) {
         const since = slot.running ? slot.runningSince : now;
-        if (slot.held.size > 0 && now - since >= STEAL_AFTER_MS) slot.release();
+        if (slot.lookahead.size > 0 && now - since >= STEAL_AFTER_MS) slot.release();
       }
       this.#balanceSoon();
     }, STEAL_AFTER_MS);
@@ -354,16 +354,16 @@ export class ThreadPool implements Pool {
   }
 
   /**
-   * Terminates the thread: its running task ends with `result`, its held runs
+   * Terminates the thread: its running task ends with `result`, its lookahead runs
    * wait again (or end as `not-started` when stopping).
    */
   #stopThread(slot: ThreadSlot, result: PoolResult): void {
     slot.state = "gone";
     void slot.worker.terminate();
     const running = slot.takeRunning();
-    const held = slot.takeAllHeld();
+    const lookahead = slot.takeAllLookahead();
     running?.finish(result);
-    this.#requeue(held);
+    this.#requeue(lookahead);
     this.#notifyIdle();
     this.#pump();
   }
@@ -401,7 +401,7 @@ export class ThreadPool implements Pool {
 
   /**
    * `pool_grow` / `pool_shrink`: threads are added at once; surplus threads
-   * (the last ones) stop when idle, a busy one after its run (its held runs
+   * (the last ones) stop when idle, a busy one after its run (its lookahead runs
    * go back to the line).
    */
   resize(delta: number): string | undefined {
@@ -435,7 +435,7 @@ export class ThreadPool implements Pool {
     }
   }
 
-  /** Resolves waiting runs, and runs held by threads, with `not-started`. */
+  /** Resolves waiting runs, and the lookahead runs of threads, with `not-started`. */
   cancelPending(): void {
     this.#cancelled = true;
     this.#queue.cancelAll();

@@ -1,7 +1,7 @@
 /**
  * The main thread's view of one worker thread of the `workers` pool: its
  * life-cycle state, the run it is executing and the runs handed to it ahead
- * of time that it has not started (held). Runs are named by the pool's
+ * of time that it has not started (lookahead). Runs are named by the pool's
  * sequence number, so every report from the thread settles exactly the run it
  * names.
  *
@@ -32,7 +32,7 @@ export class ThreadSlot {
   /** The hard time limit's timer for the run in progress, if any. */
   hardTimer?: LongTimeout;
   /** Runs handed over and not started, by number, in order. */
-  readonly held: Map<number, QueuedJob> = new Map();
+  readonly lookahead: Map<number, QueuedJob> = new Map();
   /** A release was asked for and its answer has not come back. */
   releasing = false;
   /** Abandonment signals already watched for runs handed to this thread. */
@@ -55,12 +55,12 @@ export class ThreadSlot {
 
   /** Ready, running nothing, holding nothing, no release under way. */
   get idle(): boolean {
-    return this.state === "ready" && !this.running && this.held.size === 0 && !this.releasing;
+    return this.state === "ready" && !this.running && this.lookahead.size === 0 && !this.releasing;
   }
 
   /** Running a task or holding runs. */
   get busy(): boolean {
-    return this.running !== undefined || this.held.size > 0;
+    return this.running !== undefined || this.lookahead.size > 0;
   }
 
   /** Posts a message to the thread. */
@@ -74,37 +74,37 @@ export class ThreadSlot {
    * another run even while its current task never yields.
    */
   release(): void {
-    if (this.releasing || this.held.size === 0 || this.state !== "ready") return;
+    if (this.releasing || this.lookahead.size === 0 || this.state !== "ready") return;
     this.releasing = true;
     this.post({ type: "release", asked: Atomics.add(this.control, 0, 1) + 1 });
   }
 
-  /** Removes and returns the held runs named in `seqs` (given back by the thread). */
+  /** Removes and returns the lookahead runs named in `seqs` (given back by the thread). */
   takeReleased(seqs: number[]): QueuedJob[] {
     const back: QueuedJob[] = [];
     for (const seq of seqs) {
-      const queued = this.held.get(seq);
+      const queued = this.lookahead.get(seq);
       if (!queued) continue;
-      this.held.delete(seq);
+      this.lookahead.delete(seq);
       back.push(queued);
     }
     this.releasing = false;
     return back;
   }
 
-  /** Removes and returns every held run (the thread is gone). */
-  takeAllHeld(): QueuedJob[] {
-    const all = [...this.held.values()];
-    this.held.clear();
+  /** Removes and returns every lookahead run (the thread is gone). */
+  takeAllLookahead(): QueuedJob[] {
+    const all = [...this.lookahead.values()];
+    this.lookahead.clear();
     this.releasing = false;
     return all;
   }
 
-  /** Records that held run `seq` started now; returns it, or undefined if it is not held. */
+  /** Records that lookahead run `seq` started now; returns it, or undefined if it is not in its lookahead. */
   start(seq: number): QueuedJob | undefined {
-    const queued = this.held.get(seq);
+    const queued = this.lookahead.get(seq);
     if (!queued) return undefined;
-    this.held.delete(seq);
+    this.lookahead.delete(seq);
     this.running = queued;
     this.runningSeq = seq;
     this.runningSince = performance.now();
