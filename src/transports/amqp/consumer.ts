@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Channel, ConsumeMessage } from "./amqplib.ts";
+import type { Channel } from "./amqplib.ts";
 import type { ResolvedConfig } from "../../app/config.ts";
 import { getLogger } from "../../log.ts";
 import type { ConsumeOptions, Delivery } from "../../broker/types.ts";
