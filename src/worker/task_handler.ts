@@ -65,7 +65,13 @@ export interface HandlerContext {
    * that result; `settled` (the run finished and was reported) is settled
    * the same way again (acked, or dropped). Either way the message is not run again.
    */
-  endedElsewhere?: (id: string) => PoolResult | { kind: "settled"; dropped: boolean } | undefined;
+  endedElsewhere?: (
+    id: string,
+  ) =>
+    | PoolResult
+    | { kind: "settled"; dropped: boolean }
+    | undefined
+    | Promise<PoolResult | { kind: "settled"; dropped: boolean } | undefined>;
 }
 
 /** Settles deliveries; handles each task message end to end. */
@@ -347,7 +353,7 @@ export class TaskHandler {
     const soft = call.timeLimit[1] ?? (set ? set.soft : task.options.softTimeLimit) ??
       config.task_soft_time_limit;
     let acked: Promise<void> | undefined;
-    const ended = delivery.redelivered ? this.#context.endedElsewhere?.(call.id) : undefined;
+    const ended = delivery.redelivered ? await this.#context.endedElsewhere?.(call.id) : undefined;
     if (ended) this.#context.logger.info(lines.endedElsewhereLine(call.task, call.id, ended.kind));
     if (ended?.kind === "settled") {
       return await (ended.dropped ? delivery.reject(false) : delivery.ack());

@@ -41,6 +41,8 @@ const log = getLogger("worker");
 const ended = new Map<string, EndedRun>();
 /** At most this many are remembered (the oldest go first). */
 const ENDED_KEPT = 10_000;
+/** Longest a redelivered message waits for the supervisor to report a run of it on a lost thread. */
+const SLOT_WAIT_MS = 10_000;
 /** How long a run may keep the messages waiting behind it while another thread has a free slot. */
 const GIVE_BACK_AFTER_MS = 5;
 
@@ -146,7 +148,14 @@ async function start(init: ConsumerInit): Promise<void> {
       logger: log,
       tracker,
       rateBuckets: (name, perSecond) => buckets.bucket(name, perSecond),
-      endedElsewhere: (id) => {
+      endedElsewhere: async (id) => {
+        // Its run may still be in a slot of a thread that just died: wait for the supervisor.
+        for (let waited = 0; waited < SLOT_WAIT_MS; waited += 5) {
+          if (!table.runsElsewhere(id, init.firstSlot, init.slots)) break;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        // What the supervisor posted before freeing the slot may still be queued: let it in.
+        await new Promise((resolve) => setTimeout(resolve, 1));
         const result = ended.get(id);
         ended.delete(id);
         return result;

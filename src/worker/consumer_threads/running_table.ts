@@ -140,6 +140,20 @@ export class RunningTable {
     return false;
   }
 
+  /**
+   * Whether a slot outside `first` … `first + count - 1` holds a run of task
+   * `id`: its thread died or was stopped and the supervisor has not freed the
+   * slot yet (RabbitMQ may redeliver the message before the supervisor hears
+   * of the death).
+   */
+  runsElsewhere(id: string, first: number, count: number): boolean {
+    for (let slot = 0; slot < this.size; slot++) {
+      if (slot >= first && slot < first + count) continue;
+      if (this.read(slot)?.id === id) return true;
+    }
+    return false;
+  }
+
   /** Supervisor side: frees `slot` (its thread was stopped or lost). */
   reset(slot: number): void {
     this.clear(slot);

@@ -326,19 +326,20 @@ export class ConsumerSupervisor {
   ): void {
     thread.state = "gone";
     void this.#giveBack(thread);
-    const running = new Set<string>();
-    for (const slot of this.#slotsOf(thread)) {
-      const run = this.#table.read(slot);
-      this.#table.reset(slot);
-      if (!run) continue;
-      running.add(run.id);
-      const runtime = (Date.now() - run.startedAt) / 1000;
-      const ended = reason(run) ?? { kind: "worker-lost", reason: why, runtime };
-      void this.#report(run, ended);
-    }
     // Settled on this thread, perhaps not yet at the broker: not to be run again if redelivered.
     for (const { id, dropped } of thread.settled.entries()) {
-      if (!running.has(id)) this.#remember(id, { kind: "settled", dropped });
+      const slot = this.#slotsOf(thread).find((s) => this.#table.read(s)?.id === id);
+      if (slot === undefined) this.#remember(id, { kind: "settled", dropped });
+    }
+    for (const slot of this.#slotsOf(thread)) {
+      const run = this.#table.read(slot);
+      if (run) {
+        const runtime = (Date.now() - run.startedAt) / 1000;
+        const ended = reason(run) ?? { kind: "worker-lost", reason: why, runtime };
+        void this.#report(run, ended); // tells the threads before the slot is freed
+      }
+      // A thread that gets this run's message redelivered waits while the slot holds it.
+      this.#table.reset(slot);
     }
     if (!this.#closing) this.#replace(thread.index);
   }
