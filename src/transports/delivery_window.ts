@@ -192,3 +192,56 @@ export class WindowDelivery<Key = unknown> implements Delivery {
     return this.#settled;
   }
 }
+
+/**
+ * The pull-based stream a consumer hands deliveries out through
+ * (highWaterMark 0): a delivery leaves only when the reader asks for one,
+ * so nothing is fetched for a reader that is not reading.
+ */
+export class PullStream {
+  /** The deliveries; cancelling it calls `onCancel`. */
+  readonly stream: ReadableStream<Delivery>;
+  #controller?: ReadableStreamDefaultController<Delivery>;
+  #resolvePull?: () => void;
+
+  /** `onPull` runs when the reader asks for a delivery (call `offer` then or later). */
+  constructor(onPull: () => void, onCancel: () => void) {
+    this.stream = new ReadableStream<Delivery>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      pull: () =>
+        new Promise<void>((resolve) => {
+          this.#resolvePull = resolve;
+          onPull();
+        }),
+      cancel: () => onCancel(),
+    }, { highWaterMark: 0 });
+  }
+
+  /** Whether the reader is waiting for a delivery. */
+  get waiting(): boolean {
+    return this.#resolvePull !== undefined;
+  }
+
+  /** Hands `delivery` to the waiting reader. */
+  offer(delivery: Delivery): void {
+    const resolve = this.#resolvePull;
+    this.#resolvePull = undefined;
+    this.#controller!.enqueue(delivery);
+    resolve?.();
+  }
+
+  /** Lets a waiting pull end without a delivery (the consumer stopped). */
+  release(): void {
+    this.#resolvePull?.();
+    this.#resolvePull = undefined;
+  }
+
+  /** Ends the stream (the broker closed); a cancelled stream is left as it is. */
+  close(): void {
+    try {
+      this.#controller?.close();
+    } catch { /* cancelled already */ }
+  }
+}

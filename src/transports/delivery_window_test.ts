@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DeliveryWindow, type SettleActions } from "./delivery_window.ts";
+import { DeliveryWindow, PullStream, type SettleActions } from "./delivery_window.ts";
 
 const FIELDS = {
   message: {
@@ -78,4 +78,22 @@ Deno.test("the lost signal reaches the delivery", () => {
   assert.equal(delivery.lost?.aborted, false);
   lost.abort();
   assert.equal(delivery.lost?.aborted, true);
+});
+
+Deno.test("a pull stream hands a delivery out only to a waiting reader; release ends a pull", async () => {
+  const window = new DeliveryWindow<string>(1);
+  const pulls: string[] = [];
+  const out = new PullStream(() => pulls.push("pull"), () => pulls.push("cancel"));
+  assert.equal(out.waiting, false, "nobody reads yet");
+  const reader = out.stream.getReader();
+  const read = reader.read();
+  await Promise.resolve();
+  assert.equal(out.waiting, true);
+  out.offer(window.handOut(FIELDS, recorder().actions("a"), "a"));
+  assert.equal((await read).value?.queue, "q");
+  assert.equal(out.waiting, false);
+  await reader.cancel();
+  assert.deepEqual(pulls, ["pull", "cancel"]);
+  out.release();
+  out.close();
 });

@@ -7,7 +7,7 @@
  */
 
 import type { Delivery } from "../../broker/types.ts";
-import { DeliveryWindow } from "../delivery_window.ts";
+import { DeliveryWindow, PullStream } from "../delivery_window.ts";
 import type { MemoryHub, QueueListener } from "./memory_hub.ts";
 import type { MemoryQueue, StoredMessage } from "./memory_queue.ts";
 
@@ -19,8 +19,7 @@ export class MemoryConsumer implements QueueListener {
   readonly #hub: MemoryHub;
   readonly #queues: MemoryQueue[];
   readonly #window: DeliveryWindow<[StoredMessage, string]>;
-  #controller?: ReadableStreamDefaultController<Delivery>;
-  #resolvePull?: () => void;
+  readonly #out: PullStream;
   #timer?: ReturnType<typeof setTimeout>;
   #next = 0;
   #stopped = false;
@@ -31,23 +30,14 @@ export class MemoryConsumer implements QueueListener {
     this.queueNames = new Set(queueNames);
     this.#queues = [...this.queueNames].map((name) => hub.queue(name));
     this.#window = new DeliveryWindow(prefetch, { changed: () => this.wake() });
-    this.stream = new ReadableStream<Delivery>({
-      start: (controller) => {
-        this.#controller = controller;
-      },
-      pull: () =>
-        new Promise<void>((resolve) => {
-          this.#resolvePull = resolve;
-          this.wake();
-        }),
-      cancel: () => this.stop(),
-    }, { highWaterMark: 0 });
+    this.#out = new PullStream(() => this.wake(), () => this.stop());
+    this.stream = this.#out.stream;
     hub.listen(this);
   }
 
   /** Hands out a message if the reader waits for one and prefetch allows it. */
   wake(): void {
-    if (this.#stopped || !this.#resolvePull) return;
+    if (this.#stopped || !this.#out.waiting) return;
     if (this.#window.room() <= 0) return;
     const now = Date.now();
     for (let i = 0; i < this.#queues.length; i++) {
@@ -67,10 +57,7 @@ export class MemoryConsumer implements QueueListener {
         },
         [entry, name],
       );
-      const resolve = this.#resolvePull;
-      this.#resolvePull = undefined;
-      this.#controller!.enqueue(delivery);
-      resolve();
+      this.#out.offer(delivery);
       return;
     }
     this.#armDelayTimer(now);
@@ -82,8 +69,7 @@ export class MemoryConsumer implements QueueListener {
     this.#stopped = true;
     this.#hub.unlisten(this);
     clearTimeout(this.#timer);
-    this.#resolvePull?.();
-    this.#resolvePull = undefined;
+    this.#out.release();
   }
 
   /** Stops, ends the stream and gives every unsettled message back (broker closed). */
@@ -91,9 +77,7 @@ export class MemoryConsumer implements QueueListener {
     const wasStopped = this.#stopped;
     this.stop();
     if (!wasStopped) {
-      try {
-        this.#controller?.close();
-      } catch { /* the stream was cancelled already */ }
+      this.#out.close();
     }
     const out = this.#window.outstanding();
     this.#window.forgetAll();

@@ -9,7 +9,12 @@
 
 import { getLogger } from "../../log.ts";
 import type { Delivery } from "../../broker/types.ts";
-import { type DeliveryFields, DeliveryWindow, type SettleActions } from "../delivery_window.ts";
+import {
+  type DeliveryFields,
+  DeliveryWindow,
+  PullStream,
+  type SettleActions,
+} from "../delivery_window.ts";
 import type { WriteBatcher } from "./database.ts";
 import type { MessageRow, QueueStore } from "./queue_store.ts";
 
@@ -66,8 +71,7 @@ export class SqliteConsumer {
   readonly #queues: string[];
   readonly #window: DeliveryWindow<number>;
   #buffer: MessageRow[] = [];
-  #controller?: ReadableStreamDefaultController<Delivery>;
-  #resolvePull?: () => void;
+  readonly #out: PullStream;
   #next = 0;
   #stopped = false;
 
@@ -76,17 +80,8 @@ export class SqliteConsumer {
     this.#host = host;
     this.#queues = queues;
     this.#window = new DeliveryWindow(prefetch, { changed: () => this.wake() });
-    this.stream = new ReadableStream<Delivery>({
-      start: (controller) => {
-        this.#controller = controller;
-      },
-      pull: () =>
-        new Promise<void>((resolve) => {
-          this.#resolvePull = resolve;
-          this.wake();
-        }),
-      cancel: () => this.stop(),
-    }, { highWaterMark: 0 });
+    this.#out = new PullStream(() => this.wake(), () => this.stop());
+    this.stream = this.#out.stream;
   }
 
   /** Rows this consumer holds (claimed, handed out or not). */
@@ -96,22 +91,18 @@ export class SqliteConsumer {
 
   /** Hands out a delivery if the reader waits for one, claiming rows when needed. */
   wake(): void {
-    if (this.#stopped || !this.#resolvePull) return;
+    if (this.#stopped || !this.#out.waiting) return;
     if (this.#buffer.length === 0 && !this.#claim()) return;
     const row = this.#buffer.shift()!;
     const delivery = this.#window.handOut(fieldsOf(row), this.#settleActions(row.id), row.id);
-    const resolve = this.#resolvePull;
-    this.#resolvePull = undefined;
-    this.#controller!.enqueue(delivery);
-    resolve();
+    this.#out.offer(delivery);
   }
 
   /** Stops claiming; rows claimed but not handed out are given back at once. */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    this.#resolvePull?.();
-    this.#resolvePull = undefined;
+    this.#out.release();
     const { store, holder } = this.#host;
     const unread = this.#buffer;
     this.#buffer = [];
@@ -129,9 +120,7 @@ export class SqliteConsumer {
     this.#buffer = [];
     this.stop();
     if (!wasStopped) {
-      try {
-        this.#controller?.close();
-      } catch { /* cancelled already */ }
+      this.#out.close();
     }
     const out = this.#window.outstanding().map((id): [number, boolean] => [id, true]);
     this.#window.forgetAll();
