@@ -185,6 +185,47 @@ function registerCoreTests(
     assert.equal((await reader.take(3, 5000)).length, 3);
   });
 
+  define("hold(): an exempt delivery frees its prefetch slot until settled", async (h) => {
+    const broker = await h.open();
+    const queue = h.queue("exempt");
+    await publishTexts(broker, queue, ["e0", "e1", "e2", "e3"]);
+    const reader = h.consume(broker, [queue], 1);
+    const first = await reader.expect(5000, "the first message");
+    assert.equal(await reader.next(400), undefined, "a 2nd delivery arrived with prefetch 1");
+    assert.ok(first.hold, "every adapter implements Delivery.hold");
+    first.hold();
+    const second = await reader.expect(5000, "a 2nd delivery once the 1st is exempt");
+    assert.equal(await reader.next(400), undefined, "exempting one freed more than one slot");
+    first.hold(); // a second hold changes nothing
+    assert.equal(await reader.next(300), undefined, "holding twice freed another slot");
+    await first.ack(); // settling the exempt one frees nothing either
+    assert.equal(await reader.next(300), undefined, "settling an exempt delivery freed a slot");
+    await second.ack();
+    const third = await reader.expect(5000, "a 3rd delivery once the 2nd is settled");
+    await third.ack();
+    await (await reader.expect(5000, "the last message")).ack();
+  });
+
+  define("a delivery settles once: a second ack or reject does nothing", async (h) => {
+    const broker = await h.open();
+    const queue = h.queue("once");
+    await publishTexts(broker, queue, ["s0", "s1"]);
+    const reader = h.consume(broker, [queue], 1);
+    const first = await reader.expect(5000, "the first message");
+    await first.ack();
+    await first.reject(true); // must not put it back
+    await first.ack();
+    const second = await reader.expect(5000, "the second message");
+    assert.equal(bodyText(second), "s1");
+    assert.equal(await reader.next(400), undefined, "a 3rd delivery with prefetch 1");
+    await second.reject(true);
+    await second.ack(); // the requeue stands
+    const again = await reader.expect(5000, "the requeued message back");
+    assert.equal(bodyText(again), "s1");
+    await again.ack();
+    assert.equal(await reader.next(400), undefined, "a settled message came back");
+  });
+
   define("consuming several queues at once", async (h) => {
     const broker = await h.open();
     const queues = [h.queue("multi-a"), h.queue("multi-b")];
