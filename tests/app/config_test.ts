@@ -165,31 +165,37 @@ Deno.test("configFromEnvvar loads the module the variable names", async () => {
   assert.equal(await app.configFromEnvvar(variable, { silent: true }), false);
 });
 
+/** What the apps resolve in a child process with `env` set (see fixtures/env_urls_child.ts). */
+async function resolvedInChild(env: Record<string, string>): Promise<Record<string, unknown>> {
+  const child = new URL("./fixtures/env_urls_child.ts", import.meta.url);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", child.pathname],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return JSON.parse(text.trim().split("\n").at(-1)!);
+}
+
 Deno.test("CELERY_BROKER_URL and CELERY_RESULT_BACKEND win, as in Celery", async () => {
-  await withEnv({
+  const both = await resolvedInChild({
     CELERY_BROKER_URL: "memory://from-env",
     CELERY_RESULT_BACKEND: "memory://results-from-env",
-  }, async () => {
-    await using app = new Celery("proj", { setAsCurrent: false });
-    assert.equal(app.conf.broker_url, "memory://from-env");
-    assert.equal(app.brokerUrl(), "memory://from-env");
-    assert.equal(app.backendUrl(), "memory://results-from-env");
+  });
+  assert.deepEqual(both, {
+    confBroker: "memory://from-env",
+    broker: "memory://from-env",
+    backend: "memory://results-from-env",
     // Celery reads the environment first: explicit and later settings do not override it.
-    await using explicit = new Celery("proj", {
-      broker: "memory://explicit",
-      backend: "memory://explicit",
-      setAsCurrent: false,
-    });
-    await explicit.configFromObject({ broker_url: "memory://from-config" });
-    assert.equal(explicit.brokerUrl(), "memory://from-env");
-    assert.equal(explicit.backendUrl(), "memory://results-from-env");
-    assert.equal((await explicit.getBroker()).url, "memory://from-env");
+    explicitBroker: "memory://from-env",
+    explicitBackend: "memory://results-from-env",
+    explicitConnected: "memory://from-env",
   });
-  await withEnv({ CELERY_BROKER_URL: "memory://only-broker-from-env" }, async () => {
-    await using app = new Celery("proj", { setAsCurrent: false });
-    // A broker is configured (by the environment) and no backend: results are disabled.
-    assert.equal(app.backendUrl(), null);
-  });
+  // A broker is configured (by the environment) and no backend: results are disabled.
+  const brokerOnly = await resolvedInChild({ CELERY_BROKER_URL: "memory://only-broker-from-env" });
+  assert.equal(brokerOnly.backend, null);
 });
 
 Deno.test("table() and humanize() list changed settings, secrets censored", async () => {
