@@ -269,12 +269,7 @@ export class CeleryWorker {
       revoked: () => this.#presence?.tracker.revoked.ids() ?? [],
       logger: this.#logger,
     });
-    supervisor.onFailure((message) => {
-      if (this.#stopping) return;
-      this.#failure = new Error(message);
-      this.#logger.critical(`Consumer stopped: ${message}`);
-      void this.stop("warm");
-    });
+    supervisor.onFailure((message) => this.#consumerFailed(new Error(message)));
     const presence = this.#createPresence(config, broker, supervisor);
     if (this.#options.banner ?? true) {
       this.#printBanner(supervisor, logLevel === "DEBUG" || logLevel === "INFO");
@@ -427,11 +422,16 @@ export class CeleryWorker {
         handler.handle(value);
       }
     } catch (error) {
-      if (this.#stopping) return;
-      this.#failure = error instanceof Error ? error : new Error(String(error));
-      this.#logger.critical(`Consumer stopped: ${error}`);
-      void this.stop("warm");
+      this.#consumerFailed(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /** A consumer failed for good (the broker gone past its retries): the worker stops, and says why. */
+  #consumerFailed(error: Error): void {
+    if (this.#stopping) return;
+    this.#failure = error;
+    this.#logger.critical(`Consumer stopped: ${error}`);
+    void this.stop("warm");
   }
 
   #startBeat(): void {

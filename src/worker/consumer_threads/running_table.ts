@@ -125,6 +125,11 @@ export class RunningTable {
     return undefined;
   }
 
+  /** Whether `slot` has a run in progress (no decoding). */
+  busy(slot: number): boolean {
+    return Atomics.load(this.#ints, slot * INTS_PER_SLOT) % 2 === 1;
+  }
+
   /** Supervisor side: the deadline of `slot`'s run without decoding it (Infinity when free). */
   deadline(slot: number): number {
     if (Atomics.load(this.#ints, slot * INTS_PER_SLOT) % 2 === 0) return Infinity;

@@ -116,7 +116,7 @@ export class ConsumerSupervisor {
   /** Runs in progress, from the running table. */
   get active(): number {
     let count = 0;
-    for (let slot = 0; slot < this.#table.size; slot++) if (this.#table.read(slot)) count++;
+    for (let slot = 0; slot < this.#table.size; slot++) if (this.#table.busy(slot)) count++;
     return count;
   }
 
