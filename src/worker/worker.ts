@@ -350,7 +350,8 @@ export class CeleryWorker {
 
   /** `add_consumer`: consumes one more queue, on its own stream. */
   async #addConsumer(queue: QueueSpec): Promise<boolean> {
-    if (this.#stopping) return false;
+    // The threads pool's threads consume; its main thread has no handler (not supported yet).
+    if (this.#stopping || this.#supervisor) return false;
     if (this.#queues.some((q) => q.name === queue.name) || this.#added.has(queue.name)) {
       return false;
     }
@@ -364,6 +365,7 @@ export class CeleryWorker {
 
   /** `cancel_consumer`: stops consuming a queue (the others restart on a new stream). */
   async #cancelConsumer(name: string): Promise<boolean> {
+    if (this.#supervisor) return false; // the threads pool: not supported yet
     const added = this.#added.get(name);
     if (added) {
       this.#added.delete(name);

@@ -202,6 +202,14 @@ Deno.test({
           ),
       );
       assert.equal(of("task-received", second.id), undefined, "no task event once disabled");
+      // Consumers are the threads' own: add_consumer says so, and the worker goes on.
+      const added = await app.control.broadcast("add_consumer", {
+        arguments: { queue: "threads-extra" },
+        reply: true,
+        destination: [node],
+      });
+      assert.deepEqual(added, [{ [node]: { error: "the threads pool cannot add consumers yet" } }]);
+      assert.equal(await (await add.delay(2, 2)).get({ timeout: 20 }), 4);
     } finally {
       await worker?.stop();
       abort.abort();
