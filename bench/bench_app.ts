@@ -8,8 +8,9 @@
  * starts (`task_prerun`) and, at the N-th, prints one line
  * `@@bench {"first":…,"last":…,"count":N}` (wall-clock milliseconds): the
  * drain time, stamped inside the worker, with no per-task I/O. It also prints
- * `@@bench {"ready":…}` when the worker is ready. Signals are dispatched on
- * the main thread only, so Web Workers importing this module do nothing.
+ * `@@bench {"ready":…}` when the worker is ready. With the default pool signals
+ * are dispatched on the main thread only; with `-P threads` each consumer
+ * thread counts its own runs and tells the main thread (see below).
  *
  * @module
  */

@@ -54,7 +54,7 @@ function denoEnv(place: RunPlace, expect: number): Record<string, string> {
 /** celeriac: `deno run -A cli.ts worker -A bench/bench_app.ts -c 2 -P workers`. */
 export const CELERIAC: System = {
   id: "celeriac",
-  label: () => "celeriac, 2 Web Workers",
+  label: () => "celeriac, 2 worker threads",
   supports: () => true,
   start: (place, expect) =>
     reportingWorker(
@@ -71,7 +71,7 @@ export const CELERIAC: System = {
 /** celeriac with task events on (`-E`): the events cost (issue 16: at most 15 % slower drain). */
 export const CELERIAC_EVENTS: System = {
   id: "celeriac-events",
-  label: () => "celeriac -E (task events), 2 Web Workers",
+  label: () => "celeriac -E (task events), 2 worker threads",
   supports: (setup) => setup.broker !== "sqlite",
   start: (place, expect) =>
     reportingWorker(
