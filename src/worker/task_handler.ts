@@ -58,15 +58,16 @@ export interface HandlerContext {
   /** Makes rate-limit buckets shared with other threads (the threads pool); default: its own. */
   rateBuckets?: BucketFactory;
   /**
-   * How task `id` already ended in this worker on a thread that was stopped
-   * or lost before its settle reached the broker, which redelivered the
-   * message (consumer threads). Asked once per redelivered message: a run
+   * How the run of task `id` (attempt `retries`) already ended in this
+   * worker on a thread that was stopped or lost before its settle reached
+   * the broker, which redelivered the message (consumer threads). Asked once per redelivered message: a run
    * the supervisor stopped or lost is reported as if the pool had returned
    * that result; `settled` (the run finished and was reported) is settled
    * the same way again (acked, or dropped). Either way the message is not run again.
    */
   endedElsewhere?: (
     id: string,
+    retries: number,
   ) =>
     | PoolResult
     | { kind: "settled"; dropped: boolean }
@@ -119,9 +120,11 @@ export class TaskHandler {
    * Handles a delivery; never throws. An unexpected error settles this one
    * delivery (rejected without requeue, so it cannot come back and fail
    * again: dead-lettered where the broker can) and is logged with the
-   * message's id; the worker goes on with the next.
+   * message's id; the worker goes on with the next. The promise returned
+   * (never rejected) resolves when the handler is done with the delivery:
+   * its run reported and its message settled, or handed back.
    */
-  handle(delivery: Delivery): void {
+  handle(delivery: Delivery): Promise<void> {
     let handling: Promise<void>;
     try {
       handling = this.#handle(delivery);
@@ -131,6 +134,7 @@ export class TaskHandler {
     handling = handling.catch((error) => this.#internalError(delivery, error))
       .finally(() => this.#inFlight.delete(handling));
     this.#inFlight.add(handling);
+    return handling;
   }
 
   async #internalError(delivery: Delivery, error: unknown): Promise<void> {
@@ -353,7 +357,9 @@ export class TaskHandler {
     const soft = call.timeLimit[1] ?? (set ? set.soft : task.options.softTimeLimit) ??
       config.task_soft_time_limit;
     let acked: Promise<void> | undefined;
-    const ended = delivery.redelivered ? await this.#context.endedElsewhere?.(call.id) : undefined;
+    const ended = delivery.redelivered
+      ? await this.#context.endedElsewhere?.(call.id, call.retries)
+      : undefined;
     if (ended) this.#context.logger.info(lines.endedElsewhereLine(call.task, call.id, ended.kind));
     if (ended?.kind === "settled") {
       return await (ended.dropped ? delivery.reject(false) : delivery.ack());

@@ -27,7 +27,13 @@ import { findApp } from "../pool/find_app.ts";
 import { RevokedSet } from "../revoked_set.ts";
 import { TaskHandler } from "../task_handler.ts";
 import { TaskTracker } from "../task_tracker.ts";
-import type { ConsumerInit, EndedRun, FromConsumer, ToConsumer } from "./messages.ts";
+import {
+  type ConsumerInit,
+  type EndedRun,
+  type FromConsumer,
+  runKey,
+  type ToConsumer,
+} from "./messages.ts";
 import { SlotPool } from "./slot_pool.ts";
 import { UnsettledTable } from "./unsettled_table.ts";
 import { RecordingDelivery } from "./recording_delivery.ts";
@@ -37,10 +43,10 @@ import { SharedBuckets } from "./shared_token_bucket.ts";
 
 const port = parentPort!;
 const log = getLogger("worker");
-/** Runs that ended outside this thread, by task id, until their message comes back. */
-const ended = new Map<string, EndedRun>();
-/** At most this many are remembered (the oldest go first). */
-const ENDED_KEPT = 10_000;
+/** Deliveries the task handler is still handling, by task id (until reported and settled). */
+const handlings = new Map<string, Promise<void>>();
+/** Questions to the supervisor about redelivered messages, by `runKey`. */
+const endedQueries = new Map<string, PromiseWithResolvers<EndedRun | null>>();
 /** Longest a redelivered message waits for the supervisor to report a run of it on a lost thread. */
 const SLOT_WAIT_MS = 10_000;
 /** How long a run may keep the messages waiting behind it while another thread has a free slot. */
@@ -76,13 +82,18 @@ function send(message: FromConsumer): void {
   port.postMessage(message);
 }
 
-function remember(id: string, result: EndedRun): void {
-  ended.set(id, result);
-  if (ended.size > ENDED_KEPT) ended.delete(ended.keys().next().value!);
+/** Asks the supervisor how the run of a message (`runKey`) ended on a thread that is gone, if it did. */
+function askEnded(key: string): Promise<EndedRun | null> {
+  let query = endedQueries.get(key);
+  if (!query) {
+    query = Promise.withResolvers();
+    endedQueries.set(key, query);
+    send({ type: "ended-query", key });
+  }
+  return query.promise;
 }
 
 async function start(init: ConsumerInit): Promise<void> {
-  for (const [id, result] of init.ended) remember(id, result);
   try {
     await setupLogging({ level: init.logLevel, processName: init.processName });
     const module = await import(init.moduleUrl);
@@ -110,6 +121,7 @@ async function start(init: ConsumerInit): Promise<void> {
         maxRetries: config.task_max_retries,
       },
       logger: log,
+      handlingOf: (id) => handlings.get(id),
       onFinished: () => {
         Atomics.add(counters, init.index, 1);
         const why = recycleReason(config, ++tasksRun);
@@ -148,17 +160,13 @@ async function start(init: ConsumerInit): Promise<void> {
       logger: log,
       tracker,
       rateBuckets: (name, perSecond) => buckets.bucket(name, perSecond),
-      endedElsewhere: async (id) => {
+      endedElsewhere: async (id, retries) => {
         // Its run may still be in a slot of a thread that just died: wait for the supervisor.
         for (let waited = 0; waited < SLOT_WAIT_MS; waited += 5) {
           if (!table.runsElsewhere(id, init.firstSlot, init.slots)) break;
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
-        // What the supervisor posted before freeing the slot may still be queued: let it in.
-        await new Promise((resolve) => setTimeout(resolve, 1));
-        const result = ended.get(id);
-        ended.delete(id);
-        return result;
+        return await askEnded(runKey(id, retries)) ?? undefined;
       },
     });
     const settled = new SettledRing(init.settled);
@@ -192,7 +200,12 @@ async function consume(current: Running): Promise<void> {
     while (true) {
       const { done, value } = await reader.read();
       if (done) return;
-      handler.handle(new RecordingDelivery(value, settled));
+      const delivery = new RecordingDelivery(value, settled);
+      const handling = handler.handle(delivery).then(() => delivery.handled());
+      const id = delivery.taskId;
+      if (id === undefined) continue;
+      handlings.set(id, handling);
+      void handling.finally(() => handlings.get(id) === handling && handlings.delete(id));
     }
   } catch (error) {
     if (stopping || current.paused) return;
@@ -269,8 +282,10 @@ port.on("message", (message: ToConsumer) => {
   if (message.type === "init") void start(message);
   else if (message.type === "stop") stopping ??= stop();
   else if (message.type === "revoke") running?.tracker.revoke(message.ids, false, "SIGTERM");
-  else if (message.type === "ended") remember(message.id, message.result);
-  else if (message.type === "task-events") {
+  else if (message.type === "ended-answer") {
+    endedQueries.get(message.key)?.resolve(message.result);
+    endedQueries.delete(message.key);
+  } else if (message.type === "task-events") {
     taskEvents = message.on;
     if (running) running.events.taskEvents = message.on;
   } else if (message.type === "rate-limit") {

@@ -21,6 +21,15 @@ export type EndedRun =
   | Extract<PoolResult, { kind: "time-limit" | "worker-lost" | "terminated" }>
   | { kind: "settled"; dropped: boolean };
 
+/**
+ * Names the message of one attempt of a task: its id, and its retries when
+ * it is a retry (a retry is a new message with the same id), e.g. in the
+ * settled ring and in the supervisor's record of runs that ended elsewhere.
+ */
+export function runKey(id: string, retries: number): string {
+  return retries > 0 ? `${id}#${retries}` : id;
+}
+
 /** Supervisor → thread: load the app, connect and consume. */
 export interface ConsumerInit extends AppLocation {
   /** Discriminant. */
@@ -59,8 +68,6 @@ export interface ConsumerInit extends AppLocation {
   holdLimitMs: number;
   /** Revoked ids known to the worker. */
   revoked: string[];
-  /** Runs that ended outside their thread, whose messages may come back. */
-  ended: [string, EndedRun][];
 }
 
 /** Supervisor → thread: stop consuming; warm lets running tasks finish. */
@@ -77,14 +84,17 @@ export interface ConsumerRevoke {
   ids: string[];
 }
 
-/** Supervisor → thread: a run of `id` ended outside its thread; settle its message if it comes back. */
-export interface ConsumerEnded {
+/**
+ * Supervisor → thread: the answer to an `ended-query`: how the run of a
+ * message ended outside its thread (settle the message as that), or null (run it).
+ */
+export interface ConsumerEndedAnswer {
   /** Discriminant. */
-  type: "ended";
-  /** Task id. */
-  id: string;
-  /** How it ended. */
-  result: EndedRun;
+  type: "ended-answer";
+  /** The message asked about (`runKey`). */
+  key: string;
+  /** How it ended, if it did. */
+  result: EndedRun | null;
 }
 
 /** Supervisor → thread: the `rate_limit` command. */
@@ -111,7 +121,7 @@ export type ToConsumer =
   | ConsumerInit
   | ConsumerStop
   | ConsumerRevoke
-  | ConsumerEnded
+  | ConsumerEndedAnswer
   | ConsumerRateLimit;
 
 /** Anything a consumer thread sends. */
@@ -125,4 +135,6 @@ export type FromConsumer =
   /** Stopped on its own, every delivery settled, to be replaced (max tasks or memory per child). */
   | { type: "retired"; reason: string }
   /** The consumer failed in a way it cannot recover from. */
-  | { type: "failed"; message: string };
+  | { type: "failed"; message: string }
+  /** A redelivered message (`runKey`): did a run of it end on a thread that is gone? */
+  | { type: "ended-query"; key: string };

@@ -1,18 +1,24 @@
 /**
  * A delivery as a consumer thread hands it to its task handler: the same
- * delivery, which also records the task id in the thread's settled ring
- * when the message is acked or dropped (see `settled_ring.ts`).
+ * delivery, which records the task id in the thread's settled ring once the
+ * handler is done with it, if it was acked or dropped (see
+ * `settled_ring.ts`). Not at the ack itself: an early ack comes before the
+ * run, and a run whose result is not stored yet must run again if its
+ * message comes back, not be taken as settled.
  *
  * @module
  */
 
 import type { Delivery, WireMessage } from "../../broker/types.ts";
+import { runKey } from "./messages.ts";
 import type { SettledRing } from "./settled_ring.ts";
 
-/** Wraps `inner`; its final settle is recorded in `ring`. */
+/** Wraps `inner`; its final settle is recorded in `ring` by `handled()`. */
 export class RecordingDelivery implements Delivery {
   readonly #inner: Delivery;
   readonly #ring: SettledRing;
+  /** How it was settled for good, if it was: acked, or dropped (rejected without requeue). */
+  #settled?: "acked" | "dropped";
 
   /** Wraps a delivery of the thread's broker. */
   constructor(inner: Delivery, ring: SettledRing) {
@@ -55,20 +61,29 @@ export class RecordingDelivery implements Delivery {
     this.#inner.hold?.();
   }
 
-  /** Acks it, and records its task id. */
+  /** Acks it. */
   ack(): Promise<void> {
-    this.#record();
+    this.#settled = "acked";
     return this.#inner.ack();
   }
 
-  /** Rejects it; a drop (no requeue) is recorded, a requeue is not (it must run again). */
+  /** Rejects it; a requeue leaves it unsettled (it must run again). */
   reject(requeue: boolean): Promise<void> {
-    if (!requeue) this.#record(true);
+    this.#settled = requeue ? undefined : "dropped";
     return this.#inner.reject(requeue);
   }
 
-  #record(dropped = false): void {
+  /** The task id in its headers, if it has one. */
+  get taskId(): string | undefined {
     const id = this.#inner.message?.headers?.id;
-    if (typeof id === "string") this.#ring.record(id, dropped);
+    return typeof id === "string" ? id : undefined;
+  }
+
+  /** The handler is done with it (result stored, message settled): records the settle. */
+  handled(): void {
+    const id = this.taskId;
+    if (!this.#settled || id === undefined) return;
+    const retries = Number(this.#inner.message.headers.retries) || 0;
+    this.#ring.record(runKey(id, retries), this.#settled === "dropped");
   }
 }

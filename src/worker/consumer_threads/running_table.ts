@@ -17,6 +17,8 @@
 export interface RunningEntry {
   /** Task id. */
   id: string;
+  /** Retries before this attempt (an attempt's message is told apart from its retries' by it). */
+  retries: number;
   /** Task name. */
   task: string;
   /** The rpc reply queue (`reply_to`), when results go back by rpc://. */

@@ -1,10 +1,12 @@
 /**
- * The ids of the last messages a consumer thread settled for good (acked,
- * or rejected without requeue), in shared memory. Acks are batched, so when
- * a thread is terminated or dies, the last few may never have reached the
- * broker, which then redelivers those messages: the supervisor reads this
- * ring and tells the other threads, which settle such a redelivered message
- * without running it again (its result is stored already).
+ * The last messages a consumer thread was done with and settled for good
+ * (acked, or rejected without requeue), by `runKey`, in shared memory: an
+ * entry is written once the run's outcome is stored and its settle called.
+ * Acks are batched, so when a thread is terminated or dies, the last few may
+ * never have reached the broker, which then redelivers those messages: the
+ * supervisor reads this ring and remembers them, and a thread that gets one
+ * back asks and settles it without running it again (its result is stored
+ * already).
  *
  * The ring only needs to cover what can be batched and unsent when the
  * thread stops (acks of about one event-loop turn: runs yield at least every
@@ -15,15 +17,15 @@
 
 /** Entries per thread. */
 const ENTRIES = 256;
-/** Bytes of one id (Celery ids are 36-character uuids; a longer id is not recorded). */
+/** Bytes of one key (Celery ids are 36-character uuids; a longer key is not recorded). */
 const ID_BYTES = 63;
 /** Flag in an entry's length byte: the message was dropped (rejected without requeue), not acked. */
 const DROPPED = 0x80;
 
-/** A task id and how its message was settled. */
+/** A message (`runKey`: task id, and retries if a retry) and how it was settled. */
 export interface SettledEntry {
-  /** Task id. */
-  id: string;
+  /** The message's `runKey`. */
+  key: string;
   /** Rejected without requeue (dead-lettered where the broker can), rather than acked. */
   dropped: boolean;
 }
@@ -51,9 +53,9 @@ export class SettledRing {
     return new SettledRing(new SharedArrayBuffer(ENTRIES * (ID_BYTES + 1)));
   }
 
-  /** Thread side: the message of task `id` was acked, or dropped. */
-  record(id: string, dropped = false): void {
-    const bytes = encoder.encode(id);
+  /** Thread side: the message `key` (`runKey`) was acked, or dropped. */
+  record(key: string, dropped = false): void {
+    const bytes = encoder.encode(key);
     if (bytes.length === 0 || bytes.length > ID_BYTES) return;
     const entry = this.#next;
     this.#next = (entry + 1) % ENTRIES;
@@ -69,7 +71,7 @@ export class SettledRing {
       if (length === 0) continue;
       const start = entry * ID_BYTES;
       entries.push({
-        id: decoder.decode(this.#bytes.slice(start, start + length)),
+        key: decoder.decode(this.#bytes.slice(start, start + length)),
         dropped: (this.#lengths[entry] & DROPPED) !== 0,
       });
     }

@@ -52,6 +52,11 @@ export interface SlotPoolOptions {
    */
   yieldsBeforeBody?: (job: PoolJob) => boolean;
   /**
+   * The handling of task `id`'s delivery, if it is still going on: resolves
+   * once its outcome is stored and its message settled (and recorded as such).
+   */
+  handlingOf?: (id: string) => Promise<void> | undefined;
+  /**
    * Called after each run (the supervisor's `processed`); returning true
    * retires the pool: it starts nothing more, and what waits ends as
    * `not-started` (max tasks or memory per child).
@@ -70,6 +75,8 @@ export class SlotPool implements Pool {
   readonly #since: number[];
   readonly #locks: LockManager;
   readonly #lockPrefix = `celeriac-slot-${crypto.randomUUID()}`;
+  /** Reports of runs that ended here and are still being stored and settled. */
+  readonly #reporting = new Set<Promise<void>>();
   #closed = false;
   #idle = Promise.withResolvers<void>();
 
@@ -127,18 +134,21 @@ export class SlotPool implements Pool {
     this.#busy[slot] = true;
     void this.#locks.request(`${this.#lockPrefix}-${slot}`, async () => {
       let turnStarted = performance.now();
-      for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
-        await this.#execute(slot, next);
-        if (performance.now() - turnStarted >= YIELD_EVERY_MS) {
-          // Back-to-back runs resolve by microtasks only: let timers and I/O in
-          // (batched acks, fetches, soft limits) at least this often.
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          turnStarted = performance.now();
+      try {
+        for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+          await this.#execute(slot, next);
+          if (performance.now() - turnStarted >= YIELD_EVERY_MS) {
+            // Back-to-back runs resolve by microtasks only: let timers and I/O in
+            // (batched acks, fetches, soft limits) at least this often.
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            turnStarted = performance.now();
+          }
         }
+      } finally {
+        // In the same step as the empty queue was seen: a run queued from now on starts the slot again.
+        this.#busy[slot] = false;
+        if (this.#busy.every((busy) => !busy)) this.#idle.resolve();
       }
-    }).finally(() => {
-      this.#busy[slot] = false;
-      if (this.#busy.every((busy) => !busy)) this.#idle.resolve();
     });
   }
 
@@ -150,10 +160,14 @@ export class SlotPool implements Pool {
       finish({ kind: "worker-lost", reason: `task ${request.task} vanished`, runtime: 0 });
       return;
     }
+    // The supervisor terminates this thread if this run passes its hard limit:
+    // what ran before must be stored and settled first, or it is lost with the thread.
+    if (job.hardTimeLimit !== null) await this.#earlierRunsReported();
     const started = performance.now();
     this.#since[slot] = started;
     table.write(firstSlot + slot, {
       id: request.id,
+      retries: request.retries,
       task: request.task,
       replyTo: request.replyTo || undefined,
       correlationId: request.correlationId || undefined,
@@ -181,12 +195,24 @@ export class SlotPool implements Pool {
       if (!settled) finish({ kind: "outcome", outcome });
       settled = true;
     } finally {
+      this.#trackReport(this.#options.handlingOf?.(request.id));
       table.clear(firstSlot + slot);
       this.#since[slot] = 0;
       soft.clear();
       job.terminate?.removeEventListener("abort", terminate);
       if (this.#options.onFinished?.() === true) this.terminate();
     }
+  }
+
+  #trackReport(reported: Promise<void> | undefined): void {
+    if (!reported) return;
+    this.#reporting.add(reported);
+    void reported.finally(() => this.#reporting.delete(reported));
+  }
+
+  /** Once every earlier run here is reported, and its settle recorded. */
+  async #earlierRunsReported(): Promise<void> {
+    if (this.#reporting.size > 0) await Promise.all(this.#reporting);
   }
 
   /** Resolves waiting runs with `not-started`. */

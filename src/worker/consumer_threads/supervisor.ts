@@ -7,8 +7,9 @@
  * broker connection closes, so the messages it had prefetched go back to the
  * queue at once); it stores the outcome of a run it stopped or lost
  * (`TimeLimitExceeded`, `WorkerLostError`, or REVOKED for a revoke with
- * terminate) and tells the threads, so that when the broker redelivers that
- * message it is reported and settled, not run again; it passes revokes and
+ * terminate) and remembers it: a thread that gets a message back from the
+ * broker asks, and a run that ended so is reported and settled, not run
+ * again (one message each way, only for redelivered messages); it passes revokes and
  * rate limits on to every thread, and stops them warm or cold.
  *
  * @module
@@ -24,7 +25,13 @@ import * as lines from "../log_lines.ts";
 import type { AppLocation } from "../pool/messages.ts";
 import type { PoolKind } from "../pool/types.ts";
 import { spawnConsumerThread } from "./consumer_thread_spawn.ts";
-import type { ConsumerInit, EndedRun, FromConsumer, ToConsumer } from "./messages.ts";
+import {
+  type ConsumerInit,
+  type EndedRun,
+  type FromConsumer,
+  runKey,
+  type ToConsumer,
+} from "./messages.ts";
 import { type RunningRead, RunningTable } from "./running_table.ts";
 import { UnsettledTable } from "./unsettled_table.ts";
 import { SettledRing } from "./settled_ring.ts";
@@ -35,7 +42,7 @@ type StoppedRun = Exclude<EndedRun, { kind: "settled" }>;
 
 /** How often the running table is read for hard time limits. */
 const SCAN_MS = 50;
-/** Most runs remembered as ended outside their thread (sent to replacement threads). */
+/** Most runs remembered as ended outside their thread (until their message comes back). */
 const ENDED_KEPT = 10_000;
 
 /** What the supervisor needs. */
@@ -182,6 +189,7 @@ export class ConsumerSupervisor {
         } else if (message.type === "stopped") stopped.resolve();
         else if (message.type === "retired") this.#retire(thread, message.reason);
         else if (message.type === "failed") this.#failure?.(message.message);
+        else if (message.type === "ended-query") this.#answerEnded(thread, message.key);
       });
       worker.on("error", (error: unknown) => {
         const reason = String((error as Error)?.message ?? error);
@@ -218,7 +226,6 @@ export class ConsumerSupervisor {
       taskEvents: this.#taskEvents,
       holdLimitMs: options.holdLimitMs,
       revoked: options.revoked(),
-      ended: [...this.#ended],
     };
     worker.postMessage(init);
     return thread;
@@ -327,16 +334,17 @@ export class ConsumerSupervisor {
     thread.state = "gone";
     void this.#giveBack(thread);
     // Settled on this thread, perhaps not yet at the broker: not to be run again if redelivered.
-    for (const { id, dropped } of thread.settled.entries()) {
-      const slot = this.#slotsOf(thread).find((s) => this.#table.read(s)?.id === id);
-      if (slot === undefined) this.#remember(id, { kind: "settled", dropped });
+    const running = this.#slotsOf(thread).map((slot) => this.#table.read(slot))
+      .map((run) => run && runKey(run.id, run.retries));
+    for (const { key, dropped } of thread.settled.entries()) {
+      if (!running.includes(key)) this.#remember(key, { kind: "settled", dropped });
     }
     for (const slot of this.#slotsOf(thread)) {
       const run = this.#table.read(slot);
       if (run) {
         const runtime = (Date.now() - run.startedAt) / 1000;
         const ended = reason(run) ?? { kind: "worker-lost", reason: why, runtime };
-        void this.#report(run, ended); // tells the threads before the slot is freed
+        void this.#report(run, ended); // remembered before the slot is freed
       }
       // A thread that gets this run's message redelivered waits while the slot holds it.
       this.#table.reset(slot);
@@ -392,7 +400,7 @@ export class ConsumerSupervisor {
    */
   async #report(run: RunningRead, ended: StoppedRun): Promise<void> {
     if (ended.kind === "worker-lost" && run.acksLate && run.rejectOnWorkerLost) return;
-    this.#remember(run.id, ended);
+    this.#remember(runKey(run.id, run.retries), ended);
     const backend = this.#options.backend;
     if (!backend) return;
     const error = ended.kind === "time-limit"
@@ -410,12 +418,18 @@ export class ConsumerSupervisor {
       );
   }
 
-  /** Tells every thread (and every thread started later) how the run of `id` ended. */
-  #remember(id: string, ended: EndedRun): void {
-    this.#ended.delete(id);
-    this.#ended.set(id, ended);
+  /** Remembers how the run of a message (`runKey`) ended, for when it comes back to a thread. */
+  #remember(key: string, ended: EndedRun): void {
+    this.#ended.delete(key);
+    this.#ended.set(key, ended);
     if (this.#ended.size > ENDED_KEPT) this.#ended.delete(this.#ended.keys().next().value!);
-    this.#post({ type: "ended", id, result: ended });
+  }
+
+  /** A thread got a message (`runKey`) back from the broker: tells it how its run ended, if it did. */
+  #answerEnded(thread: ConsumerThread, key: string): void {
+    if (thread.state === "gone") return;
+    const result = this.#ended.get(key) ?? null;
+    thread.worker.postMessage({ type: "ended-answer", key, result } satisfies ToConsumer);
   }
 
   /** Warm stop: every thread stops consuming, finishes its runs and settles its messages. */
