@@ -1,6 +1,6 @@
 /**
  * `deno task bench`: celeriac's worker measured beside the raw broker-client
- * loop and Python Celery 5.2.6, in one invocation, on every setup (embedded
+ * loop, BullMQ (Redis) and Python Celery 5.2.6, in one invocation, on every setup (embedded
  * SQLite, RabbitMQ with rpc results, Redis with Redis results, RabbitMQ with
  * Redis results), four workloads each (drain, round trip, latency, enqueue),
  * median of 3 runs, with peak and resting worker RSS; then the cost-growth
@@ -14,7 +14,7 @@
  *
  * Flags: `--quick`, `--runs N`, `--count N`, `--latency N`, `--only a,b`
  * (setup ids: embedded, rabbitmq, redis, rabbitmq-redis), `--systems a,b`
- * (celeriac, raw, python), `--no-growth`, `--growth-only`, `--write` /
+ * (celeriac, celeriac-threads, celeriac-events, raw, bullmq, python), `--no-growth`, `--growth-only`, `--write` /
  * `--no-write` (docs/benchmarks.md; default: write in full mode only), `--no-canvas`,
  * `--canvas-only` (the canvas lines: a group and a chord of 1,000 `add`, issue 14).
  *

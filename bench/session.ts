@@ -60,6 +60,20 @@ export interface System {
   start(place: RunPlace, expect: number): StartedWorker;
   /** Opens its client on `place`. */
   client(place: RunPlace): Promise<BenchClient>;
+  /** What fills the queue before a drain, if not celeriac's client (whose messages the raw loops read too). */
+  filler?(place: RunPlace): Filler;
+}
+
+/** Puts `count` tasks (results ignored) on a run's queue before its worker starts. */
+export interface Filler {
+  /** Sends them. */
+  fill(count: number): Promise<unknown>;
+  /** Closes connections. */
+  close(): Promise<void>;
+}
+
+function fillerOf(system: System, place: RunPlace, payload?: string): Filler {
+  return system.filler?.(place) ?? new CeleriacClient(place, payload);
 }
 
 /** Sizes of a run. */
@@ -93,7 +107,7 @@ export async function runOnce(system: System, setup: Setup, sizes: RunSizes): Pr
   const place = newPlace(setup);
   let worker: StartedWorker | undefined;
   try {
-    await using filler = new CeleriacClient(place);
+    const filler = fillerOf(system, place);
     await filler.fill(sizes.count);
     await filler.close();
     const spawnedAt = performance.timeOrigin + performance.now();
@@ -176,7 +190,7 @@ export async function drainOnce(
   const place = newPlace(setup);
   let worker: StartedWorker | undefined;
   try {
-    await using filler = new CeleriacClient(place, payload);
+    const filler = fillerOf(system, place, payload);
     await filler.fill(count);
     await filler.close();
     worker = system.start(place, count);

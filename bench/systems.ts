@@ -1,11 +1,13 @@
 /**
- * The three systems every setup is measured with: celeriac's worker (the CLI,
- * a 2-Web-Worker pool), the raw broker-client loop (amqplib or ioredis, no
- * task queue) and Python Celery 5.2.6 (`-c 2`, prefork, defaults otherwise).
+ * The systems every setup is measured with: celeriac's worker (the CLI, the
+ * default pool of 2 worker threads; also `-P threads` and with `-E`), the raw
+ * broker-client loop (amqplib or ioredis, no task queue), BullMQ (Redis only,
+ * concurrency 50) and Python Celery 5.2.6 (`-c 2`, prefork, defaults otherwise).
  *
  * @module
  */
 
+import { BullClient } from "./bullmq/bullmq_client.ts";
 import { CeleriacClient } from "./celeriac_client.ts";
 import { WatchedProcess } from "./process_watch.ts";
 import { PYTHON_DIR, pythonClient, pythonDrained } from "./python_system.ts";
@@ -126,6 +128,24 @@ export const RAW: System = {
   client: (place) => RawClient.open(place),
 };
 
+/** BullMQ (Redis only), a `Worker` with concurrency 50: the Node.js task queue peer of issue 15. */
+export const BULLMQ: System = {
+  id: "bullmq",
+  label: () => "BullMQ, concurrency 50",
+  supports: (setup) => setup.broker === "redis",
+  start: (place, expect) =>
+    reportingWorker(
+      new WatchedProcess({
+        command: Deno.execPath(),
+        args: ["run", "-A", "bench/bullmq/bullmq_worker.ts"],
+        cwd: ROOT,
+        env: { ...denoEnv(place, expect), CELERY_BROKER_URL: place.brokerUrl },
+      }),
+    ),
+  client: (place) => Promise.resolve(new BullClient(place)),
+  filler: (place) => new BullClient(place),
+};
+
 /** Python Celery 5.2.6: `python3 -m celery -A bench_app worker -c 2 -P prefork`. */
 export const PYTHON_CELERY: System = {
   id: "python",
@@ -165,5 +185,6 @@ export const SYSTEMS: readonly System[] = [
   CELERIAC_THREADS,
   CELERIAC_EVENTS,
   RAW,
+  BULLMQ,
   PYTHON_CELERY,
 ];
