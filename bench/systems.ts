@@ -25,7 +25,7 @@ export const ROOT: string = new URL("../", import.meta.url).pathname;
 export function celeriacWorkerArgs(poolArgs: string[]): string[] {
   return [
     "run",
-    "--v8-flags=--max-semi-space-size=1", // as README's deployment section and `deno task worker`
+    "--v8-flags=--max-semi-space-size=1,--expose-gc", // as README's deployment section and `deno task worker`
     ...(Deno.env.get("CELERIAC_BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ?? []),
     "-A",
     "cli.ts",

@@ -31,6 +31,7 @@ import { defaultHoldLimitMs } from "./eta_plan.ts";
 import { WorkerPresence } from "./presence.ts";
 import { ConsumerSupervisor } from "./consumer_threads/supervisor.ts";
 import { settingsForThreads } from "./consumer_threads/settings_snapshot.ts";
+import { startHeapTrim } from "./heap_trim.ts";
 
 /** Options of a worker (the CLI's flags, or `app.worker(options)`). */
 export interface WorkerOptions {
@@ -143,6 +144,7 @@ export class CeleryWorker {
   }
 
   async #start(): Promise<void> {
+    startHeapTrim();
     const app = this.#app;
     await app.importDefaultModules(); // `imports` / `include`: their tasks register first
     const config = app.finalize().conf.resolve();

@@ -1,12 +1,13 @@
 /**
  * `deno run -A cli.ts worker …` restarts once, in the same process, with
- * `--max-semi-space-size=1` (src/cli/worker_v8_flags.ts): every isolate of
+ * `--max-semi-space-size=1,--expose-gc` (src/cli/worker_v8_flags.ts): every isolate of
  * the worker has the flagged heap limit, the pid is the one started, signals
  * still stop it warmly, and `DENO_V8_FLAGS` is back as it was; a semi-space
  * size the user gives is kept.
  */
 
 import assert from "node:assert/strict";
+import { WORKER_V8_FLAG } from "../../src/cli/worker_v8_flags.ts";
 import { startWorker } from "./cli_tools.ts";
 
 const APP = new URL("./fixtures/v8_flags_app.ts", import.meta.url).pathname;
@@ -15,6 +16,7 @@ interface IsolateReport {
   main: boolean;
   pid: number;
   heapSizeLimit: number;
+  gcExposed: boolean;
   denoV8Flags: string | null;
 }
 
@@ -56,7 +58,7 @@ async function runWorker(env: Record<string, string>) {
 
 Deno.test("a worker started plainly restarts once with a bounded young generation", async () => {
   const plain = await heapLimitWith([]);
-  const bounded = await heapLimitWith(["--v8-flags=--max-semi-space-size=1"]);
+  const bounded = await heapLimitWith([`--v8-flags=${WORKER_V8_FLAG}`]);
   assert.notEqual(plain, bounded, "the flag shows in the heap limit");
   const { pid, run, reports } = await runWorker({});
   assert.equal(run.code, 0, `warm shutdown on SIGTERM:\n${run.stderr}`);
@@ -64,6 +66,7 @@ Deno.test("a worker started plainly restarts once with a bounded young generatio
   assert.equal(reports.filter((report) => !report.main).length, 2, "two pool threads");
   for (const report of reports) {
     assert.equal(report.heapSizeLimit, bounded, JSON.stringify(report));
+    assert.equal(report.gcExposed, true, "gc() for the heap trim");
     assert.equal(report.pid, pid, "the same process");
     assert.equal(report.denoV8Flags, null, "DENO_V8_FLAGS put back as it was");
   }
@@ -76,6 +79,7 @@ Deno.test("a semi-space size the user gives is kept (no restart)", async () => {
   assert.equal(reports.length, 3, run.stdout);
   for (const report of reports) {
     assert.equal(report.heapSizeLimit, given, JSON.stringify(report));
+    assert.equal(report.gcExposed, false, "no flag added");
     assert.equal(report.denoV8Flags, "--max-semi-space-size=4");
   }
 });

@@ -40,8 +40,10 @@ import { RecordingDelivery } from "./recording_delivery.ts";
 import { RunningTable } from "./running_table.ts";
 import { SettledRing } from "./settled_ring.ts";
 import { SharedBuckets } from "./shared_token_bucket.ts";
+import { startHeapTrim } from "../heap_trim.ts";
 
 const port = parentPort!;
+startHeapTrim();
 const log = getLogger("worker");
 /** Deliveries the task handler is still handling, by task id (until reported and settled). */
 const handlings = new Map<string, Promise<void>>();

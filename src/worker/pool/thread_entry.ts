@@ -33,6 +33,7 @@ import type { TaskOutcome } from "../../task/outcome.ts";
 import { type AppShape, findApp } from "./find_app.ts";
 import { armSoftLimit, softLimitMessage } from "./time_limits.ts";
 import type { FromWorker, InitMessage, RunJob, RunMessage, ToWorker } from "./messages.ts";
+import { startHeapTrim } from "../heap_trim.ts";
 
 /** The part of the Web Locks API used here (Deno has it; its type declarations do not yet). */
 interface LockManager {
@@ -40,6 +41,7 @@ interface LockManager {
 }
 
 const port = parentPort!;
+startHeapTrim();
 const locks = (globalThis.navigator as unknown as { locks: LockManager }).locks;
 /** Held while tasks run, so terminating this thread interrupts even a busy loop. */
 const RUN_LOCK = `celeriac-task-run-${crypto.randomUUID()}`;
