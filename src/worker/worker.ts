@@ -338,10 +338,20 @@ export class CeleryWorker {
           supervisor.runs().map((run) => ({
             id: run.id,
             name: run.task,
+            args: run.args ?? null,
+            kwargs: run.kwargs ?? null,
             type: run.task,
             hostname: this.hostname,
             time_start: run.startedAt / 1000,
             acknowledged: !run.acksLate,
+            delivery_info: run.deliveryInfo
+              ? {
+                exchange: run.deliveryInfo.exchange,
+                routing_key: run.deliveryInfo.routingKey,
+                priority: run.deliveryInfo.priority,
+                redelivered: run.deliveryInfo.redelivered,
+              }
+              : null,
             worker_pid: Deno.pid,
           }))
         : undefined,

@@ -509,45 +509,48 @@ Deno.test({
   },
 });
 
-Deno.test({
-  name: "pool_grow and pool_shrink resize the worker-thread pool",
-  ignore: !available,
-  fn: async () => {
-    const { app, config, cleanUp } = testApp();
-    const node = `${uniqueName("rc-pool")}@test`;
-    try {
-      await using _worker = await startCeleriacWorker({
-        module: "tests/interop/worker_app.ts",
-        env: {
-          CELERY_BROKER_URL: AMQP_URL,
-          CELERY_RESULT_BACKEND: "rpc://",
-          CELERIAC_IT_CONFIG: JSON.stringify(config),
-        },
-        hostname: node,
-        concurrency: 1,
-        args: ["--without-mingle"],
-      });
-      const one = (command: string, args: Record<string, unknown> = {}) =>
-        app.control.broadcast(command, { arguments: args, reply: true, destination: [node] })
-          .then((replies) => replies[0]?.[node]);
-      const concurrency = async () => {
-        const stats = await app.control.inspect({ destination: node }).stats();
-        return (stats?.[node].pool as Record<string, unknown>)["max-concurrency"];
-      };
-      assert.deepEqual(await one("pool_grow", { n: 1 }), { ok: "pool will grow" });
-      assert.equal(await concurrency(), 2);
-      const sleeps = await Promise.all([1, 2].map(() => app.sendTask("interop.sleep", [2])));
-      await eventually("two tasks running at once", async () => {
-        const active = await app.control.inspect({ destination: node }).active();
-        return active?.[node].length === 2 || undefined;
-      });
-      assert.deepEqual(await one("pool_shrink", { n: 1 }), { ok: "pool will shrink" });
-      assert.equal(await concurrency(), 1);
-      for (const sleep of sleeps) await sleep.get({ timeout: 20 });
-      const after = await Promise.all([1, 2, 3].map((n) => app.sendTask("interop.add", [n, n])));
-      assert.deepEqual(await Promise.all(after.map((r) => r.get({ timeout: 20 }))), [2, 4, 6]);
-    } finally {
-      await cleanUp();
-    }
-  },
-});
+for (const pool of ["workers", "threads"] as const) {
+  Deno.test({
+    name: `pool_grow and pool_shrink resize the pool (${pool})`,
+    ignore: !available,
+    fn: async () => {
+      const { app, config, cleanUp } = testApp();
+      const node = `${uniqueName("rc-pool")}@test`;
+      try {
+        await using _worker = await startCeleriacWorker({
+          module: "tests/interop/worker_app.ts",
+          env: {
+            CELERY_BROKER_URL: AMQP_URL,
+            CELERY_RESULT_BACKEND: "rpc://",
+            CELERIAC_IT_CONFIG: JSON.stringify(config),
+          },
+          hostname: node,
+          concurrency: 1,
+          pool,
+          args: ["--without-mingle"],
+        });
+        const one = (command: string, args: Record<string, unknown> = {}) =>
+          app.control.broadcast(command, { arguments: args, reply: true, destination: [node] })
+            .then((replies) => replies[0]?.[node]);
+        const concurrency = async () => {
+          const stats = await app.control.inspect({ destination: node }).stats();
+          return (stats?.[node].pool as Record<string, unknown>)["max-concurrency"];
+        };
+        assert.deepEqual(await one("pool_grow", { n: 1 }), { ok: "pool will grow" });
+        assert.equal(await concurrency(), 2);
+        const sleeps = await Promise.all([1, 2].map(() => app.sendTask("interop.sleep", [2])));
+        await eventually("two tasks running at once", async () => {
+          const active = await app.control.inspect({ destination: node }).active();
+          return active?.[node].length === 2 || undefined;
+        });
+        assert.deepEqual(await one("pool_shrink", { n: 1 }), { ok: "pool will shrink" });
+        assert.equal(await concurrency(), 1);
+        for (const sleep of sleeps) await sleep.get({ timeout: 20 });
+        const after = await Promise.all([1, 2, 3].map((n) => app.sendTask("interop.add", [n, n])));
+        assert.deepEqual(await Promise.all(after.map((r) => r.get({ timeout: 20 }))), [2, 4, 6]);
+      } finally {
+        await cleanUp();
+      }
+    },
+  });
+}

@@ -24,8 +24,8 @@ export interface CeleriacWorkerOptions {
   queues?: string[];
   /** `-c`. Default 2. */
   concurrency?: number;
-  /** `-P`. Default `workers` (Web Workers). */
-  pool?: "workers" | "async" | "solo";
+  /** `-P`. Default `workers` (worker threads). */
+  pool?: "workers" | "threads" | "async" | "solo";
   /** `-n`; default `celeriac-<random>@%h`. */
   hostname?: string;
   /** Further command-line arguments. */

@@ -78,8 +78,11 @@ Deno.test({
       const loop = await spinUnlimited.delay(); // no time limit: only the revoke can stop it
       await waitFor("the loop starts", async () => await loop.state() === "STARTED");
       const active = await app.control.inspect({ destination: [worker.hostname] }).active();
-      const running = (active?.[worker.hostname] ?? []) as { id: string; name: string }[];
-      assert.deepEqual(running.map((r) => [r.id, r.name]), [[loop.id, "wtest.spin_unlimited"]]);
+      const running = active?.[worker.hostname] ?? [];
+      assert.deepEqual(
+        running.map((r) => [r.id, r.name, r.args, r.kwargs, r.delivery_info?.routing_key]),
+        [[loop.id, "wtest.spin_unlimited", [], {}, app.conf.task_default_queue]],
+      );
       await app.control.revoke(loop.id, { terminate: true });
       const error = await loop.get({ timeout: 20, propagate: false }) as RemoteError;
       assert.equal(error.excType, "TaskRevokedError");

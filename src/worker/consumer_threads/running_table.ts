@@ -31,6 +31,12 @@ export interface RunningEntry {
   acksLate: boolean;
   /** acks_late message of a lost run goes back to the queue (`reject_on_worker_lost`). */
   rejectOnWorkerLost: boolean;
+  /** Positional arguments (for `inspect active`; left out when the entry would not fit). */
+  args?: unknown[];
+  /** Keyword arguments (same). */
+  kwargs?: Record<string, unknown>;
+  /** Where the message came from (same). */
+  deliveryInfo?: { exchange: string; routingKey: string; priority: number; redelivered: boolean };
 }
 
 /** A run read from the table, with when it started and must end. */
@@ -41,7 +47,7 @@ export interface RunningRead extends RunningEntry {
   deadline: number;
 }
 
-/** Bytes of JSON a slot holds; a longer entry is cut to its id, task and limits. */
+/** Bytes of JSON a slot holds; a longer entry is cut to its id, retries, task and limits. */
 const ENTRY_BYTES = 1024;
 const INTS_PER_SLOT = 2; // generation, entry length
 const FLOATS_PER_SLOT = 2; // startedAt, deadline
@@ -86,8 +92,8 @@ export class RunningTable {
     if (generation % 2 === 1) this.clear(slot);
     let bytes = encoder.encode(JSON.stringify(entry));
     if (bytes.length > ENTRY_BYTES) {
-      const { id, task, hardTimeLimit, acksLate, rejectOnWorkerLost } = entry;
-      const short = { id, task, hardTimeLimit, acksLate, rejectOnWorkerLost };
+      const { id, retries, task, hardTimeLimit, acksLate, rejectOnWorkerLost } = entry;
+      const short = { id, retries, task, hardTimeLimit, acksLate, rejectOnWorkerLost };
       bytes = encoder.encode(JSON.stringify(short)).subarray(0, ENTRY_BYTES);
     }
     this.#bytes.set(bytes, slot * ENTRY_BYTES);

@@ -174,6 +174,9 @@ export class SlotPool implements Pool {
       hardTimeLimit: job.hardTimeLimit,
       acksLate: task.options.acksLate ?? config.task_acks_late,
       rejectOnWorkerLost: task.options.rejectOnWorkerLost ?? config.task_reject_on_worker_lost,
+      args: request.args,
+      kwargs: request.kwargs,
+      deliveryInfo: request.deliveryInfo,
     });
     const soft = armSoftLimit(job.softTimeLimit, request.id, request.task, () => {
       logger.warning(softLimitMessage(job.softTimeLimit!, request.task, request.id));

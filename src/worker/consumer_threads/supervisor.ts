@@ -44,6 +44,8 @@ type StoppedRun = Exclude<EndedRun, { kind: "settled" }>;
 const SCAN_MS = 50;
 /** Most runs remembered as ended outside their thread (until their message comes back). */
 const ENDED_KEPT = 10_000;
+/** Most threads `pool_grow` can bring the pool to (the shared tables are sized for them). */
+const MOST_THREADS = 64;
 
 /** What the supervisor needs. */
 export interface SupervisorOptions {
@@ -89,14 +91,16 @@ interface ConsumerThread {
   stopped: PromiseWithResolvers<void>;
   unsettled: UnsettledTable;
   settled: SettledRing;
+  /** Stopping for `pool_shrink`: removed, not replaced, once it stopped. */
+  surplus?: boolean;
 }
 
 /** Supervises consumer threads. */
 export class ConsumerSupervisor {
   /** Pool kind (`-P threads`). */
   readonly kind: PoolKind = "threads";
-  /** Number of threads. */
-  readonly size: number;
+  /** Number of threads (changed by `resize`). */
+  size: number;
   readonly #options: SupervisorOptions;
   readonly #table: RunningTable;
   readonly #counters: Int32Array;
@@ -115,8 +119,9 @@ export class ConsumerSupervisor {
     this.size = Math.max(1, options.size);
     this.#options = options;
     this.#taskEvents = options.taskEvents;
-    this.#table = RunningTable.create(this.size * options.slots);
-    this.#counters = new Int32Array(new SharedArrayBuffer(4 * this.size));
+    const capacity = Math.max(this.size, MOST_THREADS);
+    this.#table = RunningTable.create(capacity * options.slots);
+    this.#counters = new Int32Array(new SharedArrayBuffer(4 * capacity));
     this.#buckets = SharedBuckets.create(options.taskNames);
   }
 
@@ -186,8 +191,10 @@ export class ConsumerSupervisor {
           resolve();
         } else if (message.type === "init-failed") {
           failStart(`A consumer thread could not start: ${message.message}`);
-        } else if (message.type === "stopped") stopped.resolve();
-        else if (message.type === "retired") this.#retire(thread, message.reason);
+        } else if (message.type === "stopped") {
+          stopped.resolve();
+          if (thread.surplus) this.#dropSurplus(thread);
+        } else if (message.type === "retired") this.#retire(thread, message.reason);
         else if (message.type === "failed") this.#failure?.(message.message);
         else if (message.type === "ended-query") this.#answerEnded(thread, message.key);
       });
@@ -312,7 +319,8 @@ export class ConsumerSupervisor {
     this.#options.logger.debug(`WorkerThread-${thread.index + 1} replaced (${reason})`);
     thread.state = "gone";
     void this.#giveBack(thread); // nothing is left unsettled; terminates the thread
-    if (!this.#closing) this.#replace(thread.index);
+    if (thread.surplus) this.#dropSurplus(thread);
+    else if (!this.#closing) this.#replace(thread.index);
   }
 
   /** The thread died on its own: Celery's "Process … exited with …" line; its runs are lost. */
@@ -349,7 +357,54 @@ export class ConsumerSupervisor {
       // A thread that gets this run's message redelivered waits while the slot holds it.
       this.#table.reset(slot);
     }
-    if (!this.#closing) this.#replace(thread.index);
+    if (thread.surplus) this.#dropSurplus(thread);
+    else if (!this.#closing) this.#replace(thread.index);
+  }
+
+  /**
+   * `pool_grow` / `pool_shrink`: starts threads up to `size + delta` (each
+   * with its share of the prefetch window, so the worker's total stays
+   * `concurrency × multiplier`, as Celery's), or stops the last ones warm
+   * (they finish their runs and settle their messages first). Returns an
+   * error text when it cannot.
+   */
+  resize(delta: number): string | undefined {
+    if (this.#closing) return "the pool is stopping";
+    const target = Math.max(1, this.size + delta);
+    if (target > this.size) {
+      if (this.#threads.some((thread) => thread.surplus)) {
+        return "the pool is still shrinking; grow it once the stopped threads are gone";
+      }
+      if (target > Math.max(MOST_THREADS, this.#threads.length)) {
+        return `the threads pool can have at most ${MOST_THREADS} threads`;
+      }
+      for (let index = this.#threads.length; index < target; index++) {
+        const fresh = this.#spawn(index);
+        this.#threads.push(fresh);
+        fresh.ready.catch((error) =>
+          this.#options.logger.critical(`Cannot start WorkerThread-${index + 1}: ${error}`)
+        );
+      }
+    }
+    for (const thread of this.#threads.slice(target)) {
+      if (thread.surplus || thread.state === "gone") continue;
+      thread.surplus = true;
+      thread.state = "stopping";
+      thread.worker.postMessage({ type: "stop" } satisfies ToConsumer);
+    }
+    this.size = target;
+    return undefined;
+  }
+
+  /** A surplus thread is done: terminated, and the trailing gone ones leave the list. */
+  #dropSurplus(thread: ConsumerThread): void {
+    if (thread.state !== "gone") {
+      thread.state = "gone";
+      void this.#giveBack(thread);
+    }
+    while (this.#threads.length > this.size && this.#threads.at(-1)!.state === "gone") {
+      this.#threads.pop();
+    }
   }
 
   /** Starts a new thread in place `index`. */
