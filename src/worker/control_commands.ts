@@ -59,9 +59,15 @@ export interface ControlTarget {
   taskEventsChanged?(on: boolean): void;
   /**
    * Optional: the request-info of runs in progress the tracker does not
-   * hold (the `threads` pool's threads run them; id, name and start only).
+   * hold (the `threads` pool's threads run them).
    */
   activeElsewhere?(): Record<string, unknown>[];
+  /**
+   * Optional: what the tracker does not hold in `phase` (the `threads` pool's
+   * threads hold it): request-info for `reserved`, `{eta, priority, request}`
+   * for `scheduled`.
+   */
+  requestsElsewhere?(phase: "reserved" | "scheduled"): Promise<Record<string, unknown>[]>;
   /**
    * Optional: ids were revoked; returns the ids it stopped running when
    * `terminate` (the `threads` pool: its threads hold the requests).
@@ -181,6 +187,15 @@ function report(target: ControlTarget): { ok: string } {
   return ok(lines.join("\n"));
 }
 
+/** `inspect scheduled`'s entries for what `tracker` holds. */
+export function scheduledInfo(tracker: TaskTracker, hostname: string): Record<string, unknown>[] {
+  return tracker.requests("scheduled").map((r) => ({
+    eta: formatCeleryDate(r.call.eta!),
+    priority: r.call.priority,
+    request: r.info(hostname),
+  }));
+}
+
 /** Every command, by Celery's name. */
 export const CONTROL_COMMANDS: Readonly<Record<string, ControlCommand>> = Object.freeze({
   ping: { kind: "inspect", handle: () => ok("pong") },
@@ -196,16 +211,17 @@ export const CONTROL_COMMANDS: Readonly<Record<string, ControlCommand>> = Object
   },
   reserved: {
     kind: "inspect",
-    handle: (t) => t.tracker.requests("reserved").map((r) => r.info(t.hostname)),
+    handle: async (t) => [
+      ...t.tracker.requests("reserved").map((r) => r.info(t.hostname)),
+      ...await t.requestsElsewhere?.("reserved") ?? [],
+    ],
   },
   scheduled: {
     kind: "inspect",
-    handle: (t) =>
-      t.tracker.requests("scheduled").map((r) => ({
-        eta: formatCeleryDate(r.call.eta!),
-        priority: r.call.priority,
-        request: r.info(t.hostname),
-      })),
+    handle: async (t) => [
+      ...scheduledInfo(t.tracker, t.hostname),
+      ...await t.requestsElsewhere?.("scheduled") ?? [],
+    ],
   },
   revoked: { kind: "inspect", handle: (t) => t.tracker.revoked.ids() },
   active_queues: { kind: "inspect", handle: (t) => t.queues().map(describeQueue) },

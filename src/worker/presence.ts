@@ -64,6 +64,8 @@ export interface PresenceHost {
   taskEventsChanged?(on: boolean): void;
   /** Optional: runs in progress the tracker does not hold (`threads` pool), as request-info. */
   activeElsewhere?(): Record<string, unknown>[];
+  /** Optional: requests reserved or scheduled that the tracker does not hold (`threads` pool). */
+  requestsElsewhere?(phase: "reserved" | "scheduled"): Promise<Record<string, unknown>[]>;
   /** Optional: runs in progress and finished, when the tracker does not see them (`threads` pool). */
   counts?(): { active: number; processed: number };
   /** Warm shutdown. */
@@ -234,6 +236,9 @@ export class WorkerPresence {
         ? (ids, terminate, signal) => host.revoked!(ids, terminate, signal)
         : undefined,
       activeElsewhere: host.activeElsewhere ? () => host.activeElsewhere!() : undefined,
+      requestsElsewhere: host.requestsElsewhere
+        ? (phase) => host.requestsElsewhere!(phase)
+        : undefined,
       taskEventsChanged: (on) => host.taskEventsChanged?.(on),
     };
   }

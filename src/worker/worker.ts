@@ -333,6 +333,7 @@ export class CeleryWorker {
         ? () => ({ active: supervisor.active, processed: supervisor.processed })
         : undefined,
       taskEventsChanged: (on) => supervisor?.setTaskEvents(on),
+      requestsElsewhere: supervisor ? (phase) => supervisor.requests(phase) : undefined,
       activeElsewhere: supervisor
         ? () =>
           supervisor.runs().map((run) => ({

@@ -100,6 +100,41 @@ Deno.test({
 });
 
 Deno.test({
+  name: "threads pool: inspect reserved and scheduled list what the threads hold",
+  ignore: !redisUp,
+  fn: async () => {
+    const { cleanup } = onRedis({ task_track_started: true });
+    let worker: CeleryWorker | undefined;
+    try {
+      worker = await app.worker({ pool: "threads", concurrency: 1, banner: false });
+      const long = await sleep.delay(1500); // async: the thread still answers while it runs
+      await waitFor("the sleep starts", async () => await long.state() === "STARTED");
+      const waiting = [await add.delay(1, 1), await add.delay(2, 2)];
+      const later = await add.applyAsync([3, 3], { countdown: 30 });
+      const inspect = app.control.inspect({ destination: [worker.hostname] });
+      await waitFor("both adds reserved", async () => {
+        const all = await inspect.reserved();
+        const reserved = all?.[worker!.hostname] ?? [];
+        return reserved.length === 2;
+      });
+      const reserved = (await inspect.reserved())?.[worker.hostname] ?? [];
+      assert.deepEqual(
+        reserved.map((r) => [r.id, r.name, r.args]).sort(),
+        waiting.map((r, i) => [r.id, "wtest.add", [i + 1, i + 1]]).sort(),
+      );
+      const scheduled = (await inspect.scheduled())?.[worker.hostname] ?? [];
+      assert.deepEqual(scheduled.map((s) => s.request.id), [later.id]);
+      assert.deepEqual(await Promise.all(waiting.map((r) => r.get({ timeout: 20 }))), [2, 4]);
+      await later.revoke();
+    } finally {
+      await worker?.stop();
+      await app.close();
+      await cleanup();
+    }
+  },
+});
+
+Deno.test({
   name: "threads pool: a cold shutdown gives back a running acks_late message at once (Redis)",
   ignore: !redisUp,
   fn: async () => {

@@ -41,6 +41,7 @@ import { RunningTable } from "./running_table.ts";
 import { SettledRing } from "./settled_ring.ts";
 import { SharedBuckets } from "./shared_token_bucket.ts";
 import { startHeapTrim } from "../heap_trim.ts";
+import { scheduledInfo } from "../control_commands.ts";
 
 const port = parentPort!;
 startHeapTrim();
@@ -76,6 +77,8 @@ interface Running {
 let running: Running | undefined;
 let stopping: Promise<void> | undefined;
 let tasksRun = 0;
+/** The worker's node name (request-info for `inspect reserved` / `scheduled`). */
+let hostname = "";
 /** Task events on (from `init`, then `enable_events` / `disable_events`). */
 let taskEvents = false;
 let balancing: ReturnType<typeof setInterval> | undefined;
@@ -111,6 +114,7 @@ async function start(init: ConsumerInit): Promise<void> {
     broker.trackUnsettled?.(new UnsettledTable(init.unsettled));
     const backend = app.backendUrl() ? await app.getBackend() : undefined;
     const counters = new Int32Array(init.counters);
+    const poolSize = new Int32Array(init.poolSize);
     const table = new RunningTable(init.table);
     const pool = new SlotPool({
       slots: init.slots,
@@ -184,7 +188,8 @@ async function start(init: ConsumerInit): Promise<void> {
       events,
       reader: open(),
       consuming: Promise.resolve(),
-      giveBack: () => table.anyFreeOutside(init.firstSlot, init.slots),
+      giveBack: () =>
+        table.anyFreeOutside(init.firstSlot, init.slots, Atomics.load(poolSize, 0) * init.slots),
       open,
       paused: false,
     };
@@ -281,10 +286,21 @@ async function stop(retiring?: string): Promise<void> {
 }
 
 port.on("message", (message: ToConsumer) => {
-  if (message.type === "init") void start(message);
-  else if (message.type === "stop") stopping ??= stop();
+  if (message.type === "init") {
+    hostname = message.hostname;
+    void start(message);
+  } else if (message.type === "stop") stopping ??= stop();
   else if (message.type === "revoke") running?.tracker.revoke(message.ids, false, "SIGTERM");
-  else if (message.type === "ended-answer") {
+  else if (message.type === "requests") {
+    const { phase, query } = message;
+    const tracker = running?.tracker;
+    const entries = !tracker
+      ? []
+      : phase === "scheduled"
+      ? scheduledInfo(tracker, hostname)
+      : tracker.requests("reserved").map((request) => request.info(hostname));
+    send({ type: "requests-answer", query, entries });
+  } else if (message.type === "ended-answer") {
     endedQueries.get(message.key)?.resolve(message.result);
     endedQueries.delete(message.key);
   } else if (message.type === "task-events") {

@@ -50,6 +50,8 @@ export interface ConsumerInit extends AppLocation {
   table: SharedArrayBuffer;
   /** Runs finished per thread (`Int32Array`), for heartbeats and `inspect stats`. */
   counters: SharedArrayBuffer;
+  /** The pool's number of threads now (`Int32Array` of one; `pool_grow` / `pool_shrink` change it). */
+  poolSize: SharedArrayBuffer;
   /** This thread's table of unsettled deliveries (`unsettled_table.ts`). */
   unsettled: SharedArrayBuffer;
   /** This thread's ring of settled task ids (`settled_ring.ts`). */
@@ -97,6 +99,16 @@ export interface ConsumerEndedAnswer {
   result: EndedRun | null;
 }
 
+/** Supervisor → thread: list the requests held in `phase` (`inspect reserved` / `scheduled`). */
+export interface ConsumerRequests {
+  /** Discriminant. */
+  type: "requests";
+  /** Which. */
+  phase: "reserved" | "scheduled";
+  /** Matches the answer. */
+  query: number;
+}
+
 /** Supervisor → thread: the `rate_limit` command. */
 export interface ConsumerRateLimit {
   /** Discriminant. */
@@ -122,6 +134,7 @@ export type ToConsumer =
   | ConsumerStop
   | ConsumerRevoke
   | ConsumerEndedAnswer
+  | ConsumerRequests
   | ConsumerRateLimit;
 
 /** Anything a consumer thread sends. */
@@ -136,5 +149,7 @@ export type FromConsumer =
   | { type: "retired"; reason: string }
   /** The consumer failed in a way it cannot recover from. */
   | { type: "failed"; message: string }
+  /** The answer to `requests`: `inspect reserved` / `scheduled` entries. */
+  | { type: "requests-answer"; query: number; entries: Record<string, unknown>[] }
   /** A redelivered message (`runKey`): did a run of it end on a thread that is gone? */
   | { type: "ended-query"; key: string };

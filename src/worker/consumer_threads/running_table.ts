@@ -144,9 +144,13 @@ export class RunningTable {
     return this.#floats[slot * FLOATS_PER_SLOT + 1];
   }
 
-  /** Whether any slot outside `first` … `first + count - 1` is free (another thread could run a task now). */
-  anyFreeOutside(first: number, count: number): boolean {
-    for (let slot = 0; slot < this.size; slot++) {
+  /**
+   * Whether any of the first `inUse` slots outside `first` … `first + count - 1`
+   * is free (another thread could run a task now). The table is sized for the
+   * most threads the pool may grow to; only the slots of its threads count.
+   */
+  anyFreeOutside(first: number, count: number, inUse = this.size): boolean {
+    for (let slot = 0; slot < Math.min(inUse, this.size); slot++) {
       if (slot >= first && slot < first + count) continue;
       if (Atomics.load(this.#ints, slot * INTS_PER_SLOT) % 2 === 0) return true;
     }

@@ -44,6 +44,8 @@ type StoppedRun = Exclude<EndedRun, { kind: "settled" }>;
 const SCAN_MS = 50;
 /** Most runs remembered as ended outside their thread (until their message comes back). */
 const ENDED_KEPT = 10_000;
+/** Longest a thread's answer to `inspect reserved` / `scheduled` is waited for. */
+const REQUESTS_WAIT_MS = 1000;
 /** Most threads `pool_grow` can bring the pool to (the shared tables are sized for them). */
 const MOST_THREADS = 64;
 
@@ -104,11 +106,16 @@ export class ConsumerSupervisor {
   readonly #options: SupervisorOptions;
   readonly #table: RunningTable;
   readonly #counters: Int32Array;
+  /** `size`, shared with the threads (the give-back of `-O fair` looks only at their slots). */
+  readonly #poolSize = new Int32Array(new SharedArrayBuffer(4));
   readonly #buckets: SharedBuckets;
   readonly #threads: ConsumerThread[] = [];
   readonly #ended = new Map<string, EndedRun>();
   /** Threads being terminated whose unsettled deliveries are being given back. */
   readonly #giveBacks = new Set<Promise<void>>();
+  /** `inspect reserved` / `scheduled` questions to threads waiting for their answers. */
+  readonly #requestQueries = new Map<number, (entries: Record<string, unknown>[]) => void>();
+  #nextQuery = 0;
   #scan?: ReturnType<typeof setInterval>;
   #closing = false;
   #taskEvents: boolean;
@@ -123,6 +130,7 @@ export class ConsumerSupervisor {
     this.#table = RunningTable.create(capacity * options.slots);
     this.#counters = new Int32Array(new SharedArrayBuffer(4 * capacity));
     this.#buckets = SharedBuckets.create(options.taskNames);
+    Atomics.store(this.#poolSize, 0, this.size);
   }
 
   /** Runs in progress, from the running table. */
@@ -145,6 +153,29 @@ export class ConsumerSupervisor {
       if (run) out.push(run);
     }
     return out;
+  }
+
+  /**
+   * What the threads hold reserved or scheduled (`inspect reserved` /
+   * `scheduled`): each ready thread is asked (one message each way, per
+   * command); a thread that does not answer within a second is left out.
+   */
+  async requests(phase: "reserved" | "scheduled"): Promise<Record<string, unknown>[]> {
+    const asked = this.#threads.filter((thread) => thread.state === "ready");
+    const answers = await Promise.all(asked.map((thread) => {
+      const query = this.#nextQuery++;
+      return new Promise<Record<string, unknown>[]>((resolve) => {
+        const timer = setTimeout(() => done([]), REQUESTS_WAIT_MS);
+        const done = (entries: Record<string, unknown>[]) => {
+          clearTimeout(timer);
+          this.#requestQueries.delete(query);
+          resolve(entries);
+        };
+        this.#requestQueries.set(query, done);
+        thread.worker.postMessage({ type: "requests", phase, query } satisfies ToConsumer);
+      });
+    }));
+    return answers.flat();
   }
 
   /** Called once when a thread's consumer fails for good (the broker is gone). */
@@ -197,6 +228,9 @@ export class ConsumerSupervisor {
         } else if (message.type === "retired") this.#retire(thread, message.reason);
         else if (message.type === "failed") this.#failure?.(message.message);
         else if (message.type === "ended-query") this.#answerEnded(thread, message.key);
+        else if (message.type === "requests-answer") {
+          this.#requestQueries.get(message.query)?.(message.entries);
+        }
       });
       worker.on("error", (error: unknown) => {
         const reason = String((error as Error)?.message ?? error);
@@ -224,6 +258,7 @@ export class ConsumerSupervisor {
       firstSlot: index * options.slots,
       table: this.#table.buffer,
       counters: this.#counters.buffer as SharedArrayBuffer,
+      poolSize: this.#poolSize.buffer as SharedArrayBuffer,
       unsettled: thread.unsettled.buffer,
       settled: thread.settled.buffer,
       buckets: { buffer: this.#buckets.buffer, names: [...this.#buckets.names] },
@@ -393,6 +428,7 @@ export class ConsumerSupervisor {
       thread.worker.postMessage({ type: "stop" } satisfies ToConsumer);
     }
     this.size = target;
+    Atomics.store(this.#poolSize, 0, target);
     return undefined;
   }
 
