@@ -14,6 +14,7 @@
 
 import assert from "node:assert/strict";
 import { ConfigurationError } from "../../src/errors.ts";
+import type { RequestInfo } from "../../src/control/inspect.ts";
 import type { RemoteError } from "../../src/protocol/exceptions.ts";
 import type { CeleryWorker } from "../../src/worker/worker.ts";
 import { deleteKeysWithPrefix } from "../integration/redis_test_tools.ts";
@@ -107,22 +108,26 @@ Deno.test({
     let worker: CeleryWorker | undefined;
     try {
       worker = await app.worker({ pool: "threads", concurrency: 1, banner: false });
-      const long = await sleep.delay(1500); // async: the thread still answers while it runs
+      const long = await sleep.delay(4000); // async: the thread still answers while it runs
       await waitFor("the sleep starts", async () => await long.state() === "STARTED");
       const waiting = [await add.delay(1, 1), await add.delay(2, 2)];
       const later = await add.applyAsync([3, 3], { countdown: 30 });
       const inspect = app.control.inspect({ destination: [worker.hostname] });
+      let reserved: RequestInfo[] = [];
       await waitFor("both adds reserved", async () => {
-        const all = await inspect.reserved();
-        const reserved = all?.[worker!.hostname] ?? [];
+        reserved = (await inspect.reserved())?.[worker!.hostname] ?? [];
         return reserved.length === 2;
       });
-      const reserved = (await inspect.reserved())?.[worker.hostname] ?? [];
       assert.deepEqual(
         reserved.map((r) => [r.id, r.name, r.args]).sort(),
         waiting.map((r, i) => [r.id, "wtest.add", [i + 1, i + 1]]).sort(),
       );
-      const scheduled = (await inspect.scheduled())?.[worker.hostname] ?? [];
+      // Sent last: it may reach the thread after the adds.
+      let scheduled: { request: RequestInfo }[] = [];
+      await waitFor("the countdown task scheduled", async () => {
+        scheduled = (await inspect.scheduled())?.[worker!.hostname] ?? [];
+        return scheduled.length === 1;
+      });
       assert.deepEqual(scheduled.map((s) => s.request.id), [later.id]);
       assert.deepEqual(await Promise.all(waiting.map((r) => r.get({ timeout: 20 }))), [2, 4]);
       await later.revoke();
