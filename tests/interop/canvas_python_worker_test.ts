@@ -7,55 +7,33 @@
  */
 
 import { AMQP_URL, deleteAmqpEntities } from "../integration/amqp_helpers.ts";
-import { deleteKeysWithPrefix, REDIS_URL } from "../integration/redis_test_tools.ts";
+import { REDIS_URL } from "../integration/redis_test_tools.ts";
 import assert from "node:assert/strict";
 import { Celery, group } from "../../mod.ts";
-import { PYTHON, uniqueName } from "../services.ts";
+import { PYTHON } from "../services.ts";
 import { envVars, PYTHON_APP_DIR } from "./python/harness.ts";
 import { celeriacCanvasToPythonWorker } from "./canvas_celeriac_client.ts";
 import type { InteropSetup } from "./worker_scenarios.ts";
-import { canvasServicesUp as available, pairing } from "./canvas_pairing.ts";
+import { canvasServicesUp as available, onPairing, pairing } from "./canvas_pairing.ts";
 
 Deno.test({
   name: "canvas: celeriac client → Python worker, RabbitMQ + Redis results",
   ignore: !available,
-  fn: async () => {
-    const setup = pairing(AMQP_URL, REDIS_URL);
-    try {
-      await celeriacCanvasToPythonWorker(setup, { chords: true });
-    } finally {
-      await deleteAmqpEntities([setup.queue]);
-    }
-  },
+  fn: () =>
+    onPairing("rabbitmq+redis", (setup) => celeriacCanvasToPythonWorker(setup, { chords: true })),
 });
 
 Deno.test({
   name: "canvas: celeriac client → Python worker, RabbitMQ + rpc (chords refused, as in Celery)",
   ignore: !available,
-  fn: async () => {
-    const setup = pairing(AMQP_URL, "rpc://");
-    try {
-      await celeriacCanvasToPythonWorker(setup, { chords: false });
-    } finally {
-      await deleteAmqpEntities([setup.queue]);
-    }
-  },
+  fn: () =>
+    onPairing("rabbitmq+rpc", (setup) => celeriacCanvasToPythonWorker(setup, { chords: false })),
 });
 
 Deno.test({
   name: "canvas: celeriac client → Python worker, Redis broker and results",
   ignore: !available,
-  fn: async () => {
-    const prefix = `${uniqueName("it-canvas")}:`;
-    const setup = pairing(REDIS_URL, REDIS_URL, {
-      broker_transport_options: { global_keyprefix: prefix },
-    });
-    try {
-      await celeriacCanvasToPythonWorker(setup, { chords: true });
-    } finally {
-      await deleteKeysWithPrefix(prefix);
-    }
-  },
+  fn: () => onPairing("redis", (setup) => celeriacCanvasToPythonWorker(setup, { chords: true })),
 });
 
 Deno.test({

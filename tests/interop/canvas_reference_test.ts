@@ -6,37 +6,29 @@
  * @module
  */
 
-import { AMQP_URL, deleteAmqpEntities } from "../integration/amqp_helpers.ts";
-import { deleteResultKeys, REDIS_URL } from "../integration/redis_test_tools.ts";
 import { pythonCanvasToCeleriacWorker } from "./canvas_scenarios.ts";
 import { celeriacCanvasToPythonWorker } from "./canvas_celeriac_client.ts";
-import { canvasServicesUp as available, pairing } from "./canvas_pairing.ts";
+import { canvasServicesUp as available, onPairing } from "./canvas_pairing.ts";
 
 Deno.test({
   name: "canvas reference: the same checks pass against a Python worker (RabbitMQ + Redis results)",
   ignore: !available,
-  fn: async () => {
-    const setup = pairing(AMQP_URL, REDIS_URL);
-    try {
-      await pythonCanvasToCeleriacWorker(setup, { chords: true, reference: true });
-    } finally {
-      await deleteAmqpEntities([setup.queue]);
-      await deleteResultKeys(setup.resultIds);
-    }
-  },
+  fn: () =>
+    onPairing(
+      "rabbitmq+redis",
+      (setup) => pythonCanvasToCeleriacWorker(setup, { chords: true, reference: true }),
+    ),
 });
 
 Deno.test({
   name: "canvas: celeriac client → celeriac worker, RabbitMQ + Redis results and RabbitMQ + rpc",
   ignore: !available,
   fn: async () => {
-    for (const [backend, chords] of [[REDIS_URL, true], ["rpc://", false]] as const) {
-      const setup = pairing(AMQP_URL, backend);
-      try {
-        await celeriacCanvasToPythonWorker(setup, { chords, worker: "celeriac" });
-      } finally {
-        await deleteAmqpEntities([setup.queue]);
-      }
+    for (const [kind, chords] of [["rabbitmq+redis", true], ["rabbitmq+rpc", false]] as const) {
+      await onPairing(
+        kind,
+        (setup) => celeriacCanvasToPythonWorker(setup, { chords, worker: "celeriac" }),
+      );
     }
   },
 });
@@ -44,12 +36,9 @@ Deno.test({
 Deno.test({
   name: "canvas reference: the rpc:// checks pass against a Python worker (RabbitMQ + rpc)",
   ignore: !available,
-  fn: async () => {
-    const setup = pairing(AMQP_URL, "rpc://");
-    try {
-      await pythonCanvasToCeleriacWorker(setup, { chords: false, reference: true });
-    } finally {
-      await deleteAmqpEntities([setup.queue]);
-    }
-  },
+  fn: () =>
+    onPairing(
+      "rabbitmq+rpc",
+      (setup) => pythonCanvasToCeleriacWorker(setup, { chords: false, reference: true }),
+    ),
 });

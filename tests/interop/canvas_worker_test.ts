@@ -9,56 +9,25 @@
  * @module
  */
 
-import { AMQP_URL, deleteAmqpEntities } from "../integration/amqp_helpers.ts";
-import {
-  deleteKeysWithPrefix,
-  deleteResultKeys,
-  REDIS_URL,
-} from "../integration/redis_test_tools.ts";
-import { uniqueName } from "../services.ts";
 import { pythonCanvasToCeleriacWorker } from "./canvas_scenarios.ts";
-import { canvasServicesUp as available, pairing } from "./canvas_pairing.ts";
+import { canvasServicesUp as available, onPairing } from "./canvas_pairing.ts";
 
 Deno.test({
   name: "canvas: Python client → celeriac worker, RabbitMQ + Redis results",
   ignore: !available,
-  fn: async () => {
-    const setup = pairing(AMQP_URL, REDIS_URL);
-    try {
-      await pythonCanvasToCeleriacWorker(setup, { chords: true });
-    } finally {
-      await deleteAmqpEntities([setup.queue]);
-      await deleteResultKeys(setup.resultIds);
-    }
-  },
+  fn: () =>
+    onPairing("rabbitmq+redis", (setup) => pythonCanvasToCeleriacWorker(setup, { chords: true })),
 });
 
 Deno.test({
   name: "canvas: Python client → celeriac worker, RabbitMQ + rpc (chords refused, as in Celery)",
   ignore: !available,
-  fn: async () => {
-    const setup = pairing(AMQP_URL, "rpc://");
-    try {
-      await pythonCanvasToCeleriacWorker(setup, { chords: false });
-    } finally {
-      await deleteAmqpEntities([setup.queue]);
-    }
-  },
+  fn: () =>
+    onPairing("rabbitmq+rpc", (setup) => pythonCanvasToCeleriacWorker(setup, { chords: false })),
 });
 
 Deno.test({
   name: "canvas: Python client → celeriac worker, Redis broker and results",
   ignore: !available,
-  fn: async () => {
-    const prefix = `${uniqueName("it-canvas")}:`;
-    const setup = pairing(REDIS_URL, REDIS_URL, {
-      broker_transport_options: { global_keyprefix: prefix },
-    });
-    try {
-      await pythonCanvasToCeleriacWorker(setup, { chords: true });
-    } finally {
-      await deleteKeysWithPrefix(prefix);
-      await deleteResultKeys(setup.resultIds);
-    }
-  },
+  fn: () => onPairing("redis", (setup) => pythonCanvasToCeleriacWorker(setup, { chords: true })),
 });
