@@ -187,6 +187,11 @@ function report(target: ControlTarget): { ok: string } {
   return ok(lines.join("\n"));
 }
 
+/** `inspect reserved`'s entries for what `tracker` holds. */
+export function reservedInfo(tracker: TaskTracker, hostname: string): Record<string, unknown>[] {
+  return tracker.requests("reserved").map((r) => r.info(hostname));
+}
+
 /** `inspect scheduled`'s entries for what `tracker` holds. */
 export function scheduledInfo(tracker: TaskTracker, hostname: string): Record<string, unknown>[] {
   return tracker.requests("scheduled").map((r) => ({
@@ -212,7 +217,7 @@ export const CONTROL_COMMANDS: Readonly<Record<string, ControlCommand>> = Object
   reserved: {
     kind: "inspect",
     handle: async (t) => [
-      ...t.tracker.requests("reserved").map((r) => r.info(t.hostname)),
+      ...reservedInfo(t.tracker, t.hostname),
       ...await t.requestsElsewhere?.("reserved") ?? [],
     ],
   },

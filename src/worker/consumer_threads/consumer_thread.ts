@@ -41,7 +41,7 @@ import { RunningTable } from "./running_table.ts";
 import { SettledRing } from "./settled_ring.ts";
 import { SharedBuckets } from "./shared_token_bucket.ts";
 import { startHeapTrim } from "../heap_trim.ts";
-import { scheduledInfo } from "../control_commands.ts";
+import { reservedInfo, scheduledInfo } from "../control_commands.ts";
 
 const port = parentPort!;
 startHeapTrim();
@@ -296,9 +296,7 @@ port.on("message", (message: ToConsumer) => {
     const tracker = running?.tracker;
     const entries = !tracker
       ? []
-      : phase === "scheduled"
-      ? scheduledInfo(tracker, hostname)
-      : tracker.requests("reserved").map((request) => request.info(hostname));
+      : (phase === "scheduled" ? scheduledInfo : reservedInfo)(tracker, hostname);
     send({ type: "requests-answer", query, entries });
   } else if (message.type === "ended-answer") {
     endedQueries.get(message.key)?.resolve(message.result);
