@@ -185,7 +185,11 @@ export interface CelerySettings {
    * malformed before it is parsed. Default 256.
    */
   worker_max_message_depth: number;
-  /** Pool: `workers` (worker threads), `async`, `solo`. */
+  /**
+   * Pool: `threads` (default: threads that each consume, run and ack their
+   * own tasks; `workers` on `memory://`), `workers` (the main thread consumes
+   * and hands each task to a thread), `async`, `solo`.
+   */
   worker_pool: "workers" | "threads" | "async" | "solo";
   /** Send task events. */
   worker_send_task_events: boolean;
@@ -303,7 +307,7 @@ export const DEFAULT_SETTINGS: ResolvedConfig = Object.freeze({
   worker_eta_hold_limit: null,
   worker_max_message_size: 64 * 1024 * 1024,
   worker_max_message_depth: 256,
-  worker_pool: "workers",
+  worker_pool: "threads",
   worker_send_task_events: false,
   worker_enable_remote_control: true,
   worker_control_allow: null,

@@ -153,7 +153,6 @@ function setEvents(target: ControlTarget, on: boolean) {
 }
 
 function addConsumer(target: ControlTarget, args: Record<string, unknown>) {
-  if (target.pool().kind === "threads") return error("the threads pool cannot add consumers yet");
   const name = args.queue;
   if (typeof name !== "string" || name === "") return error("queue name required");
   const exchange = typeof args.exchange === "string" && args.exchange ? args.exchange : name;
@@ -305,7 +304,6 @@ export const CONTROL_COMMANDS: Readonly<Record<string, ControlCommand>> = Object
   cancel_consumer: {
     kind: "control",
     handle: async (t, a) => {
-      if (t.pool().kind === "threads") return error("the threads pool cannot cancel consumers yet");
       const name = String(a.queue);
       await t.cancelConsumer(name);
       return ok(`no longer consuming from ${name}`);

@@ -38,8 +38,10 @@ export interface WorkerOptions {
   /** Number of concurrent tasks (`-c`); default `worker_concurrency`, else the CPU count. */
   concurrency?: number;
   /**
-   * Pool (`-P`): `workers` (default), `threads` (threads that consume for
-   * themselves, supervised by the main thread), `async` or `solo`.
+   * Pool (`-P`): `threads` (default: threads that consume for themselves,
+   * supervised by the main thread; on `memory://`, which lives in one
+   * thread, the default is `workers`), `workers` (the main thread consumes
+   * and hands each task to a thread), `async` or `solo`.
    */
   pool?: PoolKind;
   /** Queues to consume (`-Q a,b`); default every `task_queues` entry, else the default queue. */
@@ -148,7 +150,7 @@ export class CeleryWorker {
     const app = this.#app;
     await app.importDefaultModules(); // `imports` / `include`: their tasks register first
     const config = app.finalize().conf.resolve();
-    const kind = this.#options.pool ?? config.worker_pool;
+    let kind = this.#options.pool ?? config.worker_pool;
     if (!["workers", "threads", "async", "solo"].includes(kind)) {
       throw new ConfigurationError(
         `Unknown pool ${
@@ -176,6 +178,11 @@ export class CeleryWorker {
       ? await this.#connect(() => app.getBackend(), backendUrl, config)
       : undefined;
     if (!broker || (backendUrl && !backend)) return; // stopped while waiting for a server
+    if (kind === "threads" && !broker.capabilities.crossProcess && !this.#options.pool) {
+      // The default pool needs a broker each thread can connect to; memory:// lives in this one.
+      this.#logger.info("memory:// lives in one thread: the workers pool runs its tasks");
+      kind = "workers";
+    }
     if (kind === "threads") {
       return await this.#startThreads(config, broker, backend, concurrency, holdLimit);
     }
@@ -361,15 +368,23 @@ export class CeleryWorker {
     return this.#presence;
   }
 
-  /** `add_consumer`: consumes one more queue, on its own stream. */
+  /**
+   * `add_consumer`: consumes one more queue, on its own stream (the threads
+   * pool: every thread consumes it too).
+   */
   async #addConsumer(queue: QueueSpec): Promise<boolean> {
-    // The threads pool's threads consume; its main thread has no handler (not supported yet).
-    if (this.#stopping || this.#supervisor) return false;
+    if (this.#stopping) return false;
     if (this.#queues.some((q) => q.name === queue.name) || this.#added.has(queue.name)) {
       return false;
     }
     const broker = await this.#app.getBroker();
     await broker.declareQueue(queue);
+    if (this.#supervisor) {
+      this.#queues = [...this.#queues, queue];
+      await this.#supervisor.setQueues(this.#queues);
+      this.#logger.info(`Started consuming from ${queue.name}`);
+      return true;
+    }
     const reader = broker.consume({ queues: [queue], prefetch: this.#prefetch }).getReader();
     this.#added.set(queue.name, { queue, reader, done: this.#consume(reader) });
     this.#logger.info(`Started consuming from ${queue.name}`);
@@ -378,7 +393,6 @@ export class CeleryWorker {
 
   /** `cancel_consumer`: stops consuming a queue (the others restart on a new stream). */
   async #cancelConsumer(name: string): Promise<boolean> {
-    if (this.#supervisor) return false; // the threads pool: not supported yet
     const added = this.#added.get(name);
     if (added) {
       this.#added.delete(name);
@@ -388,6 +402,10 @@ export class CeleryWorker {
     }
     if (!this.#queues.some((q) => q.name === name) || this.#stopping) return false;
     this.#queues = this.#queues.filter((q) => q.name !== name);
+    if (this.#supervisor) {
+      await this.#supervisor.setQueues(this.#queues);
+      return true;
+    }
     await this.#reader?.cancel().catch(() => {});
     await this.#consuming;
     if (this.#stopping || this.#queues.length === 0) return true;

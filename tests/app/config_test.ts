@@ -104,7 +104,7 @@ Deno.test("update() maps old uppercase names and rejects bad values clearly", as
     () => app.conf.update({ task_time_limit: "ten" }),
     /"task_time_limit": "ten" \(a string\)\. Accepted: a number or null/,
   );
-  assert.equal(app.conf.worker_pool, "workers");
+  assert.equal(app.conf.worker_pool, "threads");
 });
 
 Deno.test("configFromObject reads a module by path, relative to the working directory", async () => {

@@ -124,7 +124,7 @@ export function workerArgs(options: CeleriacWorkerOptions, hostname: string): st
     "-c",
     String(options.concurrency ?? 2),
     "-P",
-    options.pool ?? "workers",
+    options.pool ?? "threads",
     "-n",
     hostname,
     "-l",

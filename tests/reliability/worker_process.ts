@@ -16,8 +16,8 @@ const CLI = new URL("../../cli.ts", import.meta.url).pathname;
 export interface WorkerProcessOptions {
   /** `-c` (default 2). */
   concurrency?: number;
-  /** `-P` (default workers). */
-  pool?: "workers" | "async" | "solo";
+  /** `-P` (default: the worker's default, threads). */
+  pool?: "workers" | "threads" | "async" | "solo";
   /** Settings added to the world's. */
   settings?: Record<string, unknown>;
   /** `--prefetch-multiplier`. */
@@ -56,8 +56,7 @@ export class WorkerProcess implements AsyncDisposable {
       FAULT_APP_URL,
       "-c",
       String(options.concurrency ?? 2),
-      "-P",
-      options.pool ?? "workers",
+      ...(options.pool ? ["-P", options.pool] : []),
       "-Q",
       world.queue,
       "--loglevel",

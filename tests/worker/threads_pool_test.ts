@@ -4,9 +4,10 @@
  * with `terminate` stops a busy loop by replacing its thread (REVOKED
  * stored, the next tasks run); a cold shutdown gives back at once the
  * acks_late message a thread was running (the supervisor restores what the
- * thread left unacknowledged, instead of Redis's visibility timeout); and a
- * `memory://` broker, which lives in one thread, is refused with a clear
- * error. The rest (scenarios, hard limits, fair dispatch, rate limits,
+ * thread left unacknowledged, instead of Redis's visibility timeout);
+ * `add_consumer` / `cancel_consumer` reach every thread; and a `memory://`
+ * broker, which lives in one thread, is refused with a clear error when
+ * `-P threads` is asked for, and runs on the workers pool by default. The rest (scenarios, hard limits, fair dispatch, rate limits,
  * thread deaths) runs on both pools in the tests of those names.
  *
  * @module
@@ -65,6 +66,80 @@ Deno.test("threads pool: memory:// is refused, naming the broker and the pool to
   } finally {
     await app.close();
   }
+});
+
+Deno.test("the default pool on memory://, which lives in one thread, is the workers pool", async () => {
+  app.conf.update({
+    broker_url: `memory://${uniqueName("threads")}`,
+    result_backend: "memory://",
+    task_default_queue: uniqueName("threads"),
+  });
+  const worker = await app.worker({ concurrency: 1, banner: false });
+  try {
+    assert.equal(await (await add.delay(2, 5)).get({ timeout: 10 }), 7);
+    const stats = await app.control.inspect({ destination: worker.hostname, timeout: 2 }).stats();
+    assert.equal(
+      (stats?.[worker.hostname].pool as Record<string, unknown>).implementation,
+      "workers",
+    );
+  } finally {
+    await worker.stop();
+    await app.close();
+  }
+});
+
+Deno.test({
+  name: "threads pool: add_consumer makes every thread consume a queue; after cancel_consumer " +
+    "its messages wait in it, and run once it is added again",
+  ignore: !redisUp,
+  fn: async () => {
+    const { cleanup } = onRedis();
+    const extra = uniqueName("threads-extra");
+    let worker: CeleryWorker | undefined;
+    try {
+      worker = await app.worker({ pool: "threads", concurrency: 2, banner: false });
+      const node = worker.hostname;
+      const one = (command: string, args: Record<string, unknown>) =>
+        app.control.broadcast(command, { arguments: args, reply: true, destination: [node] })
+          .then((replies) => replies[0]?.[node]);
+      const consumed = async () =>
+        (await app.control.inspect({ destination: node }).activeQueues())?.[node]
+          .map((queue) => queue.name).sort();
+      assert.deepEqual(await one("add_consumer", { queue: extra }), {
+        ok: `add consumer ${extra}`,
+      });
+      assert.deepEqual(await consumed(), [app.conf.task_default_queue, extra].sort());
+      const viaExtra = await Promise.all(
+        [1, 2, 3, 4].map((n) => add.applyAsync([n, n], { queue: extra })),
+      );
+      assert.deepEqual(await Promise.all(viaExtra.map((r) => r.get({ timeout: 20 }))), [
+        2,
+        4,
+        6,
+        8,
+      ]);
+      assert.deepEqual(await one("cancel_consumer", { queue: extra }), {
+        ok: `no longer consuming from ${extra}`,
+      });
+      assert.deepEqual(await consumed(), [app.conf.task_default_queue]);
+      const waiting = await add.applyAsync([20, 1], { queue: extra });
+      assert.equal(await (await add.delay(1, 1)).get({ timeout: 20 }), 2, "the default queue runs");
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(await waiting.state(), "PENDING", "not consumed once cancelled");
+      assert.deepEqual(await one("add_consumer", { queue: extra }), {
+        ok: `add consumer ${extra}`,
+      });
+      assert.equal(
+        await waiting.get({ timeout: 20 }),
+        21,
+        "nothing lost: it runs once added again",
+      );
+    } finally {
+      await worker?.stop();
+      await app.close();
+      await cleanup();
+    }
+  },
 });
 
 Deno.test({
@@ -245,13 +320,6 @@ Deno.test({
           ),
       );
       assert.equal(of("task-received", second.id), undefined, "no task event once disabled");
-      // Consumers are the threads' own: add_consumer says so, and the worker goes on.
-      const added = await app.control.broadcast("add_consumer", {
-        arguments: { queue: "threads-extra" },
-        reply: true,
-        destination: [node],
-      });
-      assert.deepEqual(added, [{ [node]: { error: "the threads pool cannot add consumers yet" } }]);
       assert.equal(await (await add.delay(2, 2)).get({ timeout: 20 }), 4);
     } finally {
       await worker?.stop();

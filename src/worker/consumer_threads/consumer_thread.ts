@@ -18,7 +18,7 @@
 import { parentPort } from "node:worker_threads";
 import type { Celery } from "../../app/celery.ts";
 import type { ResolvedConfig } from "../../app/settings.ts";
-import type { Broker, Delivery } from "../../broker/types.ts";
+import type { Broker, Delivery, QueueSpec } from "../../broker/types.ts";
 import type { ResultBackend } from "../../backend/types.ts";
 import { EventDispatcher } from "../../events/dispatcher.ts";
 import { eventExchange } from "../../events/topology.ts";
@@ -79,6 +79,8 @@ let stopping: Promise<void> | undefined;
 let tasksRun = 0;
 /** The worker's node name (request-info for `inspect reserved` / `scheduled`). */
 let hostname = "";
+/** The queues consumed (from `init`, then `add_consumer` / `cancel_consumer`). */
+let queues: QueueSpec[] = [];
 /** Task events on (from `init`, then `enable_events` / `disable_events`). */
 let taskEvents = false;
 let balancing: ReturnType<typeof setInterval> | undefined;
@@ -176,7 +178,10 @@ async function start(init: ConsumerInit): Promise<void> {
       },
     });
     const settled = new SettledRing(init.settled);
-    const open = () => broker.consume({ queues: init.queues, prefetch: init.prefetch }).getReader();
+    const open = () =>
+      queues.length
+        ? broker.consume({ queues, prefetch: init.prefetch }).getReader()
+        : new ReadableStream<Delivery>({ start: (controller) => controller.close() }).getReader();
     running = {
       settled,
       app,
@@ -246,6 +251,27 @@ async function balance(current: Running): Promise<void> {
 }
 
 /**
+ * `add_consumer` / `cancel_consumer`: consume `next` from now on. The stream
+ * is reopened (what it had prefetched goes back to the queues); the runs
+ * already taken here go on. Answered once the new stream is open.
+ */
+async function setQueues(next: QueueSpec[], query: number): Promise<void> {
+  queues = next;
+  const current = running;
+  if (current && !stopping && !current.paused) {
+    current.paused = true; // `balance()` stays out; when it holds the pause, it reopens with `next`
+    await current.reader.cancel().catch(() => {});
+    await current.consuming;
+    if (!stopping) {
+      current.reader = current.open();
+      current.consuming = consume(current);
+    }
+    current.paused = false;
+  }
+  send({ type: "queues-set", query });
+}
+
+/**
  * Why this thread should be replaced after a run (Celery's
  * `worker_max_tasks_per_child`, `worker_max_memory_per_child` in KiB of its
  * isolate's heap and external memory), if it should.
@@ -288,6 +314,7 @@ async function stop(retiring?: string): Promise<void> {
 port.on("message", (message: ToConsumer) => {
   if (message.type === "init") {
     hostname = message.hostname;
+    queues = message.queues;
     void start(message);
   } else if (message.type === "stop") stopping ??= stop();
   else if (message.type === "revoke") running?.tracker.revoke(message.ids, false, "SIGTERM");
@@ -301,7 +328,8 @@ port.on("message", (message: ToConsumer) => {
   } else if (message.type === "ended-answer") {
     endedQueries.get(message.key)?.resolve(message.result);
     endedQueries.delete(message.key);
-  } else if (message.type === "task-events") {
+  } else if (message.type === "queues") void setQueues(message.queues, message.query);
+  else if (message.type === "task-events") {
     taskEvents = message.on;
     if (running) running.events.taskEvents = message.on;
   } else if (message.type === "rate-limit") {

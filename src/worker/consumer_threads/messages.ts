@@ -119,6 +119,20 @@ export interface ConsumerRateLimit {
   perSecond: number | null;
 }
 
+/**
+ * Supervisor → thread: consume these queues from now on (`add_consumer` /
+ * `cancel_consumer`); the thread answers `queues-set` once its new stream
+ * is open.
+ */
+export interface ConsumerQueues {
+  /** Discriminant. */
+  type: "queues";
+  /** Every queue to consume (none: consume nothing). */
+  queues: QueueSpec[];
+  /** Matches the answer. */
+  query: number;
+}
+
 /** Supervisor → thread: `enable_events` / `disable_events`. */
 export interface ConsumerTaskEvents {
   /** Discriminant. */
@@ -130,6 +144,7 @@ export interface ConsumerTaskEvents {
 /** Anything the supervisor sends. */
 export type ToConsumer =
   | ConsumerTaskEvents
+  | ConsumerQueues
   | ConsumerInit
   | ConsumerStop
   | ConsumerRevoke
@@ -151,5 +166,7 @@ export type FromConsumer =
   | { type: "failed"; message: string }
   /** The answer to `requests`: `inspect reserved` / `scheduled` entries. */
   | { type: "requests-answer"; query: number; entries: Record<string, unknown>[] }
+  /** The answer to `queues`: consuming the new list. */
+  | { type: "queues-set"; query: number }
   /** A redelivered message (`runKey`): did a run of it end on a thread that is gone? */
   | { type: "ended-query"; key: string };

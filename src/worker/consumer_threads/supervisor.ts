@@ -44,7 +44,7 @@ type StoppedRun = Exclude<EndedRun, { kind: "settled" }>;
 const SCAN_MS = 50;
 /** Most runs remembered as ended outside their thread (until their message comes back). */
 const ENDED_KEPT = 10_000;
-/** Longest a thread's answer to `inspect reserved` / `scheduled` is waited for. */
+/** Longest a thread's answer (`inspect reserved` / `scheduled`, `add_consumer`) is waited for. */
 const REQUESTS_WAIT_MS = 1000;
 /** Most threads `pool_grow` can bring the pool to (the shared tables are sized for them). */
 const MOST_THREADS = 64;
@@ -61,7 +61,7 @@ export interface SupervisorOptions {
   settings: Record<string, unknown>;
   /** The worker's node name. */
   hostname: string;
-  /** Queues to consume. */
+  /** Queues to consume at start. */
   queues: QueueSpec[];
   /** Each thread's prefetch window (0: none). */
   prefetch: number;
@@ -113,8 +113,10 @@ export class ConsumerSupervisor {
   readonly #ended = new Map<string, EndedRun>();
   /** Threads being terminated whose unsettled deliveries are being given back. */
   readonly #giveBacks = new Set<Promise<void>>();
-  /** `inspect reserved` / `scheduled` questions to threads waiting for their answers. */
-  readonly #requestQueries = new Map<number, (entries: Record<string, unknown>[]) => void>();
+  /** Questions to threads (`inspect reserved`, `add_consumer`, …) waiting for their answers. */
+  readonly #queries = new Map<number, (answer: unknown) => void>();
+  /** The queues consumed (`add_consumer` / `cancel_consumer` change them). */
+  #queues: QueueSpec[];
   #nextQuery = 0;
   #scan?: ReturnType<typeof setInterval>;
   #closing = false;
@@ -126,6 +128,7 @@ export class ConsumerSupervisor {
     this.size = Math.max(1, options.size);
     this.#options = options;
     this.#taskEvents = options.taskEvents;
+    this.#queues = options.queues;
     const capacity = Math.max(this.size, MOST_THREADS);
     this.#table = RunningTable.create(capacity * options.slots);
     this.#counters = new Int32Array(new SharedArrayBuffer(4 * capacity));
@@ -161,21 +164,48 @@ export class ConsumerSupervisor {
    * command); a thread that does not answer within a second is left out.
    */
   async requests(phase: "reserved" | "scheduled"): Promise<Record<string, unknown>[]> {
+    const answers = await this.#askReady(
+      (query) => ({ type: "requests", phase, query }),
+      [] as Record<string, unknown>[],
+    );
+    return answers.flat();
+  }
+
+  /**
+   * `add_consumer` / `cancel_consumer`: every thread consumes `queues` from
+   * now on (and so does each thread started later). Resolves once each
+   * ready thread has reopened its stream (or did not answer within a second).
+   */
+  async setQueues(queues: QueueSpec[]): Promise<void> {
+    this.#queues = [...queues];
+    for (const thread of this.#threads) {
+      if (thread.state === "starting") {
+        thread.worker.postMessage({ type: "queues", queues, query: -1 } satisfies ToConsumer);
+      }
+    }
+    await this.#askReady((query) => ({ type: "queues", queues, query }), undefined);
+  }
+
+  /**
+   * Sends each ready thread the message `build(query)` and waits for the
+   * answers that carry the same query number; a thread that does not answer
+   * within REQUESTS_WAIT_MS counts as `otherwise`.
+   */
+  #askReady<T>(build: (query: number) => ToConsumer, otherwise: T): Promise<T[]> {
     const asked = this.#threads.filter((thread) => thread.state === "ready");
-    const answers = await Promise.all(asked.map((thread) => {
+    return Promise.all(asked.map((thread) => {
       const query = this.#nextQuery++;
-      return new Promise<Record<string, unknown>[]>((resolve) => {
-        const timer = setTimeout(() => done([]), REQUESTS_WAIT_MS);
-        const done = (entries: Record<string, unknown>[]) => {
+      return new Promise<T>((resolve) => {
+        const timer = setTimeout(() => done(otherwise), REQUESTS_WAIT_MS);
+        const done = (answer: unknown) => {
           clearTimeout(timer);
-          this.#requestQueries.delete(query);
-          resolve(entries);
+          this.#queries.delete(query);
+          resolve(answer as T);
         };
-        this.#requestQueries.set(query, done);
-        thread.worker.postMessage({ type: "requests", phase, query } satisfies ToConsumer);
+        this.#queries.set(query, done);
+        thread.worker.postMessage(build(query));
       });
     }));
-    return answers.flat();
   }
 
   /** Called once when a thread's consumer fails for good (the broker is gone). */
@@ -229,8 +259,8 @@ export class ConsumerSupervisor {
         else if (message.type === "failed") this.#failure?.(message.message);
         else if (message.type === "ended-query") this.#answerEnded(thread, message.key);
         else if (message.type === "requests-answer") {
-          this.#requestQueries.get(message.query)?.(message.entries);
-        }
+          this.#queries.get(message.query)?.(message.entries);
+        } else if (message.type === "queues-set") this.#queries.get(message.query)?.(undefined);
       });
       worker.on("error", (error: unknown) => {
         const reason = String((error as Error)?.message ?? error);
@@ -252,7 +282,7 @@ export class ConsumerSupervisor {
       ...options.app,
       settings: options.settings,
       hostname: options.hostname,
-      queues: options.queues,
+      queues: this.#queues,
       prefetch: options.prefetch,
       slots: options.slots,
       firstSlot: index * options.slots,
