@@ -132,13 +132,34 @@ function registered(target: ControlTarget, args: Record<string, unknown>): strin
     });
 }
 
-function queryTask(target: ControlTarget, args: Record<string, unknown>) {
+/**
+ * `query_task`: each id's state (`active`, or `reserved` for one waiting,
+ * its ETA included) and request-info, from the tracker and, in the
+ * `threads` pool, from the threads.
+ */
+async function queryTask(target: ControlTarget, args: Record<string, unknown>) {
   const ids = new Set(idList(args.ids ?? args.id));
   const out: Record<string, [string, Record<string, unknown>]> = {};
   for (const request of target.tracker.requests()) {
     if (!ids.has(request.call.id)) continue;
     const state = request.phase === "active" ? "active" : "reserved";
     out[request.call.id] = [state, request.info(target.hostname)];
+  }
+  for (const info of target.activeElsewhere?.() ?? []) {
+    if (ids.has(info.id as string)) out[info.id as string] = ["active", info];
+  }
+  const unknown = [...ids].filter((id) => !(id in out));
+  if (!unknown.length || !target.requestsElsewhere) return out;
+  const [reserved, scheduled] = await Promise.all([
+    target.requestsElsewhere("reserved"),
+    target.requestsElsewhere("scheduled"),
+  ]);
+  const waiting = [
+    ...reserved,
+    ...scheduled.map((entry) => entry.request as Record<string, unknown>),
+  ];
+  for (const info of waiting) {
+    if (unknown.includes(info.id as string)) out[info.id as string] = ["reserved", info];
   }
   return out;
 }

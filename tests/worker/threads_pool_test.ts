@@ -159,6 +159,15 @@ Deno.test({
         running.map((r) => [r.id, r.name, r.args, r.kwargs, r.delivery_info?.routing_key]),
         [[loop.id, "wtest.spin_unlimited", [], {}, app.conf.task_default_queue]],
       );
+      const queried = await app.control.inspect({ destination: [worker.hostname] })
+        .queryTask(loop.id);
+      assert.deepEqual(
+        queried?.[worker.hostname][loop.id].map((part) =>
+          typeof part === "string" ? part : part.id
+        ),
+        ["active", loop.id],
+        "query_task finds the run in its thread",
+      );
       await app.control.revoke(loop.id, { terminate: true });
       const error = await loop.get({ timeout: 20, propagate: false }) as RemoteError;
       assert.equal(error.excType, "TaskRevokedError");

@@ -44,8 +44,12 @@ type StoppedRun = Exclude<EndedRun, { kind: "settled" }>;
 const SCAN_MS = 50;
 /** Most runs remembered as ended outside their thread (until their message comes back). */
 const ENDED_KEPT = 10_000;
-/** Longest a thread's answer (`inspect reserved` / `scheduled`, `add_consumer`) is waited for. */
-const REQUESTS_WAIT_MS = 1000;
+/**
+ * Longest a thread's answer (`inspect reserved` / `scheduled`, `add_consumer`)
+ * is waited for: well under the 1 s `celery inspect` waits for replies, so a
+ * thread busy in a loop that never yields does not make the worker miss it.
+ */
+const REQUESTS_WAIT_MS = 400;
 /** Most threads `pool_grow` can bring the pool to (the shared tables are sized for them). */
 const MOST_THREADS = 64;
 
@@ -161,7 +165,7 @@ export class ConsumerSupervisor {
   /**
    * What the threads hold reserved or scheduled (`inspect reserved` /
    * `scheduled`): each ready thread is asked (one message each way, per
-   * command); a thread that does not answer within a second is left out.
+   * command); a thread that does not answer within REQUESTS_WAIT_MS is left out.
    */
   async requests(phase: "reserved" | "scheduled"): Promise<Record<string, unknown>[]> {
     const answers = await this.#askReady(
@@ -174,7 +178,7 @@ export class ConsumerSupervisor {
   /**
    * `add_consumer` / `cancel_consumer`: every thread consumes `queues` from
    * now on (and so does each thread started later). Resolves once each
-   * ready thread has reopened its stream (or did not answer within a second).
+   * ready thread has reopened its stream (or did not answer within REQUESTS_WAIT_MS).
    */
   async setQueues(queues: QueueSpec[]): Promise<void> {
     this.#queues = [...queues];
