@@ -14,7 +14,7 @@
  *
  * Flags: `--quick`, `--runs N`, `--count N`, `--latency N`, `--only a,b`
  * (setup ids: embedded, rabbitmq, redis, rabbitmq-redis), `--systems a,b`
- * (celeriac, celeriac-threads, celeriac-events, raw, bullmq, python), `--no-growth`, `--growth-only`, `--write` /
+ * (celeriac, celeriac-workers, celeriac-events, raw, bullmq, python), `--no-growth`, `--growth-only`, `--write` /
  * `--no-write` (docs/benchmarks.md; default: write in full mode only), `--no-canvas`,
  * `--canvas-only` (the canvas lines: a group and a chord of 1,000 `add`, issue 14).
  *

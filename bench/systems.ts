@@ -1,6 +1,7 @@
 /**
  * The systems every setup is measured with: celeriac's worker (the CLI, the
- * default pool of 2 worker threads; also `-P threads` and with `-E`), the raw
+ * default pool: 2 threads that consume for themselves; also `-P workers` and
+ * with `-E`), the raw
  * broker-client loop (amqplib or ioredis, no task queue), BullMQ (Redis only,
  * concurrency 50) and Python Celery 5.2.6 (`-c 2`, prefork, defaults otherwise).
  *
@@ -53,59 +54,54 @@ function denoEnv(place: RunPlace, expect: number): Record<string, string> {
   return { ...placeEnv(place), CELERIAC_BENCH_EXPECT: String(expect), NO_COLOR: "1" };
 }
 
-/** celeriac: `deno run -A cli.ts worker -A bench/bench_app.ts -c 2 -P workers`. */
-export const CELERIAC: System = {
-  id: "celeriac",
-  label: () => "celeriac, 2 worker threads",
-  supports: () => true,
-  start: (place, expect) =>
-    reportingWorker(
-      new WatchedProcess({
-        command: Deno.execPath(),
-        args: celeriacWorkerArgs(["-c", "2", "-P", "workers"]),
-        cwd: ROOT,
-        env: denoEnv(place, expect),
-      }),
-    ),
-  client: (place) => Promise.resolve(new CeleriacClient(place)),
-};
-
-/** celeriac with task events on (`-E`): the events cost (issue 16: at most 15 % slower drain). */
-export const CELERIAC_EVENTS: System = {
-  id: "celeriac-events",
-  label: () => "celeriac -E (task events), 2 worker threads",
-  supports: (setup) => setup.broker !== "sqlite",
-  start: (place, expect) =>
-    reportingWorker(
-      new WatchedProcess({
-        command: Deno.execPath(),
-        args: celeriacWorkerArgs(["-c", "2", "-P", "workers", "-E"]),
-        cwd: ROOT,
-        env: denoEnv(place, expect),
-      }),
-    ),
-  client: (place) => Promise.resolve(new CeleriacClient(place)),
-};
-
-/** Threads of the `-P threads` system (`CELERIAC_BENCH_THREADS`, default 2: the `-c 1/2/4` runs). */
+/** Threads of the default system (`CELERIAC_BENCH_THREADS`, default 2: the `-c 1/2/4` runs). */
 const THREADS_C = Deno.env.get("CELERIAC_BENCH_THREADS") ?? "2";
 
-/** celeriac with threads that consume for themselves (`-P threads`, issue 15). */
-export const CELERIAC_THREADS: System = {
-  id: "celeriac-threads",
-  label: () => `celeriac -P threads, ${THREADS_C} consumer threads`,
-  supports: () => true,
-  start: (place, expect) =>
-    reportingWorker(
-      new WatchedProcess({
-        command: Deno.execPath(),
-        args: celeriacWorkerArgs(["-c", THREADS_C, "-P", "threads"]),
-        cwd: ROOT,
-        env: denoEnv(place, expect),
-      }),
-    ),
-  client: (place) => Promise.resolve(new CeleriacClient(place)),
-};
+/** A celeriac bench worker with `poolArgs`, reporting when it is ready and when it drained. */
+function celeriacSystem(
+  id: string,
+  label: string,
+  poolArgs: string[],
+  supports: System["supports"] = () => true,
+): System {
+  return {
+    id,
+    label: () => label,
+    supports,
+    start: (place, expect) =>
+      reportingWorker(
+        new WatchedProcess({
+          command: Deno.execPath(),
+          args: celeriacWorkerArgs(poolArgs),
+          cwd: ROOT,
+          env: denoEnv(place, expect),
+        }),
+      ),
+    client: (place) => Promise.resolve(new CeleriacClient(place)),
+  };
+}
+
+/** celeriac's default pool: `cli.ts worker -A bench/bench_app.ts -c 2 -P threads`. */
+export const CELERIAC: System = celeriacSystem(
+  "celeriac",
+  `celeriac, ${THREADS_C} consumer threads (default pool)`,
+  ["-c", THREADS_C, "-P", "threads"],
+);
+
+/** celeriac's `-P workers` pool: the main thread consumes and hands each task to a thread. */
+export const CELERIAC_WORKERS: System = celeriacSystem(
+  "celeriac-workers",
+  "celeriac -P workers, 2 worker threads",
+  ["-c", "2", "-P", "workers"],
+);
+
+/** celeriac with task events on (`-E`): the events cost (issue 16: at most 15 % slower drain). */
+export const CELERIAC_EVENTS: System = celeriacSystem(
+  "celeriac-events",
+  `celeriac -E (task events), ${THREADS_C} consumer threads`,
+  ["-c", THREADS_C, "-P", "threads", "-E"],
+  (setup) => setup.broker !== "sqlite",
+);
 
 /** The raw client loop: amqplib (prefetch 100) or ioredis (pipelined RPOP 100). */
 export const RAW: System = {
@@ -182,7 +178,7 @@ async function pythonReady(proc: WatchedProcess): Promise<void> {
 /** Every system, in row order. */
 export const SYSTEMS: readonly System[] = [
   CELERIAC,
-  CELERIAC_THREADS,
+  CELERIAC_WORKERS,
   CELERIAC_EVENTS,
   RAW,
   BULLMQ,

@@ -20,7 +20,7 @@ import { BrokerConnectionError, ConfigurationError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import { maskRedisUrl, type RedisConnectOptions } from "./url.ts";
 import { coalesceWrites, type CorkableStream } from "../write_coalescing.ts";
-import { POP_AND_RECORD, RELEASE_LOCK, RESTORE_TAG, STORE_RESULT } from "./scripts.ts";
+import { ACK_TAGS, POP_AND_RECORD, RELEASE_LOCK, RESTORE_TAG, STORE_RESULT } from "./scripts.ts";
 
 const log = getLogger("redis");
 
@@ -175,6 +175,7 @@ export class RedisConnection {
     this.#url = url;
     this.#purpose = purpose;
     client.defineCommand("celeriacPopAndRecord", { lua: POP_AND_RECORD });
+    client.defineCommand("celeriacAckTags", { lua: ACK_TAGS });
     client.defineCommand("celeriacRestoreTag", { lua: RESTORE_TAG });
     client.defineCommand("celeriacReleaseLock", { lua: RELEASE_LOCK });
     client.defineCommand("celeriacStoreResult", { lua: STORE_RESULT });
@@ -293,6 +294,10 @@ export class RedisConnection {
   /** Runs `POP_AND_RECORD` (see scripts.ts). */
   popAndRecord(keys: string[], args: (string | number)[]): Promise<unknown> {
     return this.#script("celeriacPopAndRecord", keys, args);
+  }
+  /** Runs `ACK_TAGS` (see scripts.ts). */
+  async ackTags(keys: string[], tags: string[]): Promise<void> {
+    await this.#script("celeriacAckTags", keys, tags);
   }
   /** Runs `RESTORE_TAG` (see scripts.ts); true when the message was pushed. */
   async restoreTag(keys: string[], args: string[]): Promise<boolean> {

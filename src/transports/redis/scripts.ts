@@ -71,6 +71,22 @@ return out
 `;
 
 /**
+ * Acks delivery tags: removes them from `unacked_index` and `unacked` (and
+ * from the consumer's owner set, when given) in one atomic step: what kombu
+ * does with a `ZREM` + `HDEL` pipeline, as one command instead of a
+ * MULTI/EXEC of three or four.
+ *
+ * KEYS: `unacked`, `unacked_index`, and optionally the owner set.
+ * ARGV: the tags (at most a few thousand: they are unpacked as arguments).
+ */
+export const ACK_TAGS = `
+redis.call('ZREM', KEYS[2], unpack(ARGV))
+redis.call('HDEL', KEYS[1], unpack(ARGV))
+if KEYS[3] then redis.call('SREM', KEYS[3], unpack(ARGV)) end
+return 1
+`;
+
+/**
  * Puts one message back on its queue lists and removes it from the unacked
  * bookkeeping, atomically. With `ARGV[4] == "1"` nothing is pushed unless the
  * tag was still in `unacked` (someone else restored or acked it already),

@@ -147,7 +147,7 @@ export class UnackedLedger {
     registry.add(`owner:${this.ownerKey}`);
   }
 
-  /** Acks a delivery; acks arriving together are sent as one `ZREM` + `HDEL` transaction. */
+  /** Acks a delivery; acks arriving together are sent as one `ACK_TAGS` script call (`ZREM` + `HDEL`). */
   ack(tag: string): Promise<void> {
     if (!this.unacked.delete(tag) || !this.#options.ackEmulation) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.#acks.set(tag, { resolve, reject }));
@@ -174,11 +174,9 @@ export class UnackedLedger {
       const batch = [...this.#acks].slice(0, CHUNK);
       const tags = batch.map(([tag]) => tag);
       try {
-        const transaction = this.#conn.transaction()
-          .zrem(this.#keys.unackedIndex, tags)
-          .hdel(this.#keys.unacked, tags);
-        if (this.ownerKey) transaction.srem(this.ownerKey, tags);
-        await transaction.exec();
+        const keys = [this.#keys.unacked, this.#keys.unackedIndex];
+        if (this.ownerKey) keys.push(this.ownerKey);
+        await this.#conn.ackTags(keys, tags);
         for (const [tag, waiter] of batch) {
           this.#acks.delete(tag);
           waiter.resolve();
