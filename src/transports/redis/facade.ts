@@ -372,7 +372,10 @@ function clientOptions(target: RedisConnectOptions, options: OpenRedisOptions): 
     lazyConnect: true,
     connectTimeout: options.connectTimeoutMs,
     connectionName: `celeriac-${options.role}`,
-    enableAutoPipelining: options.role === "commands",
+    // Off: ioredis's auto-pipelining defers every command to a setImmediate and wraps it in a
+    // pipeline; the socket's writes are already coalesced per turn (write_coalescing.ts). Measured
+    // on a -P threads -c 1 drain: 4,800 → 8,400 tasks/s, 206 → 133 µs of worker CPU per task.
+    enableAutoPipelining: false,
     // Blocking and subscriber connections wait out a Redis restart; the
     // commands connection fails a command after ~20 reconnect attempts.
     maxRetriesPerRequest: options.failFast ? 1 : options.role === "commands" ? 20 : null,
