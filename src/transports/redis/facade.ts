@@ -353,14 +353,29 @@ export class RedisConnection {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // QUIT lets Redis finish what was sent; it is not waited for past CLOSE_WAIT_MS (seen hanging
+    // on a subscriber connection that had reconnected after a Redis restart), nor is the end.
     if (this.#client.status === "ready") {
-      await this.#client.quit().catch(() => {});
+      await withinMs(this.#client.quit().catch(() => {}), CLOSE_WAIT_MS);
     }
     this.#client.disconnect();
     if (this.#client.status !== "end") {
-      await new Promise<void>((resolve) => this.#client.once("end", () => resolve()));
+      await withinMs(
+        new Promise<void>((resolve) => this.#client.once("end", () => resolve())),
+        CLOSE_WAIT_MS,
+      );
     }
   }
+}
+
+/** Longest `close()` waits for QUIT's reply, then for the connection's end. */
+const CLOSE_WAIT_MS = 1000;
+
+/** Resolves when `work` does, or after `ms`, whichever is first. */
+async function withinMs(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([work, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+  clearTimeout(timer);
 }
 
 function clientOptions(target: RedisConnectOptions, options: OpenRedisOptions): RedisOptions {
