@@ -7,6 +7,14 @@
  * Each completion is one MULTI/EXEC (ZADD, ZCOUNT, GET .t, GET .s, EXPIRE ×3),
  * so a chord whose header ran partly on Python workers completes once.
  *
+ * The join completes when the count *reaches or passes* the size, once
+ * (celeriac's own `.f` key, `SET NX`): a header chain that ends in a group
+ * reports once per group member, while the size counts it as one part, and
+ * those reports can all come before the client wrote the size (it does so
+ * only before the last header message). Celery's `==` then never matches,
+ * and the body never runs (seen with threads running the header's parts at
+ * once); the last top-level part, sent after the size, now completes it.
+ *
  * @module
  */
 
@@ -15,10 +23,13 @@ import type { ChordPart, ChordProgress } from "../../canvas/chord_backend.ts";
 import { pythonJson } from "../../protocol/python_json.ts";
 import type { ResultKeys } from "./result_keys.ts";
 
+/** How long the "completed" mark `.f` is kept when results do not expire (s). */
+const FIRED_KEPT_S = 86_400;
+
 /** The join keys of one group. */
 function joinKeys(keys: ResultKeys, groupId: string) {
   const base = keys.groupPrefix + groupId;
-  return { group: base, j: `${base}.j`, t: `${base}.t`, s: `${base}.s` };
+  return { group: base, j: `${base}.j`, t: `${base}.t`, s: `${base}.s`, f: `${base}.f` };
 }
 
 /** SETEX (or SET) + PUBLISH of a group key, as Celery's `_set_with_state`. */
@@ -74,20 +85,24 @@ export async function chordPartReturn(
   const [, readyCount, extra, size] = await batch.exec();
   if (size === null || size === undefined) return { complete: false };
   const total = Number(size) + Number(extra ?? 0);
-  if (Number(readyCount) !== total) return { complete: false };
+  if (Number(readyCount) < total) return { complete: false };
+  // Only the first report at or past the size completes the join.
+  if (!await commands.setNxPx(k.f, "1", (expires || FIRED_KEPT_S) * 1000)) {
+    return { complete: false };
+  }
   const read = commands.transaction();
   const [members] = await (ordered ? read.zrange(k.j, 0, -1) : read.lrange(k.j, 0, total)).exec();
   return { complete: true, parts: (members as string[]).map(decodePart) };
 }
 
-/** DEL .j .t .s once the body was sent. */
+/** DEL .j .t .s .f once the body was sent. */
 export async function deleteChordKeys(
   commands: RedisConnection,
   keys: ResultKeys,
   groupId: string,
 ): Promise<void> {
   const k = joinKeys(keys, groupId);
-  await commands.transaction().del(k.j).del(k.t).del(k.s).exec();
+  await commands.transaction().del(k.j).del(k.t).del(k.s).del(k.f).exec();
 }
 
 /** Saves a group result: `{"result": [[gid, null], [member tuples]]}`. */
