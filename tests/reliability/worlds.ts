@@ -70,9 +70,10 @@ export async function openWorld(
   const transport: Record<string, unknown> = {};
   if (options.visibilityTimeout !== undefined) {
     transport.visibility_timeout = options.visibilityTimeout;
-    // A worker killed while it held kombu's restore mutex (each consumer thread takes it for a few
-    // ms every visibility timeout, at most 100 s) blocks every restore until the mutex expires: 300 s by default,
-    // as kombu's. Shortened with the timeout, so a kill test waits seconds, not minutes.
+    // A worker killed while it held kombu's restore mutex (each consumer thread takes it for a
+    // few ms every visibility timeout, at most 100 s) blocks every restore until the mutex
+    // expires: 300 s by default, as kombu's. Shortened with the timeout, so a kill test waits
+    // seconds, not minutes.
     transport.unacked_mutex_expire = Math.max(2, options.visibilityTimeout * 2);
   }
   const settings: Record<string, unknown> = {
