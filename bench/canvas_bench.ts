@@ -126,6 +126,6 @@ export async function canvasTable(
     }
   }
   return "### Canvas (issue 14): applyAsync → final result, median\n\n" +
-    "| setup | workload | celeriac, 2 consumer threads (default pool) | Python Celery 5.2.6, prefork -c 2 | speed-up |\n" +
+    "| setup | workload | celeriac, default pool -c 2 | Python Celery 5.2.6, prefork -c 2 | speed-up |\n" +
     "| --- | --- | --- | --- | --- |\n" + rows.join("\n") + "\n";
 }

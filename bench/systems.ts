@@ -81,11 +81,14 @@ function celeriacSystem(
   };
 }
 
-/** celeriac's default pool: `cli.ts worker -A bench/bench_app.ts -c 2 -P threads`. */
+/**
+ * celeriac's default pool: `cli.ts worker -A bench/bench_app.ts -c 2` (threads that consume for
+ * themselves on RabbitMQ and Redis; the workers pool on the embedded SQLite broker).
+ */
 export const CELERIAC: System = celeriacSystem(
   "celeriac",
-  `celeriac, ${THREADS_C} consumer threads (default pool)`,
-  ["-c", THREADS_C, "-P", "threads"],
+  `celeriac, default pool -c ${THREADS_C}`,
+  ["-c", THREADS_C],
 );
 
 /** celeriac's `-P workers` pool: the main thread consumes and hands each task to a thread. */
@@ -98,8 +101,8 @@ export const CELERIAC_WORKERS: System = celeriacSystem(
 /** celeriac with task events on (`-E`): the events cost (issue 16: at most 15 % slower drain). */
 export const CELERIAC_EVENTS: System = celeriacSystem(
   "celeriac-events",
-  `celeriac -E (task events), ${THREADS_C} consumer threads`,
-  ["-c", THREADS_C, "-P", "threads", "-E"],
+  `celeriac -E (task events), default pool -c ${THREADS_C}`,
+  ["-c", THREADS_C, "-E"],
   (setup) => setup.broker !== "sqlite",
 );
 

@@ -187,7 +187,8 @@ export interface CelerySettings {
   worker_max_message_depth: number;
   /**
    * Pool: `threads` (default: threads that each consume, run and ack their
-   * own tasks; `workers` on `memory://`), `workers` (the main thread consumes
+   * own tasks; `workers` on `memory://` and the embedded SQLite broker),
+   * `workers` (the main thread consumes
    * and hands each task to a thread), `async`, `solo`.
    */
   worker_pool: "workers" | "threads" | "async" | "solo";

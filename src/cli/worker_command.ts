@@ -32,7 +32,7 @@ export const WORKER_FLAGS: Record<string, FlagSpec> = {
   pool: {
     type: "string",
     short: "P",
-    help: "threads (default; workers on memory://), workers, async or solo",
+    help: "threads (default; workers on memory:// and SQLite), workers, async or solo",
     value: "POOL",
   },
   queues: {

@@ -33,6 +33,17 @@ import { ConsumerSupervisor } from "./consumer_threads/supervisor.ts";
 import { settingsForThreads } from "./consumer_threads/settings_snapshot.ts";
 import { startHeapTrim } from "./heap_trim.ts";
 
+/**
+ * Whether the default pool is `threads` on this broker. Not on `memory://`,
+ * which lives in one thread, nor on the embedded SQLite broker: there each
+ * thread's claims and acks are write transactions on the one file, and two
+ * consumer threads drained 3,400 tasks/s where the workers pool drains 7,400
+ * (docs/threads_pool.md).
+ */
+function threadsByDefault(broker: Broker): boolean {
+  return broker.capabilities.crossProcess && !broker.url.startsWith("sqlite:");
+}
+
 /** Options of a worker (the CLI's flags, or `app.worker(options)`). */
 export interface WorkerOptions {
   /** Number of concurrent tasks (`-c`); default `worker_concurrency`, else the CPU count. */
@@ -40,8 +51,9 @@ export interface WorkerOptions {
   /**
    * Pool (`-P`): `threads` (default: threads that consume for themselves,
    * supervised by the main thread; on `memory://`, which lives in one
-   * thread, the default is `workers`), `workers` (the main thread consumes
-   * and hands each task to a thread), `async` or `solo`.
+   * thread, and on the embedded SQLite broker the default is `workers`),
+   * `workers` (the main thread consumes and hands each task to a thread),
+   * `async` or `solo`.
    */
   pool?: PoolKind;
   /** Queues to consume (`-Q a,b`); default every `task_queues` entry, else the default queue. */
@@ -178,9 +190,8 @@ export class CeleryWorker {
       ? await this.#connect(() => app.getBackend(), backendUrl, config)
       : undefined;
     if (!broker || (backendUrl && !backend)) return; // stopped while waiting for a server
-    if (kind === "threads" && !broker.capabilities.crossProcess && !this.#options.pool) {
-      // The default pool needs a broker each thread can connect to; memory:// lives in this one.
-      this.#logger.info("memory:// lives in one thread: the workers pool runs its tasks");
+    if (kind === "threads" && !this.#options.pool && !threadsByDefault(broker)) {
+      this.#logger.info(`The workers pool runs the tasks on ${maskUrl(broker.url)}`);
       kind = "workers";
     }
     if (kind === "threads") {

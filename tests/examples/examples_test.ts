@@ -26,7 +26,7 @@ Deno.test("examples/demo.ts (deno task demo)", async () => {
   assert.ok(lines.includes("fail(...) raised ValueError: this task always fails"), run.stdout);
   assert.ok(lines.some((line) => /^whoami\(\) = demo\.whoami\[[\w-]+\] ran on /.test(line)));
   assert.ok(lines.includes("mul(6, 7) (a shared task) = 42"), run.stdout);
-  assert.match(run.stdout, /\.> concurrency: 2 \(threads\)/);
+  assert.match(run.stdout, /\.> concurrency: 2 \(workers\)/);
   assert.match(run.stdout, /\.> data: +\/.*embedded\.sqlite3 \(embedded default\)/);
   assert.match(run.stderr, /Task demo\.add\[[\w-]+\] succeeded in [\d.e-]+s: 8/);
 });

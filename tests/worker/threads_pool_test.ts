@@ -7,7 +7,8 @@
  * thread left unacknowledged, instead of Redis's visibility timeout);
  * `add_consumer` / `cancel_consumer` reach every thread; and a `memory://`
  * broker, which lives in one thread, is refused with a clear error when
- * `-P threads` is asked for, and runs on the workers pool by default. The rest (scenarios, hard limits, fair dispatch, rate limits,
+ * `-P threads` is asked for; it and the embedded SQLite broker run the
+ * workers pool by default. The rest (scenarios, hard limits, fair dispatch, rate limits,
  * thread deaths) runs on both pools in the tests of those names.
  *
  * @module
@@ -68,25 +69,32 @@ Deno.test("threads pool: memory:// is refused, naming the broker and the pool to
   }
 });
 
-Deno.test("the default pool on memory://, which lives in one thread, is the workers pool", async () => {
-  app.conf.update({
-    broker_url: `memory://${uniqueName("threads")}`,
-    result_backend: "memory://",
-    task_default_queue: uniqueName("threads"),
+for (const broker of ["memory", "sqlite"] as const) {
+  Deno.test(`the default pool on ${broker}:// is the workers pool`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "celeriac-threads-default-" });
+    app.conf.update({
+      broker_url: broker === "memory"
+        ? `memory://${uniqueName("threads")}`
+        : `sqlite://${dir}/embedded.sqlite3`,
+      result_backend: broker === "memory" ? "memory://" : `sqlite://${dir}/embedded.sqlite3`,
+      task_default_queue: uniqueName("threads"),
+    });
+    const worker = await app.worker({ concurrency: 1, banner: false });
+    try {
+      assert.equal(await (await add.delay(2, 5)).get({ timeout: 10 }), 7);
+      const stats = await app.control.inspect({ destination: worker.hostname, timeout: 2 })
+        .stats();
+      assert.equal(
+        (stats?.[worker.hostname].pool as Record<string, unknown>).implementation,
+        "workers",
+      );
+    } finally {
+      await worker.stop();
+      await app.close();
+      await Deno.remove(dir, { recursive: true });
+    }
   });
-  const worker = await app.worker({ concurrency: 1, banner: false });
-  try {
-    assert.equal(await (await add.delay(2, 5)).get({ timeout: 10 }), 7);
-    const stats = await app.control.inspect({ destination: worker.hostname, timeout: 2 }).stats();
-    assert.equal(
-      (stats?.[worker.hostname].pool as Record<string, unknown>).implementation,
-      "workers",
-    );
-  } finally {
-    await worker.stop();
-    await app.close();
-  }
-});
+}
 
 Deno.test({
   name: "threads pool: add_consumer makes every thread consume a queue; after cancel_consumer " +
