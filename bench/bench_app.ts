@@ -8,9 +8,10 @@
  * starts (`task_prerun`) and, at the N-th, prints one line
  * `@@bench {"first":…,"last":…,"count":N}` (wall-clock milliseconds): the
  * drain time, stamped inside the worker, with no per-task I/O. It also prints
- * `@@bench {"ready":…}` when the worker is ready. With the default pool signals
- * are dispatched on the main thread only; with `-P threads` each consumer
- * thread counts its own runs and tells the main thread (see below).
+ * `@@bench {"ready":…}` when the worker is ready. With `-P workers`, `async`
+ * and `solo` signals are dispatched on the main thread only; with `-P threads`
+ * (the default on RabbitMQ and Redis) each consumer thread counts its own runs
+ * and tells the main thread (see below).
  *
  * @module
  */

@@ -1,6 +1,6 @@
 /**
  * Drains one queue with the same prefetch window in three worker shapes, for
- * the pool-design question in docs/benchmarks.md: the default pool (tasks
+ * the pool-design question in docs/benchmarks.md: `-P workers` (tasks
  * handed to worker threads), `-P async` (tasks run on the consuming thread),
  * and two `-P async -c 1` processes that each consume for themselves (what
  * worker threads consuming from the broker would do).
@@ -28,7 +28,7 @@ interface Shape {
 }
 
 const SHAPES: Shape[] = [
-  { label: "default pool, -c 2", processes: 1, poolArgs: ["-c", "2"] },
+  { label: "-P workers -c 2", processes: 1, poolArgs: ["-P", "workers", "-c", "2"] },
   { label: "-P async -c 2", processes: 1, poolArgs: ["-P", "async", "-c", "2"] },
   { label: "2 × -P async -c 1", processes: 2, poolArgs: ["-P", "async", "-c", "1"] },
 ];

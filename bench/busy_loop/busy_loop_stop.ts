@@ -1,6 +1,6 @@
 /**
  * Measures whether `terminate()` stops a thread spinning in `while (true) {}`,
- * for the four combinations the default pool could use: a `node:worker_threads`
+ * for the four combinations a pool of threads could use: a `node:worker_threads`
  * thread or a Web Worker, with the loop inside a Web Lock or not. Prints the
  * process's CPU use in the second after `terminate()` (0 % = stopped, ~100 % =
  * still spinning). Each case runs in its own process:

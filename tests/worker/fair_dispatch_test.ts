@@ -1,5 +1,5 @@
 /**
- * Fair dispatch (Celery's `-O fair`, issue 15), with the default pool and with
+ * Fair dispatch (Celery's `-O fair`, issue 15), with the workers pool and with
  * the threads pool (whose threads consume for themselves): one long task sent
  * first and 100 short ones after it, on two threads with the default prefetch
  * window (2 × 4). The short ones must all finish while the long one still

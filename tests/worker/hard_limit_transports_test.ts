@@ -1,6 +1,6 @@
 /**
  * A hard time limit on each transport (the embedded SQLite default, Redis,
- * RabbitMQ), with the default pool and with the threads pool: two busy loops
+ * RabbitMQ), with the workers pool and with the threads pool: two busy loops
  * stop both threads, each is stopped after its 0.5 s limit with
  * `TimeLimitExceeded` stored under its own id, the threads are replaced, and
  * the twenty tasks prefetched behind them all run at once after, none

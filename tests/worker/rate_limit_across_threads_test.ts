@@ -1,6 +1,6 @@
 /**
  * A task's rate limit is per worker, not per thread (Celery's semantics,
- * issue 15), with the default pool and with the threads pool (whose threads
+ * issue 15), with the workers pool and with the threads pool (whose threads
  * share each bucket in shared memory): with two threads, twelve `10/s` tasks still take about a
  * second, where a bucket per thread would let them through in about half.
  * Runs on the embedded default (`sqlite://`), so it needs no service.

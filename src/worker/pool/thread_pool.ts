@@ -1,5 +1,6 @@
 /**
- * The default pool: N worker threads (see `thread_entry.ts` for why they
+ * The `workers` pool (`-P workers`; the default on `memory://` and the
+ * embedded SQLite broker): N worker threads (see `thread_entry.ts` for why they
  * are `node:worker_threads` Workers), each importing the app module and
  * running one task at a time. A hard time limit terminates the thread running
  * the task, even in a CPU-bound loop, and starts a replacement; a thread that

@@ -1,5 +1,5 @@
 /**
- * Where the default pool's threads are created, and the one place their spawn
+ * Where the `workers` pool's threads are created, and the one place their spawn
  * options live (the entry module today; per-thread resource limits belong
  * here too). The entry file is named in `deno.json`'s `compile` task
  * (`--include`), so a compiled binary carries it.
