@@ -14,7 +14,7 @@ import { Celery, group } from "../../mod.ts";
 import type { CeleryEvent } from "../../src/events/event_types.ts";
 import type { CeleryWorker } from "../../src/worker/worker.ts";
 import { AMQP_URL, closeOwnConnections, deleteAmqpEntities } from "../integration/amqp_helpers.ts";
-import { startCeleriacWorker } from "../interop/celeriac_worker.ts";
+import { type CeleriacWorkerOptions, startCeleriacWorker } from "../interop/celeriac_worker.ts";
 import { eventually, isolatedSettings } from "../interop/events_control_scenarios.ts";
 import { serviceAvailable, uniqueName } from "../services.ts";
 
@@ -57,6 +57,28 @@ function startWorker(app: Celery, options: Parameters<Celery["worker"]>[0] = {})
     banner: false,
     hostname: `${uniqueName("rc")}@test`,
     heartbeatInterval: 0.5,
+    ...options,
+  });
+}
+
+/**
+ * A worker process (`tests/interop/worker_app.ts`, one thread) on RabbitMQ
+ * with rpc results and the test app's settings, named `node`.
+ */
+function startWorkerProcess(
+  config: Record<string, unknown>,
+  node: string,
+  options: Pick<CeleriacWorkerOptions, "pool" | "args">,
+) {
+  return startCeleriacWorker({
+    module: "tests/interop/worker_app.ts",
+    env: {
+      CELERY_BROKER_URL: AMQP_URL,
+      CELERY_RESULT_BACKEND: "rpc://",
+      CELERIAC_IT_CONFIG: JSON.stringify(config),
+    },
+    hostname: node,
+    concurrency: 1,
     ...options,
   });
 }
@@ -187,15 +209,7 @@ Deno.test({
     const { app, config, cleanUp } = testApp();
     const node = `${uniqueName("rc-term")}@test`;
     try {
-      await using worker = await startCeleriacWorker({
-        module: "tests/interop/worker_app.ts",
-        env: {
-          CELERY_BROKER_URL: AMQP_URL,
-          CELERY_RESULT_BACKEND: "rpc://",
-          CELERIAC_IT_CONFIG: JSON.stringify(config),
-        },
-        hostname: node,
-        concurrency: 1,
+      await using worker = await startWorkerProcess(config, node, {
         args: ["-E", "--without-mingle"],
       });
       const slow = await app.sendTask("interop.sleep", [60]);
@@ -517,15 +531,7 @@ for (const pool of ["workers", "threads"] as const) {
       const { app, config, cleanUp } = testApp();
       const node = `${uniqueName("rc-pool")}@test`;
       try {
-        await using _worker = await startCeleriacWorker({
-          module: "tests/interop/worker_app.ts",
-          env: {
-            CELERY_BROKER_URL: AMQP_URL,
-            CELERY_RESULT_BACKEND: "rpc://",
-            CELERIAC_IT_CONFIG: JSON.stringify(config),
-          },
-          hostname: node,
-          concurrency: 1,
+        await using _worker = await startWorkerProcess(config, node, {
           pool,
           args: ["--without-mingle"],
         });

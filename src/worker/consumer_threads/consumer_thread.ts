@@ -239,14 +239,27 @@ async function balance(current: Running): Promise<void> {
   const { pool } = current;
   if (stopping || current.paused || pool.waiting === 0) return;
   if (pool.busyForMs < GIVE_BACK_AFTER_MS || !current.giveBack()) return;
+  await reopenStream(current, async () => {
+    pool.cancelPending();
+    await pool.idle();
+  });
+}
+
+/**
+ * Stops the consume stream (what its transport prefetched goes back to the
+ * queues), waits for `meanwhile`, then consumes again (with the queues of
+ * that moment) unless the thread is stopping. `balance()` stays out
+ * meanwhile.
+ */
+async function reopenStream(current: Running, meanwhile?: () => Promise<void>): Promise<void> {
   current.paused = true;
   await current.reader.cancel().catch(() => {});
   await current.consuming;
-  pool.cancelPending();
-  await pool.idle();
-  if (stopping) return;
-  current.reader = current.open();
-  current.consuming = consume(current);
+  await meanwhile?.();
+  if (!stopping) {
+    current.reader = current.open();
+    current.consuming = consume(current);
+  }
   current.paused = false;
 }
 
@@ -257,17 +270,8 @@ async function balance(current: Running): Promise<void> {
  */
 async function setQueues(next: QueueSpec[], query: number): Promise<void> {
   queues = next;
-  const current = running;
-  if (current && !stopping && !current.paused) {
-    current.paused = true; // `balance()` stays out; when it holds the pause, it reopens with `next`
-    await current.reader.cancel().catch(() => {});
-    await current.consuming;
-    if (!stopping) {
-      current.reader = current.open();
-      current.consuming = consume(current);
-    }
-    current.paused = false;
-  }
+  // While `balance()` holds the stream paused, it reopens it with `next` itself.
+  if (running && !stopping && !running.paused) await reopenStream(running);
   send({ type: "queues-set", query });
 }
 
