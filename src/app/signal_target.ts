@@ -15,9 +15,30 @@ const log = getLogger("signals");
 
 type Listener = EventListenerOrEventListenerObject;
 
-/** An `EventTarget` that logs, instead of rethrowing, what its listeners throw. */
+/** Capture flags a listener was added with: bit 1 without capture, bit 2 with. */
+function captureBit(options?: boolean | EventListenerOptions): number {
+  const capture = typeof options === "boolean" ? options : options?.capture ?? false;
+  return capture ? 2 : 1;
+}
+
+/**
+ * An `EventTarget` that logs, instead of rethrowing, what its listeners
+ * throw, and knows which event types have listeners, so a signal nobody
+ * listens to costs no event object and no dispatch (several per task).
+ */
 export class SignalTarget extends EventTarget {
   readonly #wrapped = new WeakMap<Listener, EventListener>();
+  /**
+   * Listeners by type, with their capture bits. A `once` listener that ran,
+   * or one removed by its `signal`, stays counted: that only costs a
+   * dispatch, never a missed listener.
+   */
+  readonly #listening = new Map<string, Map<Listener, number>>();
+
+  /** Whether `type` may have a listener (false: dispatching it would reach nobody). */
+  hasListeners(type: string): boolean {
+    return (this.#listening.get(type)?.size ?? 0) > 0;
+  }
 
   /**
    * Adds a receiver for one of Celery's signals, typed by its payload:
@@ -59,6 +80,9 @@ export class SignalTarget extends EventTarget {
       };
       this.#wrapped.set(key, wrapped);
     }
+    let listeners = this.#listening.get(type);
+    if (!listeners) this.#listening.set(type, listeners = new Map());
+    listeners.set(key, (listeners.get(key) ?? 0) | captureBit(options));
     super.addEventListener(type, wrapped, options);
   }
 
@@ -81,6 +105,10 @@ export class SignalTarget extends EventTarget {
   ): void {
     if (!listener) return;
     const key = listener as Listener;
+    const listeners = this.#listening.get(type);
+    const bits = (listeners?.get(key) ?? 0) & ~captureBit(options);
+    if (bits) listeners!.set(key, bits);
+    else listeners?.delete(key);
     super.removeEventListener(type, this.#wrapped.get(key) ?? key, options);
   }
 }

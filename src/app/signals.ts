@@ -5,6 +5,8 @@
  * @module
  */
 
+import { SignalTarget } from "./signal_target.ts";
+
 /** The payload of each signal (`event.detail`). */
 export interface SignalDetails {
   /** Before a task message is published. */
@@ -55,11 +57,16 @@ export type SignalName = keyof SignalDetails;
 /** The event type dispatched for a signal. */
 export type SignalEvent<K extends SignalName> = CustomEvent<SignalDetails[K]>;
 
-/** Dispatches a signal on a target; listeners that throw are reported, never break the caller. */
+/**
+ * Dispatches a signal on a target; listeners that throw are reported, never
+ * break the caller. On a `SignalTarget` (the app) a signal without listeners
+ * is not dispatched at all.
+ */
 export function sendSignal<K extends SignalName>(
   target: EventTarget,
   name: K,
   detail: SignalDetails[K],
 ): void {
+  if (target instanceof SignalTarget && !target.hasListeners(name)) return;
   target.dispatchEvent(new CustomEvent(name, { detail }));
 }
