@@ -64,6 +64,8 @@ export class RunningTable {
   readonly #ints: Int32Array;
   readonly #floats: Float64Array;
   readonly #bytes: Uint8Array;
+  /** Each slot's entry bytes (views of `#bytes`), written in place. */
+  readonly #entries: Uint8Array[];
 
   /** A table over `buffer` (from `RunningTable.create`, possibly in another thread). */
   constructor(buffer: SharedArrayBuffer) {
@@ -75,6 +77,10 @@ export class RunningTable {
     this.#floats = new Float64Array(buffer, 0, this.size * FLOATS_PER_SLOT);
     this.#ints = new Int32Array(buffer, floatsBytes, this.size * INTS_PER_SLOT);
     this.#bytes = new Uint8Array(buffer, floatsBytes + intsBytes, this.size * ENTRY_BYTES);
+    this.#entries = Array.from(
+      { length: this.size },
+      (_, slot) => this.#bytes.subarray(slot * ENTRY_BYTES, (slot + 1) * ENTRY_BYTES),
+    );
   }
 
   static #slotBytes(): number {
@@ -90,14 +96,15 @@ export class RunningTable {
   write(slot: number, entry: RunningEntry, now = Date.now()): void {
     const generation = Atomics.load(this.#ints, slot * INTS_PER_SLOT);
     if (generation % 2 === 1) this.clear(slot);
-    let bytes = encoder.encode(JSON.stringify(entry));
-    if (bytes.length > ENTRY_BYTES) {
+    const target = this.#entries[slot];
+    const text = JSON.stringify(entry);
+    let { read, written } = encoder.encodeInto(text, target);
+    if (read < text.length) {
       const { id, retries, task, hardTimeLimit, acksLate, rejectOnWorkerLost } = entry;
       const short = { id, retries, task, hardTimeLimit, acksLate, rejectOnWorkerLost };
-      bytes = encoder.encode(JSON.stringify(short)).subarray(0, ENTRY_BYTES);
+      written = encoder.encodeInto(JSON.stringify(short), target).written;
     }
-    this.#bytes.set(bytes, slot * ENTRY_BYTES);
-    Atomics.store(this.#ints, slot * INTS_PER_SLOT + 1, bytes.length);
+    Atomics.store(this.#ints, slot * INTS_PER_SLOT + 1, written);
     this.#floats[slot * FLOATS_PER_SLOT] = now;
     this.#floats[slot * FLOATS_PER_SLOT + 1] = entry.hardTimeLimit && entry.hardTimeLimit > 0
       ? now + entry.hardTimeLimit * 1000

@@ -6,7 +6,8 @@
  * without a message per task, and each slot runs inside a Web Lock, which is
  * what lets `terminate()` stop a thread spinning in a CPU-bound loop (see
  * `bench/busy_loop/busy_loop_stop.ts`). The slot keeps its lock across back
- * to back runs, so the lock costs nothing per task under load.
+ * to back runs and while it waits for the next, so the lock costs nothing per
+ * task.
  *
  * @module
  */
@@ -71,6 +72,8 @@ export class SlotPool implements Pool {
   readonly #options: SlotPoolOptions;
   readonly #queue = new JobQueue();
   readonly #busy: boolean[];
+  /** Wakes each slot's loop when it waits for a run (undefined while it runs or has not started). */
+  readonly #wake: (PromiseWithResolvers<void> | undefined)[];
   /** When each slot's current run started (performance.now()), 0 when it runs none. */
   readonly #since: number[];
   readonly #locks: LockManager;
@@ -86,6 +89,7 @@ export class SlotPool implements Pool {
     this.#options = options;
     this.#busy = Array.from({ length: this.size }, () => false);
     this.#since = Array.from({ length: this.size }, () => 0);
+    this.#wake = Array.from({ length: this.size }, () => undefined);
     this.#locks = (globalThis.navigator as unknown as { locks: LockManager }).locks;
     this.#idle.resolve();
   }
@@ -124,32 +128,67 @@ export class SlotPool implements Pool {
     if (this.#closed) return Promise.resolve({ kind: "not-started" });
     const result = this.#queue.push(job, onStart);
     const free = this.#busy.indexOf(false);
-    if (free >= 0) this.#startSlot(free);
+    if (free < 0) return result;
+    this.#markBusy(free);
+    const waiting = this.#wake[free];
+    if (waiting) {
+      this.#wake[free] = undefined;
+      waiting.resolve();
+    } else this.#startSlot(free);
     return result;
   }
 
-  /** Runs queued jobs back to back on `slot`, inside the slot's Web Lock. */
-  #startSlot(slot: number): void {
+  #markBusy(slot: number): void {
     if (this.#busy.every((busy) => !busy)) this.#idle = Promise.withResolvers<void>();
     this.#busy[slot] = true;
+  }
+
+  #markFree(slot: number): void {
+    this.#busy[slot] = false;
+    if (this.#busy.every((busy) => !busy)) this.#idle.resolve();
+  }
+
+  /**
+   * Starts `slot`'s loop inside the slot's Web Lock: it runs queued jobs
+   * back to back and, when none is left, waits for `run()` to wake it,
+   * keeping the lock until the pool closes (one lock request per slot, not
+   * per batch).
+   */
+  #startSlot(slot: number): void {
     void this.#locks.request(`${this.#lockPrefix}-${slot}`, async () => {
-      let turnStarted = performance.now();
       try {
-        for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
-          await this.#execute(slot, next);
-          if (performance.now() - turnStarted >= YIELD_EVERY_MS) {
-            // Back-to-back runs resolve by microtasks only: let timers and I/O in
-            // (batched acks, fetches, soft limits) at least this often.
-            await new Promise((resolve) => setTimeout(resolve, 0));
-            turnStarted = performance.now();
+        while (true) {
+          let turnStarted = performance.now();
+          for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+            await this.#execute(slot, next);
+            if (performance.now() - turnStarted >= YIELD_EVERY_MS) {
+              // Back-to-back runs resolve by microtasks only: let timers and I/O in
+              // (batched acks, fetches, soft limits) at least this often.
+              await new Promise((resolve) => setTimeout(resolve, 0));
+              turnStarted = performance.now();
+            }
           }
+          // In the same step as the empty queue was seen: a run queued from now on wakes the slot.
+          this.#markFree(slot);
+          if (this.#closed) return;
+          const wake = Promise.withResolvers<void>();
+          this.#wake[slot] = wake;
+          await wake.promise;
+          if (this.#closed) return;
         }
       } finally {
-        // In the same step as the empty queue was seen: a run queued from now on starts the slot again.
-        this.#busy[slot] = false;
-        if (this.#busy.every((busy) => !busy)) this.#idle.resolve();
+        this.#wake[slot] = undefined;
+        this.#markFree(slot);
       }
     });
+  }
+
+  /** Lets every waiting slot loop end (the pool is closing). */
+  #wakeAll(): void {
+    for (const [slot, waiting] of this.#wake.entries()) {
+      this.#wake[slot] = undefined;
+      waiting?.resolve();
+    }
   }
 
   async #execute(slot: number, { job, onStart, finish }: QueuedJob): Promise<void> {
@@ -227,6 +266,7 @@ export class SlotPool implements Pool {
   async close(): Promise<void> {
     this.#closed = true;
     this.cancelPending();
+    this.#wakeAll();
     await this.#idle.promise;
   }
 
@@ -234,6 +274,7 @@ export class SlotPool implements Pool {
   terminate(): Promise<void> {
     this.#closed = true;
     this.cancelPending();
+    this.#wakeAll();
     return Promise.resolve();
   }
 }
