@@ -24,7 +24,6 @@ import { requestFromCall } from "./request_from_call.ts";
 import { acceptedContentTypes } from "../protocol/json_content.ts";
 import type { MessageLimits } from "../protocol/message_limits.ts";
 import { planEta } from "./eta_plan.ts";
-import { LinkedAbort } from "./linked_abort.ts";
 import { type BucketFactory, parseRateLimit, RateLimiter } from "./rate_limit.ts";
 import { ResultWriter } from "./result_writer.ts";
 import { outcomeOf, reportOutcome } from "./outcome_report.ts";
@@ -365,14 +364,15 @@ export class TaskHandler {
       return await (ended.dropped ? delivery.reject(false) : delivery.ack());
     }
     if (ended && !acksLate) acked = delivery.ack();
-    // Let go of the channel's long-lived `lost` signal once the pool is done with this run.
-    using abandoned = new LinkedAbort([delivery.lost, tracked?.discard.signal]);
+    const abandoned = [delivery.lost, tracked?.discard.signal].filter((signal) =>
+      signal !== undefined
+    );
     const result = ended ?? await pool.run(
       {
         request,
         hardTimeLimit: hard,
         softTimeLimit: soft,
-        abandoned: abandoned.signal,
+        abandoned,
         terminate: tracked?.terminate.signal,
       },
       () => {

@@ -17,6 +17,11 @@ export interface QueuedJob {
   finish: (result: PoolResult) => void;
 }
 
+/** Whether one of the job's `abandoned` signals aborted. */
+export function isAbandoned(job: PoolJob): boolean {
+  return job.abandoned?.some((signal) => signal.aborted) ?? false;
+}
+
 /** A FIFO of jobs, each settled exactly once. */
 export class JobQueue {
   readonly #waiting: QueuedJob[] = [];
@@ -34,7 +39,7 @@ export class JobQueue {
    */
   shift(): QueuedJob | undefined {
     for (let next = this.#take(); next; next = this.#take()) {
-      if (!next.job.abandoned?.aborted) return next;
+      if (!isAbandoned(next.job)) return next;
       next.finish({ kind: "not-started" });
     }
     return undefined;

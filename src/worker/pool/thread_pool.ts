@@ -211,7 +211,7 @@ export class ThreadPool implements Pool {
     const jobs = batch.map((queued) => {
       const seq = this.#nextSeq++;
       slot.lookahead.set(seq, queued);
-      this.#watchAbandoned(slot, queued.job.abandoned);
+      for (const signal of queued.job.abandoned ?? []) this.#watchAbandoned(slot, signal);
       return { seq, request: queued.job.request, softTimeLimit: queued.job.softTimeLimit };
     });
     slot.post({ type: "run", startsNow, jobs });
@@ -223,8 +223,8 @@ export class ThreadPool implements Pool {
    * can no longer be acknowledged are then dropped from the line). One
    * listener per thread and signal: deliveries of a channel share a signal.
    */
-  #watchAbandoned(slot: ThreadSlot, abandoned: AbortSignal | undefined): void {
-    if (!abandoned || slot.watched.has(abandoned)) return;
+  #watchAbandoned(slot: ThreadSlot, abandoned: AbortSignal): void {
+    if (slot.watched.has(abandoned)) return;
     slot.watched.add(abandoned);
     abandoned.addEventListener("abort", () => slot.release(), { once: true });
   }

@@ -23,11 +23,13 @@ export interface PoolJob {
   /** Seconds before the run is stopped and TimeLimitExceeded stored, or null. */
   hardTimeLimit: number | null;
   /**
-   * Aborts when the job's message can no longer be acknowledged (its delivery
-   * was lost with the connection; the broker redelivers it): a pool must not
-   * start it then, and finishes it as `not-started`.
+   * The job is abandoned once any of these aborts: its message can no longer
+   * be acknowledged (its delivery was lost with the connection; the broker
+   * redelivers it), or it was revoked before it started. A pool must not
+   * start it then, and finishes it as `not-started`. (Sources, not one
+   * combined signal: combining costs a controller and listeners per run.)
    */
-  abandoned?: AbortSignal;
+  abandoned?: readonly AbortSignal[];
   /**
    * Aborts to stop the run (a revoke with `terminate`); its reason is the
    * signal name. The run ends as `terminated`, as a hard time limit ends it.
