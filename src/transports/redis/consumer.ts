@@ -9,6 +9,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { getLogger } from "../../log.ts";
 import type { Delivery, QueueSpec } from "../../broker/types.ts";
 import { DeliveryWindow } from "../delivery_window.ts";
@@ -162,6 +163,7 @@ export class RedisConsumer {
     let fast = true;
     let failures = 0;
     let lingerUntil: number | undefined;
+    let toTurnEnd = false;
     while (!this.#stopping) {
       try {
         if (!this.#started) await this.#start();
@@ -180,6 +182,13 @@ export class RedisConsumer {
           }
         }
         lingerUntil = undefined;
+        if (!toTurnEnd && this.#inWindow() > 0) {
+          // Under load: fetch at the end of this turn, with the acks its runs made (see `takeAcks`).
+          toTurnEnd = true;
+          await new Promise((resolve) => setImmediate(resolve));
+          continue;
+        }
+        toTurnEnd = false;
         const batch: Fetched[] = fast
           ? await this.#fetcher.popBatch(Math.min(this.#capacity(), MAX_BATCH))
           : [];

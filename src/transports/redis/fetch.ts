@@ -98,15 +98,25 @@ export class ListFetcher {
   async popBatch(count: number): Promise<Fetched[]> {
     const { keys, commands, options } = this.#deps;
     const lists = this.#lists();
-    const reply = await commands.popAndRecord(
-      [keys.unacked, keys.unackedIndex, ...lists.flatMap((l) => [l.key, keys.deadList(l.queue)])],
-      [
-        count,
-        Date.now() / 1000,
-        options.ackEmulation ? "1" : "0",
-        this.#deps.ledger.ownerKey ?? "",
-      ],
-    ) as [number, string, string, string][];
+    const { ledger } = this.#deps;
+    const acks = ledger.takeAcks(); // the acks of this turn ride along
+    let reply: [number, string, string, string][];
+    try {
+      reply = await commands.popAndRecord(
+        [keys.unacked, keys.unackedIndex, ...lists.flatMap((l) => [l.key, keys.deadList(l.queue)])],
+        [
+          count,
+          Date.now() / 1000,
+          options.ackEmulation ? "1" : "0",
+          ledger.ownerKey ?? "",
+          ...acks.map(([tag]) => tag),
+        ],
+      ) as [number, string, string, string][];
+    } catch (error) {
+      ledger.acksSent(acks, error);
+      throw error;
+    }
+    ledger.acksSent(acks);
     for (const [index, raw, tag, reason] of reply) {
       const list = lists[index - 1];
       if (reason) this.#reportMalformed(list.queue, reason);

@@ -13,9 +13,11 @@
  * bookkeeping (kombu's BRPOP-then-MULTI has that window).
  *
  * KEYS: `unacked`, `unacked_index`, then pairs of (queue list, its dead list).
- * ARGV: max count, score (unix seconds), `"1"` to record in `unacked`, and
- * optionally the key of a set the recorded tags are also added to (the
- * consumer's own, see `UnackedLedger.owner`).
+ * ARGV: max count, score (unix seconds), `"1"` to record in `unacked`, the
+ * key of a set the recorded tags are also added to (the consumer's own, see
+ * `UnackedLedger.owner`; empty for none), then delivery tags to ack first
+ * (as `ACK_TAGS`, the owner set included), so a consumer's acks ride with
+ * its next fetch.
  * Returns `[[pairIndex (1-based), raw, deliveryTag, malformedReason], …]`; a
  * malformed element (reason non-empty) was moved to the dead list instead.
  */
@@ -23,6 +25,12 @@ export const POP_AND_RECORD = `
 local out = {}
 local want = tonumber(ARGV[1])
 local record = ARGV[3] == '1'
+if #ARGV > 4 then
+  local acks = {unpack(ARGV, 5)}
+  redis.call('ZREM', KEYS[2], unpack(acks))
+  redis.call('HDEL', KEYS[1], unpack(acks))
+  if ARGV[4] ~= '' then redis.call('SREM', ARGV[4], unpack(acks)) end
+end
 for i = 3, #KEYS, 2 do
   while want > 0 do
     local raw = redis.call('RPOP', KEYS[i])

@@ -23,6 +23,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { getLogger } from "../../log.ts";
 import type { UnsettledRegistry } from "../../broker/types.ts";
 import type { RedisConnection } from "./facade.ts";
@@ -45,6 +46,15 @@ export interface UnackedMessage {
   listKey: string;
 }
 
+/** Settles the promise `UnackedLedger.ack` returned. */
+interface AckWaiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** Acks taken to be sent together: `[tag, waiter]`. */
+export type AckBatch = [string, AckWaiter][];
+
 /** Finds the queues a message published to `exchange` with `routingKey` goes to. */
 export type Router = (exchange: string, routingKey: string) => Promise<string[]>;
 
@@ -65,7 +75,10 @@ export class UnackedLedger {
   readonly #keys: KombuKeys;
   readonly #options: Readonly<RedisTransportOptions>;
   readonly #route: Router;
-  readonly #acks = new Map<string, { resolve: () => void; reject: (e: unknown) => void }>();
+  /** Acks not sent yet, by tag. */
+  readonly #acks = new Map<string, AckWaiter>();
+  /** Acks sent and not yet answered (by a flush, or with a batch pop: `takeAcks`), by tag. */
+  readonly #sending = new Map<string, AckWaiter>();
   #flushing?: Promise<void>;
   #timer?: ReturnType<typeof setTimeout>;
   #maintaining?: Promise<void>;
@@ -140,6 +153,11 @@ export class UnackedLedger {
     this.unacked.set(message.tag, message);
   }
 
+  /** Whether this ledger still holds `tag`: unacked, or its ack not yet answered. */
+  #holds(tag: string): boolean {
+    return this.unacked.has(tag) || this.#acks.has(tag) || this.#sending.has(tag);
+  }
+
   /** From now on, the tags this ledger holds are also kept in an owner set (see `ownerKey`). */
   own(registry: UnsettledRegistry): void {
     this.ownerKey = this.#keys.ownerSet(crypto.randomUUID());
@@ -147,7 +165,11 @@ export class UnackedLedger {
     registry.add(`owner:${this.ownerKey}`);
   }
 
-  /** Acks a delivery; acks arriving together are sent as one `ACK_TAGS` script call (`ZREM` + `HDEL`). */
+  /**
+   * Acks a delivery. The acks of one turn of the event loop go together:
+   * with the consumer's next batch pop when it comes in that turn (see
+   * `takeAcks`), else as one `ACK_TAGS` script call at the end of the turn.
+   */
   ack(tag: string): Promise<void> {
     if (!this.unacked.delete(tag) || !this.#options.ackEmulation) return Promise.resolve();
     const done = new Promise<void>((resolve, reject) => this.#acks.set(tag, { resolve, reject }));
@@ -155,10 +177,45 @@ export class UnackedLedger {
     return done;
   }
 
+  /**
+   * Takes the acks not sent yet (up to a chunk), for a batch pop to carry
+   * (`POP_AND_RECORD` acks them first): one command instead of two. Give
+   * them back with `acksSent`.
+   */
+  takeAcks(): AckBatch {
+    const batch: AckBatch = [];
+    for (const entry of this.#acks) {
+      if (batch.length >= CHUNK) break;
+      batch.push(entry);
+      this.#acks.delete(entry[0]);
+      this.#sending.set(entry[0], entry[1]);
+    }
+    return batch;
+  }
+
+  /**
+   * The command carrying `batch` was answered (`error` undefined) or failed:
+   * the acks are done, or go back to be sent again (rejected only once the
+   * connection is closed for good).
+   */
+  acksSent(batch: AckBatch, error?: unknown): void {
+    for (const [tag, waiter] of batch) {
+      this.#sending.delete(tag);
+      if (error === undefined) waiter.resolve();
+      else if (this.#closed || this.#conn.closed) waiter.reject(error);
+      else this.#acks.set(tag, waiter);
+    }
+    if (this.#acks.size) this.#scheduleFlush();
+  }
+
   #scheduleFlush(): void {
     if (this.#flushing) return;
     this.#flushing = (async () => {
       try {
+        // At the end of this turn, with the acks made meanwhile, after the consumer's batch pop
+        // (also deferred to the end of the turn) had the chance to take them.
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
         await this.#flushAcks();
       } finally {
         this.#flushing = undefined;
@@ -171,25 +228,17 @@ export class UnackedLedger {
   async #flushAcks(): Promise<void> {
     let failures = 0;
     while (this.#acks.size > 0) {
-      const batch = [...this.#acks].slice(0, CHUNK);
-      const tags = batch.map(([tag]) => tag);
+      const batch = this.takeAcks();
       try {
         const keys = [this.#keys.unacked, this.#keys.unackedIndex];
         if (this.ownerKey) keys.push(this.ownerKey);
-        await this.#conn.ackTags(keys, tags);
-        for (const [tag, waiter] of batch) {
-          this.#acks.delete(tag);
-          waiter.resolve();
-        }
+        await this.#conn.ackTags(keys, batch.map(([tag]) => tag));
+        this.acksSent(batch);
         failures = 0;
       } catch (error) {
-        if (this.#closed || this.#conn.closed) {
-          for (const [tag, waiter] of batch) {
-            this.#acks.delete(tag);
-            waiter.reject(error);
-          }
-          continue;
-        }
+        const retry = !this.#closed && !this.#conn.closed;
+        this.acksSent(batch, error);
+        if (!retry) continue;
         if (failures++ === 0) {
           log.warning(`Redis ack failed, retrying: ${(error as Error).message}`);
         }
@@ -237,7 +286,7 @@ export class UnackedLedger {
     for (const key of keys.filter((k) => k.startsWith("owner:"))) {
       const ownerKey = key.slice("owner:".length);
       for (const tag of await this.#conn.smembers(ownerKey)) {
-        if (this.unacked.has(tag) || this.#acks.has(tag)) continue;
+        if (this.#holds(tag)) continue;
         if (await this.#restoreForeign(tag)) restored++;
       }
       await this.#conn.del([ownerKey]);
@@ -247,7 +296,7 @@ export class UnackedLedger {
 
   /** Gives every unacked delivery and every delivery being acked a fresh score. */
   async refresh(): Promise<void> {
-    const tags = [...this.unacked.keys(), ...this.#acks.keys()];
+    const tags = [...this.unacked.keys(), ...this.#acks.keys(), ...this.#sending.keys()];
     for (let i = 0; i < tags.length; i += CHUNK) {
       await this.#conn.zaddExisting(
         this.#keys.unackedIndex,
@@ -276,7 +325,7 @@ export class UnackedLedger {
         this.#options.unackedRestoreLimit,
       );
       for (const tag of tags) {
-        if (this.unacked.has(tag) || this.#acks.has(tag)) continue;
+        if (this.#holds(tag)) continue;
         if (await this.#restoreForeign(tag)) restored++;
       }
     } finally {
