@@ -350,3 +350,47 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "redis broker: acks made under load ride with the next batch pop, and every one lands",
+  ignore: !available,
+  fn: async () => {
+    const { prefix, open } = setup();
+    const broker = await open();
+    const redis = rawRedis();
+    const queue = directQueue(uniqueName("ride"));
+    try {
+      const texts = Array.from({ length: 40 }, (_, i) => `m${i}`);
+      await publishTexts(broker, queue, texts);
+      const commands: string[][] = [];
+      const monitor = await redis.monitor(); // a connection of its own, in MONITOR mode
+      monitor.on("monitor", (_time: string, args: string[]) => commands.push(args));
+      const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 4 }));
+      const seen: string[] = [];
+      for (const _ of texts) {
+        const delivery = await reader.expect(5000, `message ${seen.length}`);
+        seen.push(bodyText(delivery));
+        void delivery.ack(); // as a worker acks at a run's start, without waiting
+      }
+      await reader.cancel();
+      assert.deepEqual(seen.toSorted(), texts.toSorted());
+      await eventually("every ack", async () => await redis.hlen(`${prefix}unacked`) === 0);
+      assert.equal(await redis.zcard(`${prefix}unacked_index`), 0);
+      await monitor.disconnect();
+      // A batch pop names its lists and the owner-set slot, then the tags it acks first.
+      const pops = commands.filter((args) =>
+        args[0].toLowerCase() === "evalsha" && args.includes(`${prefix}unacked`) &&
+        args.some((arg) => arg.startsWith(`${prefix}${queue.name}`))
+      );
+      const carried = pops.filter((args) => {
+        const keys = Number(args[2]);
+        return args.length > 3 + keys + 4;
+      });
+      assert.ok(carried.length > 0, `no batch pop carried acks (${pops.length} pops)`);
+    } finally {
+      await broker.close();
+      await redis.quit();
+      await deleteKeysWithPrefix(prefix);
+    }
+  },
+});
