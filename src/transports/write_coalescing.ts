@@ -26,6 +26,7 @@ export interface CorkableStream {
   uncork(): void;
 }
 
+import { setImmediate } from "node:timers";
 import { getLogger } from "../log.ts";
 
 const patched = new WeakSet<object>();
@@ -67,7 +68,7 @@ export function coalesceWrites(
     if (!corked) {
       corked = true;
       stream.cork();
-      queueMicrotask(flush);
+      setImmediate(flush);
     }
     return write(chunk, ...rest);
   };
