@@ -12,7 +12,8 @@
 import { createResultBackend } from "../backend/resolve.ts";
 import type { ResultBackend } from "../backend/types.ts";
 import { createBroker } from "../broker/resolve.ts";
-import type { Broker } from "../broker/types.ts";
+import type { Broker, ConnectOptions } from "../broker/types.ts";
+import { ConnectionShare } from "../broker/connection_share.ts";
 import { ConfigurationError, NoResultBackendError } from "../errors.ts";
 import { AsyncResult } from "../task/async_result.ts";
 import { currentRequest } from "../task/current_request.ts";
@@ -91,7 +92,10 @@ export interface CeleryOptions {
 let nextAppNumber = 1;
 
 /** The app's connections let the process exit while idle (see `process_hold.ts`). */
-const CLIENT_CONNECTIONS = { keepProcessAlive: false } as const;
+/** How an app opens its broker and backend connections (one share per app). */
+function clientConnections(share: ConnectionShare): ConnectOptions {
+  return { keepProcessAlive: false, share };
+}
 
 /**
  * A Celery application.
@@ -125,6 +129,8 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   readonly #number = nextAppNumber++;
   #broker?: Promise<Broker>;
   #backend?: Promise<ResultBackend | undefined>;
+  /** The broker and the backend share a connection where they can (`rpc://` results). */
+  readonly #connections = clientConnections(new ConnectionShare());
   #finalized = false;
   #holdUntilClose?: () => void;
   /** URL of the module that created this app (worker threads import it), when known. */
@@ -312,7 +318,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
    * that holds the process itself while it waits (sending, the canvas).
    */
   openBroker(): Promise<Broker> {
-    this.#broker ??= createBroker(this.brokerUrl(), this.#connectionConfig(), CLIENT_CONNECTIONS)
+    this.#broker ??= createBroker(this.brokerUrl(), this.#connectionConfig(), this.#connections)
       .catch((error) => {
         this.#broker = undefined;
         throw error;
@@ -327,7 +333,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   openBackend(): Promise<ResultBackend | undefined> {
     const url = this.backendUrl();
     if (!url) return Promise.resolve(undefined);
-    this.#backend ??= createResultBackend(url, this.#connectionConfig(), CLIENT_CONNECTIONS)
+    this.#backend ??= createResultBackend(url, this.#connectionConfig(), this.#connections)
       .catch((error) => {
         this.#backend = undefined;
         throw error;

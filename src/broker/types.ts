@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { ConnectionShare } from "./connection_share.ts";
+
 import type { ResolvedConfig } from "../app/config.ts";
 
 /** Message properties, transport-neutral (AMQP basic properties / kombu's `properties`). */
@@ -207,6 +209,12 @@ export interface ConnectOptions {
    * (`holdProcess` in `src/app/process_hold.ts`). Default true.
    */
   keepProcessAlive?: boolean;
+  /**
+   * Connections to share with the app's other adapters (its broker and its
+   * result backend): an adapter that can use one connection for both takes
+   * it from here (`rpc://` results over the broker's RabbitMQ connection).
+   */
+  share?: ConnectionShare;
 }
 
 /** What an adapter module exports: a factory called with the URL and the resolved config. */

@@ -14,7 +14,16 @@ import { createBroker } from "../../src/transports/amqp/broker.ts";
 import { ConfigurationError } from "../../src/errors.ts";
 import { resultDoc } from "../conformance/backend_suite.ts";
 import { serviceAvailable, uniqueName } from "../services.ts";
-import { AMQP_URL, amqpConfig, deleteAmqpEntities, queueRow } from "./amqp_helpers.ts";
+import { AMQP_URL, amqpConfig, deleteAmqpEntities, queueRow, rabbitmqctl } from "./amqp_helpers.ts";
+import { ConnectionShare } from "../../src/broker/connection_share.ts";
+import {
+  bodyText,
+  DeliveryReader,
+  directQueue,
+  eventually,
+  targetOf,
+  textMessage,
+} from "../conformance/suite_tools.ts";
 
 const available = await serviceAvailable("rabbitmq");
 const decoder = new TextDecoder();
@@ -163,5 +172,53 @@ Deno.test({
       resolveBackend("rpc://", amqpConfig({ broker_url: "redis://:secret@localhost:6379/0" })),
       (error: Error) => error instanceof ConfigurationError && !error.message.includes("secret"),
     );
+  },
+});
+
+/** Connections this process has open on RabbitMQ (by the client name celeriac gives them). */
+async function ownConnections(): Promise<number> {
+  const listing = await rabbitmqctl(["list_connections", "client_properties"]);
+  return listing.split("\n").filter((line) => line.includes(`celeriac ${Deno.pid}"`)).length;
+}
+
+Deno.test({
+  name:
+    "rpc: an app's broker and rpc backend share one connection; closing the backend ends only " +
+    "its reply queue",
+  ignore: !available,
+  fn: async () => {
+    const share = new ConnectionShare();
+    const before = await ownConnections();
+    const broker = await createBroker(AMQP_URL, amqpConfig(), { share });
+    const backend = await createResultBackend("rpc://", amqpConfig(), { share });
+    const name = uniqueName("rpc-shared");
+    try {
+      const replyTo = await backend.prepare(crypto.randomUUID());
+      assert.equal(await ownConnections(), before + 1, "one connection for both");
+      await backend.close();
+      await backend.close(); // a second close is not another user's
+      await eventually(
+        "the reply queue is gone",
+        async () => await queueRow(replyTo) === undefined,
+      );
+      // The broker goes on over the connection it shared.
+      const queue = { ...directQueue(name), durable: false, autoDelete: false };
+      await broker.declareQueue(queue);
+      await broker.publish(textMessage("still here"), targetOf(queue));
+      const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 1 }));
+      const delivery = await reader.expect(5000, "a message after the backend closed");
+      assert.equal(bodyText(delivery), "still here");
+      await delivery.ack();
+      await reader.cancel();
+      await broker.close();
+      await eventually(
+        "the shared connection closed",
+        async () => await ownConnections() === before,
+      );
+    } finally {
+      await backend.close();
+      await broker.close();
+      await deleteAmqpEntities([name]);
+    }
   },
 });

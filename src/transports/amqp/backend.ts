@@ -92,6 +92,7 @@ export class RpcBackend implements ResultBackend {
   readonly url: string;
   readonly capabilities: BackendCapabilities = RPC_CAPABILITIES;
   readonly #connection: AmqpConnection;
+  #closed?: Promise<void>;
   readonly #config: ResolvedConfig;
   readonly #accepted: ReadonlySet<string>;
   readonly #buffer = new ReplyBuffer();
@@ -241,12 +242,18 @@ export class RpcBackend implements ResultBackend {
     return Promise.reject(error);
   }
 
-  /** Closes the connection; the reply queue goes away with it (auto-delete). */
+  /**
+   * Stops consuming the reply queue (it goes away: auto-delete) and closes
+   * the connection (a shared one stays open for the broker).
+   */
   async close(): Promise<void> {
     for (const release of this.#barriers.values()) release();
     const closed = new BrokerConnectionError(`The rpc backend (${this.url}) was closed.`);
     for (const fail of [...this.#pending]) fail(closed);
-    await this.#connection.close();
+    await this.#listener.close();
+    // Once: a shared connection counts each user's close.
+    this.#closed ??= this.#connection.close();
+    await this.#closed;
   }
 
   /** Same as `close()`. */
@@ -290,7 +297,7 @@ export async function openRpcBackend(
   connectUrl: string = rpcConnectionUrl(config),
   options: ConnectOptions = {},
 ): Promise<RpcBackend> {
-  const connection = new AmqpConnection(await parseAmqpUrl(connectUrl, config), config, options);
+  const connection = AmqpConnection.open(await parseAmqpUrl(connectUrl, config), config, options);
   await connection.get();
   return new RpcBackend(url, connection, config);
 }

@@ -44,6 +44,7 @@ export class AmqpBroker implements Broker {
   readonly url: string;
   readonly capabilities: BrokerCapabilities = AMQP_CAPABILITIES;
   readonly #connection: AmqpConnection;
+  #closed?: Promise<void>;
   readonly #config: ResolvedConfig;
   readonly #sessions = new Set<ConsumerSession>();
 
@@ -114,7 +115,9 @@ export class AmqpBroker implements Broker {
   async close(): Promise<void> {
     for (const session of this.#sessions) await session.close();
     this.#sessions.clear();
-    await this.#connection.close();
+    // Once: a shared connection counts each user's close.
+    this.#closed ??= this.#connection.close();
+    await this.#closed;
   }
 
   /** Same as `close()`. */
@@ -140,7 +143,7 @@ export async function createBroker(
   config: ResolvedConfig,
   options: ConnectOptions = {},
 ): Promise<AmqpBroker> {
-  const connection = new AmqpConnection(await parseAmqpUrl(url, config), config, options);
+  const connection = AmqpConnection.open(await parseAmqpUrl(url, config), config, options);
   await connection.get();
   return new AmqpBroker(url, connection, config);
 }

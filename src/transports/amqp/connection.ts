@@ -11,6 +11,7 @@
 import { type Channel, type ChannelModel, type ConfirmChannel, connect } from "./amqplib.ts";
 import type { ResolvedConfig } from "../../app/config.ts";
 import type { ConnectOptions } from "../../broker/types.ts";
+import type { ConnectionShare } from "../../broker/connection_share.ts";
 import { BrokerConnectionError } from "../../errors.ts";
 import { getLogger } from "../../log.ts";
 import type { AmqpEndpoint } from "./url.ts";
@@ -116,12 +117,34 @@ export class AmqpConnection {
   #declared = new Set<string>();
   readonly #closeReasons = new WeakMap<Channel, Error>();
   readonly #keepProcessAlive: boolean;
+  /** Where this connection is shared (`open()`), and under which key. */
+  #shared?: { share: ConnectionShare; key: string };
 
   /** Prepares a connection; nothing is opened until `get()`. */
   constructor(endpoint: AmqpEndpoint, config: ResolvedConfig, options: ConnectOptions = {}) {
     this.endpoint = endpoint;
     this.#config = config;
     this.#keepProcessAlive = options.keepProcessAlive ?? true;
+  }
+
+  /**
+   * The connection to `endpoint`: with `options.share`, the one the app's
+   * other adapters use (the broker's, for `rpc://` results), else a new one.
+   * Each user calls `close()`; the connection closes with the last.
+   */
+  static open(
+    endpoint: AmqpEndpoint,
+    config: ResolvedConfig,
+    options: ConnectOptions = {},
+  ): AmqpConnection {
+    const { share } = options;
+    if (!share) return new AmqpConnection(endpoint, config, options);
+    const key = `amqp ${options.keepProcessAlive ?? true} ${JSON.stringify(endpoint)}`;
+    return share.acquire(key, () => {
+      const connection = new AmqpConnection(endpoint, config, options);
+      connection.#shared = { share, key };
+      return connection;
+    });
   }
 
   /** Aborted when `close()` is called. */
@@ -265,8 +288,12 @@ export class AmqpConnection {
     if (generation === this.#generation) this.#declared.add(key);
   }
 
-  /** Closes the connection; later calls fail with BrokerConnectionError. */
+  /**
+   * Closes the connection (a shared one once its last user closed it); later
+   * calls fail with BrokerConnectionError.
+   */
   async close(): Promise<void> {
+    if (this.#shared && !this.#shared.share.release(this.#shared.key)) return;
     this.#closing.abort();
     const model = this.#model ?? await this.#connecting?.catch(() => undefined);
     this.#model = undefined;

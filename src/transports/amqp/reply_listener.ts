@@ -8,7 +8,8 @@
  * @module
  */
 
-import type { ChannelModel, ConsumeMessage } from "./amqplib.ts";
+import type { Channel, ChannelModel, ConsumeMessage } from "./amqplib.ts";
+import { BrokerConnectionError } from "../../errors.ts";
 import type { AmqpConnection } from "./connection.ts";
 import { encodeFieldTable } from "./field_table.ts";
 import { getLogger } from "../../log.ts";
@@ -23,7 +24,8 @@ export class ReplyListener {
   readonly #arguments: Record<string, unknown>;
   readonly #onReply: (message: ConsumeMessage) => void;
   readonly #stillNeeded: () => boolean;
-  #current?: { model: ChannelModel; ready: Promise<void> };
+  #current?: { model: ChannelModel; ready: Promise<Channel> };
+  #closed = false;
 
   /**
    * Prepares listening on `queue`; `expiresSeconds` becomes `x-expires`.
@@ -47,6 +49,7 @@ export class ReplyListener {
 
   /** Declares and consumes the reply queue on the current connection, if not done yet. */
   async ensure(): Promise<void> {
+    if (this.#closed) throw new BrokerConnectionError("The rpc reply queue listener is closed.");
     const model = await this.#connection.get();
     if (this.#current?.model !== model) {
       const ready = this.#start(model);
@@ -59,7 +62,7 @@ export class ReplyListener {
     await this.#current.ready;
   }
 
-  async #start(model: ChannelModel): Promise<void> {
+  async #start(model: ChannelModel): Promise<Channel> {
     const channel = await model.createChannel();
     channel.on("error", (error: Error) => log.debug(`Reply channel error: ${error.message}`));
     channel.once("close", () => this.#lost(model));
@@ -73,11 +76,25 @@ export class ReplyListener {
       if (message) this.#onReply(message);
       else channel.close().catch(() => {}); // cancelled by the broker: start over
     }, { noAck: true });
+    return channel;
+  }
+
+  /**
+   * Stops listening: the channel closes, so the queue's consumer is gone
+   * (and the auto-delete queue with it) even when the connection stays open
+   * for others.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const current = this.#current;
+    this.#current = undefined;
+    const channel = await current?.ready.catch(() => undefined);
+    await channel?.close().catch(() => {});
   }
 
   #lost(model: ChannelModel): void {
     if (this.#current?.model === model) this.#current = undefined;
-    if (this.#connection.closingSignal.aborted || !this.#stillNeeded()) return;
+    if (this.#closed || this.#connection.closingSignal.aborted || !this.#stillNeeded()) return;
     this.#connection.getWithRetry()
       .then(() => this.ensure())
       .catch((error) => log.error(`Cannot resume the rpc reply queue: ${error.message}`));
