@@ -17,7 +17,8 @@ async function warmShutdown(kind: WorldKind): Promise<void> {
   const app = world.app();
   const first = await WorkerProcess.start(world, { concurrency: 2, prefetchMultiplier: 4 });
   const results = [];
-  for (let i = 0; i < 8; i++) results.push(await app.sendTask("fault.record", [world.dir, 800]));
+  // Long enough that the SIGTERM comes while the first two run, even on a loaded machine.
+  for (let i = 0; i < 8; i++) results.push(await app.sendTask("fault.record", [world.dir, 2000]));
   await waitUntil(() => countRuns(world.runs(), "start").size >= 2, "two running tasks");
   await first.waitFor(/(received[\s\S]*){8}/);
   const status = await first.kill("SIGTERM");

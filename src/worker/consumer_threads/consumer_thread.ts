@@ -303,6 +303,7 @@ async function stop(retiring?: string): Promise<void> {
   clearInterval(balancing);
   const current = running;
   if (!current) return send({ type: "stopped" });
+  current.pool.stopStarting(); // at once: a run ending meanwhile must not start the next
   await current.reader.cancel().catch(() => {});
   await current.consuming;
   current.handler.releaseHeld();

@@ -81,6 +81,8 @@ export class SlotPool implements Pool {
   /** Reports of runs that ended here and are still being stored and settled. */
   readonly #reporting = new Set<Promise<void>>();
   #closed = false;
+  /** Set by `stopStarting()`: queued runs wait (for `cancelPending`), none starts. */
+  #holding = false;
   #idle = Promise.withResolvers<void>();
 
   /** Creates the pool. */
@@ -128,7 +130,7 @@ export class SlotPool implements Pool {
     if (this.#closed) return Promise.resolve({ kind: "not-started" });
     const result = this.#queue.push(job, onStart);
     const free = this.#busy.indexOf(false);
-    if (free < 0) return result;
+    if (free < 0 || this.#holding) return result;
     this.#markBusy(free);
     const waiting = this.#wake[free];
     if (waiting) {
@@ -159,7 +161,7 @@ export class SlotPool implements Pool {
       try {
         while (true) {
           let turnStarted = performance.now();
-          for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
+          for (let next = this.#next(); next; next = this.#next()) {
             await this.#execute(slot, next);
             if (performance.now() - turnStarted >= YIELD_EVERY_MS) {
               // Back-to-back runs resolve by microtasks only: let timers and I/O in
@@ -181,6 +183,19 @@ export class SlotPool implements Pool {
         this.#markFree(slot);
       }
     });
+  }
+
+  /** The next queued run to start, unless runs are held (`stopStarting`). */
+  #next(): QueuedJob | undefined {
+    return this.#holding ? undefined : this.#queue.shift();
+  }
+
+  /**
+   * Warm shutdown begins: from now on no queued run starts, not even when a
+   * slot frees up before the queued ones are given back (`cancelPending`).
+   */
+  stopStarting(): void {
+    this.#holding = true;
   }
 
   /** Lets every waiting slot loop end (the pool is closing). */
