@@ -199,7 +199,6 @@ async function start(init: ConsumerInit): Promise<void> {
       paused: false,
     };
     running.consuming = consume(running);
-    balancing = setInterval(() => void balance(running!), GIVE_BACK_AFTER_MS);
     send({ type: "ready" });
   } catch (error) {
     send({ type: "init-failed", message: (error as Error)?.message ?? String(error) });
@@ -214,6 +213,7 @@ async function consume(current: Running): Promise<void> {
       if (done) return;
       const delivery = new RecordingDelivery(value, settled);
       const handling = handler.handle(delivery).then(() => delivery.handled());
+      keepBalancing(current);
       const id = delivery.taskId;
       if (id === undefined) continue;
       handlings.set(id, handling);
@@ -237,12 +237,24 @@ async function consume(current: Running): Promise<void> {
  */
 async function balance(current: Running): Promise<void> {
   const { pool } = current;
-  if (stopping || current.paused || pool.waiting === 0) return;
+  if (current.paused) return;
+  if (stopping || pool.waiting === 0) {
+    // Nothing waits here: no timer until the next delivery (an idle thread is not woken).
+    clearInterval(balancing);
+    balancing = undefined;
+    return;
+  }
   if (pool.busyForMs < GIVE_BACK_AFTER_MS || !current.giveBack()) return;
   await reopenStream(current, async () => {
     pool.cancelPending();
     await pool.idle();
   });
+}
+
+/** Looks at `-O fair` every GIVE_BACK_AFTER_MS while deliveries come (see `balance`). */
+function keepBalancing(current: Running): void {
+  if (stopping) return;
+  balancing ??= setInterval(() => void balance(current), GIVE_BACK_AFTER_MS);
 }
 
 /**
