@@ -13,6 +13,11 @@
 export class ConnectionShare {
   readonly #entries = new Map<string, { connection: unknown; users: number }>();
 
+  /** Connections open in this share. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
   /** The connection under `key`, opened with `open` when there is none; counts one more user. */
   acquire<T>(key: string, open: () => T): T {
     let entry = this.#entries.get(key);

@@ -11,10 +11,10 @@ import assert from "node:assert/strict";
 import { createResultBackend as resolveBackend } from "../../src/backend/resolve.ts";
 import { createResultBackend, RpcBackend } from "../../src/transports/amqp/backend.ts";
 import { createBroker } from "../../src/transports/amqp/broker.ts";
-import { ConfigurationError } from "../../src/errors.ts";
+import { BrokerConnectionError, ConfigurationError } from "../../src/errors.ts";
 import { resultDoc } from "../conformance/backend_suite.ts";
 import { serviceAvailable, uniqueName } from "../services.ts";
-import { AMQP_URL, amqpConfig, deleteAmqpEntities, queueRow, rabbitmqctl } from "./amqp_helpers.ts";
+import { AMQP_URL, amqpConfig, deleteAmqpEntities, queueRow } from "./amqp_helpers.ts";
 import { ConnectionShare } from "../../src/broker/connection_share.ts";
 import {
   bodyText,
@@ -175,12 +175,6 @@ Deno.test({
   },
 });
 
-/** Connections this process has open on RabbitMQ (by the client name celeriac gives them). */
-async function ownConnections(): Promise<number> {
-  const listing = await rabbitmqctl(["list_connections", "client_properties"]);
-  return listing.split("\n").filter((line) => line.includes(`celeriac ${Deno.pid}"`)).length;
-}
-
 Deno.test({
   name:
     "rpc: an app's broker and rpc backend share one connection; closing the backend ends only " +
@@ -188,15 +182,16 @@ Deno.test({
   ignore: !available,
   fn: async () => {
     const share = new ConnectionShare();
-    const before = await ownConnections();
     const broker = await createBroker(AMQP_URL, amqpConfig(), { share });
     const backend = await createResultBackend("rpc://", amqpConfig(), { share });
     const name = uniqueName("rpc-shared");
     try {
       const replyTo = await backend.prepare(crypto.randomUUID());
-      assert.equal(await ownConnections(), before + 1, "one connection for both");
+      assert.equal(share.size, 1, "one connection for both");
+      assert.ok(await queueRow(replyTo), "the reply queue is consumed");
       await backend.close();
       await backend.close(); // a second close is not another user's
+      assert.equal(share.size, 1, "the broker still holds the connection");
       await eventually(
         "the reply queue is gone",
         async () => await queueRow(replyTo) === undefined,
@@ -211,9 +206,10 @@ Deno.test({
       await delivery.ack();
       await reader.cancel();
       await broker.close();
-      await eventually(
-        "the shared connection closed",
-        async () => await ownConnections() === before,
+      assert.equal(share.size, 0, "closed with its last user");
+      await assert.rejects(
+        broker.publish(textMessage("too late"), targetOf(queue)),
+        BrokerConnectionError,
       );
     } finally {
       await backend.close();
