@@ -13,7 +13,12 @@ import assert from "node:assert/strict";
 import { Celery, group } from "../../mod.ts";
 import type { CeleryEvent } from "../../src/events/event_types.ts";
 import type { CeleryWorker } from "../../src/worker/worker.ts";
-import { AMQP_URL, closeOwnConnections, deleteAmqpEntities } from "../integration/amqp_helpers.ts";
+import {
+  AMQP_URL,
+  closeOwnConnections,
+  deleteAmqpEntities,
+  privateVhost,
+} from "../integration/amqp_helpers.ts";
 import { type CeleriacWorkerOptions, startCeleriacWorker } from "../interop/celeriac_worker.ts";
 import { eventually, isolatedSettings } from "../interop/events_control_scenarios.ts";
 import { serviceAvailable, uniqueName } from "../services.ts";
@@ -21,10 +26,10 @@ import { serviceAvailable, uniqueName } from "../services.ts";
 const available = await serviceAvailable("rabbitmq");
 
 /** An app with `add`, `sleep` and `flaky`, isolated names, and clean-up. */
-function testApp(extra: Record<string, unknown> = {}) {
+function testApp(extra: Record<string, unknown> = {}, broker = AMQP_URL) {
   const config = isolatedSettings(extra);
   const app = new Celery("rc", {
-    broker: AMQP_URL,
+    broker,
     backend: "rpc://",
     config,
     setAsCurrent: false,
@@ -504,13 +509,14 @@ Deno.test({
   name: "a worker answers remote control again after its RabbitMQ connection was cut",
   ignore: !available,
   fn: async () => {
-    const { app, add, cleanUp } = testApp();
+    await using place = await privateVhost(); // cut only this test's connections
+    const { app, add, cleanUp } = testApp({}, place.url);
     let worker: CeleryWorker | undefined;
     try {
       worker = await startWorker(app);
       const node = worker.hostname;
       assert.deepEqual(await app.control.ping({ destination: node }), [{ [node]: { ok: "pong" } }]);
-      assert.ok(await closeOwnConnections() > 0);
+      assert.ok(await closeOwnConnections(undefined, place.vhost) > 0);
       await eventually("ping answered after the reconnection", async () => {
         const replies = await app.control.ping({ destination: node, timeout: 0.5 }).catch(() => []);
         return replies.length ? replies : undefined;

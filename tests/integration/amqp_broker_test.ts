@@ -20,6 +20,7 @@ import {
   amqpConfig,
   closeOwnConnections,
   deleteAmqpEntities,
+  privateVhost,
   queueRow,
   rabbitmqctl,
 } from "./amqp_helpers.ts";
@@ -188,7 +189,6 @@ Deno.test({
     } finally {
       await reader.cancel();
       await broker.close();
-      await deleteAmqpEntities([name]);
     }
   },
 });
@@ -218,13 +218,14 @@ Deno.test({
   fn: async () => {
     const name = uniqueName("reconnect");
     const queue = directQueue(name);
-    const broker = await createBroker(AMQP_URL, amqpConfig());
+    await using place = await privateVhost(); // cut only this test's connections
+    const broker = await createBroker(place.url, amqpConfig({ broker_url: place.url }));
     const reader = broker.consume({ queues: [queue], prefetch: 10 }).getReader();
     try {
       await broker.publish(textMessage("before"), { exchange: "", routingKey: name, queue });
       const before = (await reader.read()).value!;
       assert.equal(before.redelivered, false);
-      assert.ok(await closeOwnConnections() >= 1);
+      assert.ok(await closeOwnConnections(undefined, place.vhost) >= 1);
       // Settling a delivery of the lost channel is a no-op; the broker redelivers it.
       await before.ack();
       await broker.publish(textMessage("after"), { exchange: "", routingKey: name, queue });

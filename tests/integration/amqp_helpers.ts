@@ -9,7 +9,7 @@ import type { ResolvedConfig } from "../../src/app/config.ts";
 import { DEFAULT_SETTINGS } from "../../src/app/settings.ts";
 import { AmqpConnection } from "../../src/transports/amqp/connection.ts";
 import { parseAmqpUrl } from "../../src/transports/amqp/url.ts";
-import { SERVICES } from "../services.ts";
+import { SERVICES, uniqueName } from "../services.ts";
 
 /** The RabbitMQ the tests use. */
 export const AMQP_URL: string = SERVICES.rabbitmq;
@@ -50,10 +50,20 @@ export async function rabbitmqctl(args: string[], node?: string): Promise<string
   return decoder.decode(stdout);
 }
 
-/** Closes, from the server side, every connection this process opened (as a network failure would). */
-export async function closeOwnConnections(node?: string): Promise<number> {
-  const listing = await rabbitmqctl(["list_connections", "pid", "client_properties"], node);
-  const ours = listing.split("\n").filter((line) => line.includes(`celeriac ${Deno.pid}"`));
+/**
+ * Closes, from the server side, the connections this process opened (as a
+ * network failure would): those on `vhost` only, when given. Test modules run
+ * in parallel in one process, so a test that cuts connections on the shared
+ * RabbitMQ should use a `privateVhost()`, or it cuts the others' too.
+ */
+export async function closeOwnConnections(node?: string, vhost?: string): Promise<number> {
+  const listing = await rabbitmqctl(
+    ["list_connections", "pid", "vhost", "client_properties"],
+    node,
+  );
+  const ours = listing.split("\n").filter((line) =>
+    line.includes(`celeriac ${Deno.pid}"`) && (vhost === undefined || line.split("\t")[1] === vhost)
+  );
   for (const line of ours) {
     await rabbitmqctl(["close_connection", line.split("\t")[0], "test: simulated failure"], node);
   }
@@ -64,4 +74,25 @@ export async function closeOwnConnections(node?: string): Promise<number> {
 export async function queueRow(name: string): Promise<string | undefined> {
   const listing = await rabbitmqctl(["list_queues", "name", "durable", "auto_delete", "arguments"]);
   return listing.split("\n").find((line) => line.split("\t")[0] === name);
+}
+
+/** A vhost of its own on the test RabbitMQ (guest has every permission); deleted on dispose. */
+export interface PrivateVhost extends AsyncDisposable {
+  /** Its name. */
+  vhost: string;
+  /** The test broker URL on it. */
+  url: string;
+}
+
+/** Creates a `PrivateVhost`, for tests that cut connections (see `closeOwnConnections`). */
+export async function privateVhost(): Promise<PrivateVhost> {
+  const vhost = uniqueName("celeriac-cut");
+  await rabbitmqctl(["add_vhost", vhost]);
+  await rabbitmqctl(["set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"]);
+  const base = AMQP_URL.replace(/^(amqps?:\/\/[^/]+).*$/, "$1");
+  return {
+    vhost,
+    url: `${base}/${encodeURIComponent(vhost)}`,
+    [Symbol.asyncDispose]: async () => void await rabbitmqctl(["delete_vhost", vhost]),
+  };
 }
