@@ -91,12 +91,6 @@ export interface CeleryOptions {
 
 let nextAppNumber = 1;
 
-/** The app's connections let the process exit while idle (see `process_hold.ts`). */
-/** How an app opens its broker and backend connections (one share per app). */
-function clientConnections(share: ConnectionShare): ConnectOptions {
-  return { keepProcessAlive: false, share };
-}
-
 /**
  * A Celery application.
  *
@@ -129,8 +123,12 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
   readonly #number = nextAppNumber++;
   #broker?: Promise<Broker>;
   #backend?: Promise<ResultBackend | undefined>;
-  /** The broker and the backend share a connection where they can (`rpc://` results). */
-  readonly #connections = clientConnections(new ConnectionShare());
+  /**
+   * How the app opens its broker and backend: they let the process exit while
+   * idle (see `process_hold.ts`) and share a connection where they can
+   * (`rpc://` results over the broker's RabbitMQ connection).
+   */
+  readonly #connections: ConnectOptions = { keepProcessAlive: false, share: new ConnectionShare() };
   #finalized = false;
   #holdUntilClose?: () => void;
   /** URL of the module that created this app (worker threads import it), when known. */

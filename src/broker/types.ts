@@ -7,9 +7,8 @@
  * @module
  */
 
-import type { ConnectionShare } from "./connection_share.ts";
-
 import type { ResolvedConfig } from "../app/config.ts";
+import type { ConnectionShare } from "./connection_share.ts";
 
 /** Message properties, transport-neutral (AMQP basic properties / kombu's `properties`). */
 export interface MessageProperties {

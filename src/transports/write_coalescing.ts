@@ -3,9 +3,11 @@
  * (each publish, each ack) to the socket on its own, ioredis every command
  * or pipeline, and each write is a system call that also wakes the broker.
  * Corking the socket at the first write of a turn of the event loop and
- * uncorking it once that turn's microtasks have run sends everything written
- * meanwhile in one `writev`. Nothing waits longer than the current turn, so
- * latency is unchanged; throughput under load is several times higher.
+ * uncorking it in a `setImmediate` (after that turn's microtasks and the
+ * immediates queued before it, such as the batched acks of `ack_batcher.ts`)
+ * sends everything written meanwhile in one `writev`. Nothing waits past the
+ * current turn, so latency is unchanged; throughput under load is several
+ * times higher.
  *
  * The socket is a private field of each library (`connection.stream` in
  * amqplib, `client.stream` in ioredis; both pinned to exact versions in

@@ -96,9 +96,8 @@ export class ListFetcher {
 
   /** Pops up to `count` waiting messages at once (recorded in `unacked` atomically). */
   async popBatch(count: number): Promise<Fetched[]> {
-    const { keys, commands, options } = this.#deps;
+    const { keys, commands, options, ledger } = this.#deps;
     const lists = this.#lists();
-    const { ledger } = this.#deps;
     const acks = ledger.takeAcks(); // the acks of this turn ride along
     let reply: [number, string, string, string][];
     try {
