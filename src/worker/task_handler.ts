@@ -416,20 +416,24 @@ export class TaskHandler {
       await delivery.reject(true);
       return;
     }
-    await acked;
     if (this.#cold && result.kind === "worker-lost") {
+      await acked;
       if (acksLate) await delivery.reject(true);
       return;
     }
     if (result.kind === "terminated") {
+      await acked;
       return await this.#revokeExpired(call, delivery, "terminated", result.signal, acksLate);
     }
     const outcome = outcomeOf(call, result, this.#context.logger);
     if (tracked) this.#context.tracker!.finished(tracked, outcome, acksLate);
+    // An early ack and the outcome's store go out together (as in Celery, where the
+    // consumer acks and the pool stores): waiting for one before the other costs a round trip.
     const settle = await reportOutcome(
       { ...this.#context, writer: this.#writer },
       { call, task, delivery, outcome, result, acksLate },
     );
+    await acked;
     if (acksLate) await settle();
   }
 }
