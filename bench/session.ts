@@ -102,24 +102,43 @@ export interface RunFigures {
   drainCpuUs: number;
 }
 
-/** Runs the six steps once; cleans up whatever happens. */
+/** Longest any one step of a run may take: a system that hangs fails its run, not the bench. */
+const STEP_TIMEOUT_MS = 180_000;
+
+/** Waits for `step`; throws naming `what` if it takes longer than STEP_TIMEOUT_MS. */
+async function within<T>(what: string, step: Promise<T>): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not finish in ${STEP_TIMEOUT_MS / 1000} s`)),
+      STEP_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([step, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs the six steps once, each within STEP_TIMEOUT_MS; cleans up whatever happens. */
 export async function runOnce(system: System, setup: Setup, sizes: RunSizes): Promise<RunFigures> {
   const place = newPlace(setup);
   let worker: StartedWorker | undefined;
   try {
     const filler = fillerOf(system, place);
-    await filler.fill(sizes.count);
+    await within("filling the queue", filler.fill(sizes.count));
     await filler.close();
     const spawnedAt = performance.timeOrigin + performance.now();
     worker = system.start(place, sizes.count);
-    const stamps = await worker.drained(sizes.count);
+    const stamps = await within("the drain", worker.drained(sizes.count));
     const drainCpuUs = ((worker.proc.cpuMs() - worker.proc.cpuAtReady) * 1000) / sizes.count;
     const client = await system.client(place);
     let roundTripMs: number;
     let latency: number[];
     try {
-      roundTripMs = await client.roundTrip(sizes.count);
-      latency = await client.latency(sizes.latencyCount);
+      roundTripMs = await within("the round trip", client.roundTrip(sizes.count));
+      latency = await within("the latency samples", client.latency(sizes.latencyCount));
     } finally {
       await client.close();
     }
@@ -132,7 +151,7 @@ export async function runOnce(system: System, setup: Setup, sizes: RunSizes): Pr
       startupMs: stamps.first - spawnedAt,
       roundTripMs,
       latency,
-      enqueueMs: await enqueueOnce(system, setup, sizes.count),
+      enqueueMs: await within("the enqueue", enqueueOnce(system, setup, sizes.count)),
       peakKb,
       drainCpuUs,
     };
