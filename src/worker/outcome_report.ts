@@ -1,7 +1,8 @@
 /**
  * After a run: turn what the pool reported into an outcome, log it as Celery
- * does, store its state, send its signals, and say how its message is settled (for acks_late; early-acked messages are
- * settled already). Celery's rules (spec §3.4, §5.3, §5.5, §7.1):
+ * does, store its state, send its signals, and say how its message is
+ * settled (for acks_late; an early ack was sent when the run started, and may
+ * still be on its way while the state is stored). Celery's rules (spec §3.4, §5.3, §5.5, §7.1):
  *
  * - SUCCESS: stored unless the task or the message says `ignore_result`.
  * - FAILURE: stored unless the task ignores results (then only with
