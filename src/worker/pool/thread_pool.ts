@@ -221,7 +221,8 @@ export class ThreadPool implements Pool {
   /**
    * A lost delivery takes back what the thread holds (the runs whose message
    * can no longer be acknowledged are then dropped from the line). One
-   * listener per thread and signal: deliveries of a channel share a signal.
+   * listener per thread and signal: deliveries of a channel share their
+   * `lost` signal (a run's revoke signal is its own).
    */
   #watchAbandoned(slot: ThreadSlot, abandoned: AbortSignal): void {
     if (slot.watched.has(abandoned)) return;
