@@ -363,7 +363,12 @@ export class TaskHandler {
     if (ended?.kind === "settled") {
       return await (ended.dropped ? delivery.reject(false) : delivery.ack());
     }
-    if (ended && !acksLate) acked = delivery.ack();
+    // The early ack is awaited after the run: until then a failure must not count as unhandled.
+    const ackEarly = () => {
+      acked = delivery.ack();
+      acked.catch(() => {});
+    };
+    if (ended && !acksLate) ackEarly();
     const abandoned = [delivery.lost, tracked?.discard.signal].filter((signal) =>
       signal !== undefined
     );
@@ -376,7 +381,7 @@ export class TaskHandler {
         terminate: tracked?.terminate.signal,
       },
       () => {
-        if (!acksLate) acked = delivery.ack();
+        if (!acksLate) ackEarly();
         if (tracked) this.#context.tracker!.started(tracked, !acksLate);
         // Revoked while a thread already held it: stopped at once, as revoke with terminate.
         if (tracked?.discard.signal.aborted) tracked.terminate.abort("SIGTERM");
