@@ -178,7 +178,8 @@ export interface Settings extends CelerySettings {}
 /** The app's settings (see the interface of the same name). */
 
 export class Settings {
-  #snapshot: Record<string, unknown> = {};
+  #snapshotKeys: string[] = [];
+  #snapshotValues: unknown[] = [];
   #resolved?: ResolvedConfig;
   readonly #strict: boolean;
   readonly #reported = new Set<string>();
@@ -245,15 +246,24 @@ export class Settings {
     }
     const copy = { ...values } as unknown as CelerySettings;
     if (copy.result_accept_content === null) copy.result_accept_content = copy.accept_content;
-    this.#snapshot = { ...values };
+    this.#snapshotKeys = Object.keys(values);
+    this.#snapshotValues = Object.values(values);
     this.#resolved = Object.freeze(copy);
     return this.#resolved;
   }
 
+  /** Whether every own key still holds the value it had at the last resolve (and no key came or went). */
   #unchanged(values: Record<string, unknown>): boolean {
-    const keys = Object.keys(values);
-    if (keys.length !== Object.keys(this.#snapshot).length) return false;
-    return keys.every((key) => values[key] === this.#snapshot[key]);
+    const keys = this.#snapshotKeys;
+    const before = this.#snapshotValues;
+    if (Object.keys(values).length !== keys.length) return false;
+    for (let i = 0; i < keys.length; i++) {
+      const value = values[keys[i]];
+      if (value !== before[i] || (value === undefined && !Object.hasOwn(values, keys[i]))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The settings as an object, optionally without defaults and with secrets hidden. */

@@ -66,6 +66,25 @@ Deno.test("settings are plain properties; resolve() validates them", async () =>
   );
 });
 
+Deno.test("resolve() returns the same copy until a key is assigned, added or removed", async () => {
+  await using app = newApp();
+  const conf = app.conf as unknown as Record<string, unknown>;
+  const first = app.conf.resolve();
+  assert.equal(app.conf.resolve(), first, "nothing changed: the same frozen copy");
+  conf.my_setting = undefined;
+  const second = app.conf.resolve();
+  assert.notEqual(second, first);
+  assert.ok("my_setting" in second);
+  // One key removed and another added (both undefined): the same number of keys, still a change.
+  delete conf.my_setting;
+  conf.other_setting = undefined;
+  const third = app.conf.resolve() as unknown as Record<string, unknown>;
+  assert.notEqual(third, second);
+  assert.ok(!("my_setting" in third) && "other_setting" in third);
+  conf.task_default_queue = "changed";
+  assert.equal(app.conf.resolve().task_default_queue, "changed");
+});
+
 Deno.test("update() maps old uppercase names and rejects bad values clearly", async () => {
   await using app = newApp();
   app.conf.update({
