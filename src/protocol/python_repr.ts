@@ -285,10 +285,49 @@ export function safeRepr(value: unknown, maxlen?: number, maxlevels = 3): string
 
 /** `argsrepr` header, as Celery writes it: `saferepr(tuple(args), 1024)`, e.g. `(2, 3)` or `(1,)`. */
 export function argsRepr(args: readonly unknown[]): string {
+  const items = flatItemsRepr(args);
+  if (items !== undefined) return args.length === 1 ? `(${items},)` : `(${items})`;
   return safeRepr(new Tuple(args), MAX_REPR);
 }
 
 /** `kwargsrepr` header, as Celery writes it: `saferepr(kwargs, 1024)`. */
 export function kwargsRepr(kwargs: Record<string, unknown>): string {
+  const keys = Object.keys(kwargs);
+  if (keys.length === 0 && Object.getPrototypeOf(kwargs) === Object.prototype) return "{}";
   return safeRepr(kwargs, MAX_REPR);
+}
+
+// The common case without the token stream: arguments that are all numbers,
+// booleans, null or strings, short enough that saferepr cuts nothing (its
+// output is then exactly these pieces).
+
+/** Half of saferepr's budget: below it no piece can reach what is left of the budget. */
+const FLAT_LIMIT = MAX_REPR / 2;
+
+/** saferepr's text for a value that is not a container, or undefined. */
+function flatRepr(value: unknown): string | undefined {
+  switch (typeof value) {
+    case "number":
+      return reprNumber(value);
+    case "string":
+      return `'${value.replaceAll("'", "\\'")}'`;
+    case "boolean":
+      return value ? "True" : "False";
+    case "bigint":
+      return String(value);
+  }
+  return value === null ? "None" : undefined;
+}
+
+/** `items` as saferepr joins them (`1, 'a'`) when all are flat and short; else undefined. */
+function flatItemsRepr(items: readonly unknown[]): string | undefined {
+  if (items.length > 16) return undefined;
+  let out = "";
+  for (let i = 0; i < items.length; i++) {
+    const text = flatRepr(items[i]);
+    if (text === undefined) return undefined;
+    out += i === 0 ? text : `, ${text}`;
+    if (out.length >= FLAT_LIMIT) return undefined;
+  }
+  return out;
 }

@@ -27,6 +27,25 @@ Deno.test("argsRepr truncates like Celery (1024 budget, dangling brackets)", () 
   assert.equal(safeRepr("word ".repeat(10), 12), "'word word...'");
 });
 
+Deno.test("argsRepr of flat arguments (its quick path) equals the full saferepr", () => {
+  // A list and a tuple differ only in their brackets (and a tuple of one's comma).
+  const asTuple = (args: unknown[]) =>
+    `(${safeRepr(args, 1024).slice(1, -1)}${args.length === 1 ? "," : ""})`;
+  const flat: unknown[][] = [
+    [1, -2.5, 1e21, 1e-7, NaN, Infinity, 2n ** 70n],
+    [true, false, null, "", "it's", 'say "hi"', "tab\tnew\nline", "é ü 😀"],
+    ["x".repeat(500)], // at the quick path's limit: same text
+    ["x".repeat(600), 1], // beyond it
+    Array.from({ length: 20 }, (_, i) => i), // more items than the quick path takes
+    [0],
+  ];
+  for (const args of flat) assert.equal(argsRepr(args), asTuple(args));
+  assert.equal(argsRepr([undefined, 1]), "(None, 1)");
+  assert.equal(argsRepr([new Date(0)]), "('1970-01-01T00:00:00.000000+00:00',)");
+  assert.equal(kwargsRepr({}), "{}");
+  assert.equal(kwargsRepr(Object.create(null)), "{}");
+});
+
 Deno.test("pythonRepr is Python's repr()", () => {
   const cases: [unknown, string][] = [
     ["it's", `"it's"`],
