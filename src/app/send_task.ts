@@ -8,6 +8,7 @@
 import type { Broker } from "../broker/types.ts";
 import type { ResultBackend } from "../backend/types.ts";
 import { ConfigurationError } from "../errors.ts";
+import { taskSent } from "../events/sent_events.ts";
 import { parseCeleryDate } from "../protocol/dates.ts";
 import {
   type Embed,
@@ -157,11 +158,12 @@ export async function sendTaskMessage(
     queue: target.queue,
     deliverAt: call.eta ?? undefined,
   });
-  sendSignal(context.signals, "after_task_publish", {
-    sender: name,
+  const published = {
     headers: message.headers,
     routingKey: target.routingKey,
     exchange: target.exchange,
-  });
+  };
+  taskSent(context.signals, context.config, published);
+  sendSignal(context.signals, "after_task_publish", { sender: name, ...published });
   return { id, ignored };
 }

@@ -8,7 +8,6 @@
 
 import type { Broker } from "../broker/types.ts";
 import type { ResolvedConfig } from "../app/settings.ts";
-import type { SignalEvent } from "../app/signals.ts";
 import { nodeOrigin } from "../app/node_name.ts";
 import { getLogger } from "../log.ts";
 import type { LamportClock } from "./clock.ts";
@@ -16,22 +15,35 @@ import { EventDispatcher } from "./dispatcher.ts";
 import { eventExchange } from "./topology.ts";
 
 /** What the sender needs from the app. */
-export interface SentEventsHost extends EventTarget {
+export interface SentEventsHost {
   /** The app's broker. */
   getBroker(): Promise<Broker>;
-  /** The resolved settings. */
-  resolvedConfig(): ResolvedConfig;
   /** The app's Lamport clock. */
   readonly clock: LamportClock;
 }
 
-/** Sends `task-sent` after each publish while the app's `task_send_sent_event` is on. */
+/** A task message just published, as `after_task_publish` describes it. */
+export interface PublishedTask {
+  /** The message's headers. */
+  headers: Record<string, unknown>;
+  /** Where it went. */
+  routingKey: string;
+  /** Its exchange. */
+  exchange: string;
+}
+
+type TaskSentSender = (config: ResolvedConfig, published: PublishedTask) => void;
+
+/** Each app's sender, by the target its sends dispatch signals to (the app). */
+const senders = new WeakMap<object, TaskSentSender>();
+
+/**
+ * Makes `host` send `task-sent` after each publish while its
+ * `task_send_sent_event` is on (`taskSent()` is called by the send path).
+ */
 export function sendTaskSentEvents(host: SentEventsHost): void {
   let dispatcher: Promise<EventDispatcher> | undefined;
-  host.addEventListener("after_task_publish", (event) => {
-    const config = host.resolvedConfig();
-    if (!config.task_send_sent_event) return;
-    const { headers, routingKey, exchange } = (event as SignalEvent<"after_task_publish">).detail;
+  senders.set(host, (config, { headers, routingKey, exchange }) => {
     dispatcher ??= host.getBroker().then((broker) =>
       new EventDispatcher({
         broker,
@@ -58,4 +70,13 @@ export function sendTaskSentEvents(host: SentEventsHost): void {
       })
     ).catch(() => {});
   });
+}
+
+/**
+ * After a publish: the `task-sent` event of the app behind `signals`, when
+ * its `config` has `task_send_sent_event` on (as Celery's
+ * `send_task_message` sends it, not through a signal).
+ */
+export function taskSent(signals: object, config: ResolvedConfig, published: PublishedTask): void {
+  if (config.task_send_sent_event) senders.get(signals)?.(config, published);
 }
