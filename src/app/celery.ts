@@ -329,6 +329,7 @@ export class Celery extends SignalTarget implements TaskDispatcher, AsyncDisposa
    * undefined when results are disabled. See `openBroker()`.
    */
   openBackend(): Promise<ResultBackend | undefined> {
+    if (this.#backend) return this.#backend; // every send and result asks: no environment read then
     const url = this.backendUrl();
     if (!url) return Promise.resolve(undefined);
     this.#backend ??= createResultBackend(url, this.#connectionConfig(), this.#connections)
