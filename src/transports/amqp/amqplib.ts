@@ -9,6 +9,7 @@
 
 import "./amqplib_codec.ts";
 import "./publish_fields.ts";
+import "./mux_schedule.ts";
 
 export { connect } from "npm:amqplib@2.3.1";
 export type {
