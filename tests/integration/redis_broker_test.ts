@@ -363,11 +363,14 @@ Deno.test({
       const texts = Array.from({ length: 40 }, (_, i) => `m${i}`);
       await publishTexts(broker, queue, texts);
       const commands: string[][] = [];
-      const monitor = await redis.monitor(); // a connection of its own, in MONITOR mode
-      monitor.on("monitor", (_time: string, args: string[]) => commands.push(args));
-      // On a busy shared Redis, a MONITOR line arriving after disconnect() is read by ioredis as a
-      // reply to no command, and emitted as "Command queue state error": not this test's concern.
+      // A connection of its own in MONITOR mode (what `redis.monitor()` makes), with its error
+      // listener in place first: on a busy shared Redis, MONITOR lines that arrive just before
+      // ioredis switches to monitoring, or after disconnect(), are read as replies to no command
+      // and emitted as "Command queue state error" (an uncaught error without a listener).
+      const monitor = redis.duplicate({ monitor: true, lazyConnect: false });
       monitor.on("error", () => {});
+      await new Promise((resolve) => monitor.once("monitoring", resolve));
+      monitor.on("monitor", (_time: string, args: string[]) => commands.push(args));
       const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 4 }));
       const seen: string[] = [];
       for (const _ of texts) {
