@@ -78,3 +78,44 @@ Deno.test("TaskHandler: an unexpected error settles that one delivery (rejected,
     /^Internal error handling proj\.add\[id-1\\n\[FORGED\] from queue 'celery'; the message was rejected: RangeError/,
   );
 });
+
+Deno.test("TaskHandler: a task acked late starts only once the broker holds its message (delivery.recorded)", async () => {
+  const { Celery } = await import("../app/celery.ts");
+  await using app = new Celery("recorded-test", { broker: "memory://", setAsCurrent: false });
+  const add = app.task((x: number, y: number) => x + y, { name: "proj.add", acksLate: true });
+  const events: string[] = [];
+  const pool = {
+    run: () => {
+      events.push("run");
+      return Promise.resolve({ kind: "not-started" as const });
+    },
+  } as unknown as Pool;
+  const silent = () => {};
+  const handler = new TaskHandler({
+    config: DEFAULT_SETTINGS,
+    lookup: (name) => name === "proj.add" ? add : undefined,
+    taskNames: ["proj.add"],
+    pool,
+    broker: {} as Broker,
+    backend: undefined,
+    hostname: "celery@test",
+    signals: new EventTarget(),
+    logger: {
+      debug: silent,
+      info: silent,
+      warning: silent,
+      error: silent,
+      critical: silent,
+      isEnabledFor: () => false,
+    },
+    holdLimitMs: 60_000,
+  });
+  let record!: () => void;
+  const recorded = new Promise<void>((resolve) => record = resolve);
+  handler.handle({ ...delivery(events), recorded });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(events, [], "not started while its record is on its way");
+  record();
+  await handler.drain();
+  assert.deepEqual(events, ["run", "reject(true)"]);
+});
