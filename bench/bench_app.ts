@@ -1,6 +1,6 @@
 /**
- * The app every celeriac benchmark worker runs: one task, `bench.add`, as in
- * BENCHMARKS.md. Broker, backend and queue come from the environment
+ * The app every celeriac benchmark worker runs: the task `bench.add`, as in
+ * BENCHMARKS.md (and `bench.stamp`, for `latency_legs.ts`). Broker, backend and queue come from the environment
  * (`CELERY_BROKER_URL`, `CELERY_RESULT_BACKEND`, `CELERIAC_BENCH_QUEUE`; with
  * none of the first two, the embedded default).
  *
@@ -29,6 +29,11 @@ if (multiplier) app.conf.worker_prefetch_multiplier = Number(multiplier);
 /** The benchmark task (a third argument, the growth table's payload, is ignored). */
 export const add = app.task(function add(x: number, y: number) {
   return x + y;
+});
+
+/** When it ran, in wall-clock ms with µs precision (`bench/latency_legs.ts`). */
+export const stamp = app.task(function stamp() {
+  return performance.timeOrigin + performance.now();
 });
 
 const expectText = Deno.env.get("CELERIAC_BENCH_EXPECT");
