@@ -17,9 +17,8 @@
 
 import { parseArgs } from "node:util";
 import { Celery } from "../mod.ts";
-import { WatchedProcess } from "./process_watch.ts";
-import { cleanPlace, newPlace, placeEnv, SETUPS } from "./setups.ts";
-import { celeriacWorkerArgs, ROOT } from "./systems.ts";
+import { cleanPlace, newPlace, SETUPS } from "./setups.ts";
+import { probeWorker } from "./systems.ts";
 
 const { values } = parseArgs({
   options: {
@@ -37,12 +36,7 @@ console.log("| broker | round trip p50 (ms) | send → run | run → result | se
 console.log("|---|--:|--:|--:|--:|");
 for (const setup of SETUPS.filter((s) => values.only!.split(",").includes(s.id))) {
   const place = newPlace(setup);
-  const worker = new WatchedProcess({
-    command: Deno.execPath(),
-    args: celeriacWorkerArgs(values.pool!.split(" ")),
-    cwd: ROOT,
-    env: { ...placeEnv(place), CELERIAC_BENCH_EXPECT: String(2 ** 31), NO_COLOR: "1" },
-  });
+  const worker = probeWorker(place, values.pool!.split(" "));
   const app = new Celery("latency-legs", {
     broker: place.brokerUrl,
     backend: place.backendUrl,

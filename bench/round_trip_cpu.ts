@@ -19,9 +19,8 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { CeleriacClient } from "./celeriac_client.ts";
-import { WatchedProcess } from "./process_watch.ts";
-import { cleanPlace, newPlace, placeEnv, SETUPS } from "./setups.ts";
-import { celeriacWorkerArgs, ROOT } from "./systems.ts";
+import { cleanPlace, newPlace, SETUPS } from "./setups.ts";
+import { probeWorker } from "./systems.ts";
 
 const { values } = parseArgs({
   options: {
@@ -75,12 +74,7 @@ console.log(
 console.log("|---|--:|--:|--:|--:|");
 for (const setup of SETUPS.filter((s) => values.only!.split(",").includes(s.id))) {
   const place = newPlace(setup);
-  const worker = new WatchedProcess({
-    command: Deno.execPath(),
-    args: celeriacWorkerArgs(values.pool!.split(" ")),
-    cwd: ROOT,
-    env: { ...placeEnv(place), CELERIAC_BENCH_EXPECT: String(2 ** 31), NO_COLOR: "1" },
-  });
+  const worker = probeWorker(place, values.pool!.split(" "));
   const client = new CeleriacClient(place);
   try {
     await worker.report("ready");

@@ -54,6 +54,19 @@ function denoEnv(place: RunPlace, expect: number): Record<string, string> {
   return { ...placeEnv(place), CELERIAC_BENCH_EXPECT: String(expect), NO_COLOR: "1" };
 }
 
+/**
+ * A celeriac bench worker for a probe (`round_trip_cpu.ts`, `latency_legs.ts`)
+ * with `poolArgs`: it reports when it is ready and never reports a drain.
+ */
+export function probeWorker(place: RunPlace, poolArgs: string[]): WatchedProcess {
+  return new WatchedProcess({
+    command: Deno.execPath(),
+    args: celeriacWorkerArgs(poolArgs),
+    cwd: ROOT,
+    env: denoEnv(place, 2 ** 31),
+  });
+}
+
 /** Threads of the default system (`CELERIAC_BENCH_THREADS`, default 2: the `-c 1/2/4` runs). */
 const THREADS_C = Deno.env.get("CELERIAC_BENCH_THREADS") ?? "2";
 
