@@ -127,13 +127,6 @@ export interface Delivery {
    * requests on connection loss for the same reason).
    */
   readonly lost?: AbortSignal;
-  /**
-   * Optional: settles once the broker's own bookkeeping holds the message
-   * (Redis: its entry in `unacked`, written while an idle consumer's message
-   * already runs). A worker waits for it before running a task it acks
-   * late, so that a crash mid-run can still give the message back.
-   */
-  readonly recorded?: Promise<void>;
 }
 
 /** What an adapter can do; the docs and the conformance suite read the same constant. */

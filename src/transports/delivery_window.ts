@@ -37,7 +37,7 @@ export interface WindowListener {
 /** The fields of a delivery besides how it is settled. */
 export type DeliveryFields = Pick<
   Delivery,
-  "message" | "exchange" | "routingKey" | "queue" | "redelivered" | "recorded"
+  "message" | "exchange" | "routingKey" | "queue" | "redelivered"
 >;
 
 /** One consume stream's window (or one AMQP channel's). */
@@ -137,8 +137,6 @@ export class WindowDelivery<Key = unknown> implements Delivery {
   readonly redelivered: boolean;
   /** Aborts when it can no longer be settled (its AMQP channel closed). */
   readonly lost?: AbortSignal;
-  /** Settles once the broker's bookkeeping holds it (Redis `unacked`), if that can lag. */
-  readonly recorded?: Promise<void>;
   readonly #window: DeliveryWindow<Key>;
   readonly #actions: SettleActions;
   #exempt = false;
@@ -157,7 +155,6 @@ export class WindowDelivery<Key = unknown> implements Delivery {
     this.queue = fields.queue;
     this.redelivered = fields.redelivered;
     this.lost = lost;
-    this.recorded = fields.recorded;
     this.#window = window;
     this.#actions = actions;
   }

@@ -369,8 +369,6 @@ export class TaskHandler {
       acked.catch(() => {});
     };
     if (ended && !acksLate) ackEarly();
-    // Acked late, a task runs only once the broker holds its message: a crash mid-run gives it back.
-    if (acksLate && delivery.recorded) await delivery.recorded;
     const abandoned = [delivery.lost, tracked?.discard.signal].filter((signal) =>
       signal !== undefined
     );

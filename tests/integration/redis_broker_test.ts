@@ -74,39 +74,6 @@ Deno.test({
 });
 
 Deno.test({
-  name: "redis broker: a BRPOP'd message is handed out while its unacked record is written; " +
-    "its ack lands after the record",
-  ignore: !available,
-  fn: async () => {
-    const { prefix, open } = setup();
-    const broker = await open();
-    const redis = rawRedis();
-    const queue = directQueue(uniqueName("idle"));
-    try {
-      const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 1 }));
-      await sleep(1000); // the queue is empty: the consumer now waits in BRPOP
-      await publishTexts(broker, queue, ["wake"]);
-      const delivery = await reader.expect(5000, "the message");
-      assert.ok(delivery.recorded, "a BRPOP'd delivery says when its record is in Redis");
-      await delivery.recorded;
-      const [tag] = await redis.hkeys(`${prefix}unacked`);
-      assert.ok(tag, "recorded in unacked once it says so");
-      assert.ok(await redis.zscore(`${prefix}unacked_index`, tag) !== null);
-      void delivery.ack(); // at once, as a worker acks at a run's start
-      await eventually("the ack", async () => await redis.hlen(`${prefix}unacked`) === 0);
-      await sleep(200);
-      assert.equal(await redis.hlen(`${prefix}unacked`), 0, "no record came after the ack");
-      assert.equal(await redis.zcard(`${prefix}unacked_index`), 0);
-      await reader.cancel();
-    } finally {
-      await broker.close();
-      await redis.quit();
-      await deleteKeysWithPrefix(prefix);
-    }
-  },
-});
-
-Deno.test({
   name: "redis broker: a consumer killed with SIGKILL loses nothing; the message is restored",
   ignore: !available,
   fn: async () => {

@@ -1,7 +1,6 @@
 /**
  * A child process for crash tests: consumes from a Redis queue, prints
- * `held <body>` for each delivery it takes (once it is recorded in `unacked`)
- * and never settles anything, until
+ * `held <body>` for each delivery it takes and never settles anything, until
  * the parent kills it with SIGKILL.
  *
  * Usage: `deno run -A redis_hold_child.ts <redis url> <global_keyprefix> <queue> <visibility s>`
@@ -25,6 +24,5 @@ const config = redisTestConfig(prefix, {
 });
 const broker = await createBroker(url, config);
 for await (const delivery of broker.consume({ queues: [directQueue(queue)], prefetch: 1 })) {
-  await delivery.recorded; // a BRPOP'd delivery is handed out while its record is written
   console.log(`held ${new TextDecoder().decode(delivery.message.body)}`);
 }

@@ -97,7 +97,7 @@ export class RedisConsumer {
 
   #delivery(fetched: Fetched): Delivery {
     const { tag, decoded } = fetched;
-    const fields = { ...decoded, queue: fetched.queue, recorded: fetched.recorded };
+    const fields = { ...decoded, queue: fetched.queue };
     if (!tag) {
       const none = () => Promise.resolve();
       // A fanout message: nothing to settle, and out of the window (kombu does not count it).

@@ -37,8 +37,6 @@ export interface Fetched {
   decoded: DecodedEnvelope;
   /** The queue it came from. */
   queue: string;
-  /** Settles once its record in `unacked` is in Redis (a BRPOP'd message's is written meanwhile). */
-  recorded?: Promise<void>;
 }
 
 /** What a fetcher needs from its broker. */
@@ -184,17 +182,14 @@ export class ListFetcher {
       return this.#reportMalformed(list.queue, parsed);
     }
     const held = { tag: parsed.properties.delivery_tag, raw, envelope: parsed, listKey: list.key };
-    // A BRPOP'd message runs while its record goes to Redis (a round trip an idle worker
-    // would otherwise wait before each task); its ack waits for the record instead.
-    let recorded: Promise<void> | undefined;
     if (recordedTag) ledger.keep(held);
-    else recorded = ledger.holdWhileRecording(held, this.#recordPopped(held));
+    else await this.#recordPopped(held);
     const decoded = decodeEnvelope(parsed);
     if (typeof decoded === "string") {
       await ledger.quarantine(held, keys.deadList(list.queue));
       return this.#reportMalformed(list.queue, decoded);
     }
-    this.#fetched.push({ tag: held.tag, decoded, queue: list.queue, recorded });
+    this.#fetched.push({ tag: held.tag, decoded, queue: list.queue });
     if (this.#deps.options.queueOrderStrategy === "round_robin") {
       this.#order = [...this.#order.filter((q) => q !== list.queue), list.queue];
     }

@@ -79,8 +79,6 @@ export class UnackedLedger {
   readonly #acks = new Map<string, AckWaiter>();
   /** Acks sent and not yet answered (by a flush, or with a batch pop: `takeAcks`), by tag. */
   readonly #sending = new Map<string, AckWaiter>();
-  /** Records of popped messages still on their way to Redis, by tag (see `holdWhileRecording`). */
-  readonly #recording = new Map<string, Promise<void>>();
   #flushing?: Promise<void>;
   #timer?: ReturnType<typeof setTimeout>;
   #maintaining?: Promise<void>;
@@ -155,30 +153,6 @@ export class UnackedLedger {
     this.unacked.set(message.tag, message);
   }
 
-  /**
-   * Holds a popped message at once while `recording` (its `record`, with
-   * retries) is on its way to Redis: the message can run meanwhile, and its
-   * ack or put-back waits for the record, so neither reaches Redis first.
-   * Returns a promise that settles (never rejects) once the record is done or given up.
-   */
-  holdWhileRecording(message: UnackedMessage, recording: Promise<void>): Promise<void> {
-    this.keep(message);
-    const recorded = recording.catch(() => {}).finally(() => this.#recording.delete(message.tag));
-    this.#recording.set(message.tag, recorded);
-    return recorded;
-  }
-
-  /** Waits for the records of `tags` still on their way to Redis. */
-  async #recorded(tags: Iterable<string>): Promise<void> {
-    if (this.#recording.size === 0) return;
-    const pending: Promise<void>[] = [];
-    for (const tag of tags) {
-      const recorded = this.#recording.get(tag);
-      if (recorded) pending.push(recorded);
-    }
-    await Promise.all(pending);
-  }
-
   /** Whether this ledger still holds `tag`: unacked, or its ack not yet answered. */
   #holds(tag: string): boolean {
     return this.unacked.has(tag) || this.#acks.has(tag) || this.#sending.has(tag);
@@ -212,7 +186,6 @@ export class UnackedLedger {
     const batch: AckBatch = [];
     for (const entry of this.#acks) {
       if (batch.length >= CHUNK) break;
-      if (this.#recording.has(entry[0])) continue; // after its record (see `#flushAcks`)
       batch.push(entry);
       this.#acks.delete(entry[0]);
       this.#sending.set(entry[0], entry[1]);
@@ -255,9 +228,7 @@ export class UnackedLedger {
   async #flushAcks(): Promise<void> {
     let failures = 0;
     while (this.#acks.size > 0) {
-      await this.#recorded(this.#acks.keys());
       const batch = this.takeAcks();
-      if (batch.length === 0) continue;
       try {
         const keys = [this.#keys.unacked, this.#keys.unackedIndex];
         if (this.ownerKey) keys.push(this.ownerKey);
@@ -278,7 +249,6 @@ export class UnackedLedger {
 
   /** Puts a unacked delivery back on the list it came from and drops it from `unacked`. */
   async putBack(tag: string, how: { leftmost: boolean; redelivered: boolean }): Promise<void> {
-    await this.#recorded([tag]);
     const message = this.unacked.get(tag);
     if (!message) return;
     this.unacked.delete(tag);
@@ -292,7 +262,6 @@ export class UnackedLedger {
 
   /** Moves an unreadable unacked delivery from `unacked` to a dead list. */
   async quarantine(message: UnackedMessage, deadList: string): Promise<void> {
-    await this.#recorded([message.tag]);
     this.unacked.delete(message.tag);
     await this.#conn.restoreTag(
       [this.#keys.unacked, this.#keys.unackedIndex, deadList],

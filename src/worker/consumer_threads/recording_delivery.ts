@@ -56,11 +56,6 @@ export class RecordingDelivery implements Delivery {
     return this.#inner.lost;
   }
 
-  /** Settles once the broker's bookkeeping holds it, if that can lag. */
-  get recorded(): Promise<void> | undefined {
-    return this.#inner.recorded;
-  }
-
   /** Exempts it from the prefetch window, when the transport can. */
   hold(): void {
     this.#inner.hold?.();
