@@ -1,7 +1,7 @@
 /**
  * `task-sent` events from a client (`task_send_sent_event`, spec §2.5):
- * published right after each task message, from the `after_task_publish`
- * signal, with the client's `gen<pid>@host` name.
+ * published right after each task message by the send path (`taskSent()`, as
+ * Celery's `send_task_message` does), with the client's `gen<pid>@host` name.
  *
  * @module
  */

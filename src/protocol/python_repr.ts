@@ -310,7 +310,7 @@ function flatRepr(value: unknown): string | undefined {
     case "number":
       return reprNumber(value);
     case "string":
-      return `'${value.replaceAll("'", "\\'")}'`;
+      return formatChars(value, undefined);
     case "boolean":
       return value ? "True" : "False";
     case "bigint":

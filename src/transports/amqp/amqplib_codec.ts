@@ -17,7 +17,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { createRequire } from "node:module";
+import { amqplibFile, amqplibLoaded } from "./amqplib_internals.ts";
 import { encodeTable } from "./table_encoder.ts";
 import { TooDeepValue } from "../../protocol/message_limits.ts";
 
@@ -118,10 +118,9 @@ function decodeTable(slice: Buffer, depth: number): Record<string, Decoded> {
   return fields;
 }
 
-const require = createRequire(import.meta.url);
-const libDir = require.resolve("amqplib").replace(/channel_api\.js$/, "lib/");
-const loadedBefore = Boolean(require.cache[`${libDir}defs.js`]);
-const codec = require(`${libDir}codec.js`);
+const loadedBefore = amqplibLoaded("defs.js");
+// deno-lint-ignore no-explicit-any
+const codec = amqplibFile<any>("codec.js");
 /** amqplib's own table encoder, kept for the test that proves ours writes the same bytes. */
 export const amqplibEncodeTable: typeof encodeTable = codec.amqplibEncodeTable ??
   codec.encodeTable;
@@ -154,10 +153,10 @@ export function codecProblem(decode: (id: number, buffer: Buffer) => unknown): s
   return undefined;
 }
 
-const defs = require(`${libDir}defs.js`);
+const defs = amqplibFile<{ decode: (id: number, buffer: Buffer) => unknown }>("defs.js");
 const problem = codecProblem(defs.decode);
 if (problem) {
-  const version = require(`${libDir}../package.json`).version;
+  const { version } = amqplibFile<{ version: string }>("../package.json");
   throw new Error(
     `celeriac cannot use amqplib ${version}: ${problem}. ` +
       (loadedBefore

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { createRequire } from "node:module";
+import { amqplibFile } from "./amqplib_internals.ts";
 
 interface MuxPrototype {
   scheduledRead: boolean;
@@ -23,9 +23,7 @@ interface MuxPrototype {
   _scheduleRead(): void;
 }
 
-const require = createRequire(import.meta.url);
-const libDir = require.resolve("amqplib").replace(/channel_api\.js$/, "lib/");
-const { Mux } = require(`${libDir}mux.js`) as { Mux: { prototype: MuxPrototype } };
+const { Mux } = amqplibFile<{ Mux: { prototype: MuxPrototype } }>("mux.js");
 
 Mux.prototype._scheduleRead = function (this: MuxPrototype) {
   if (this.scheduledRead) return;

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import { PassThrough } from "node:stream";
 import { setImmediate } from "node:timers";
 import "./amqplib.ts";
+import { amqplibFile } from "./amqplib_internals.ts";
 
-const require = createRequire(import.meta.url);
-const libDir = require.resolve("amqplib").replace(/channel_api\.js$/, "lib/");
-const { Mux } = require(`${libDir}mux.js`);
+// deno-lint-ignore no-explicit-any
+const { Mux } = amqplibFile<any>("mux.js");
 
 Deno.test("amqplib's mux moves a channel's frames to the socket before the next event-loop turn", async () => {
   const written: string[] = [];

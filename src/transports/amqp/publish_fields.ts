@@ -16,7 +16,7 @@
  */
 
 import type { Buffer } from "node:buffer";
-import { createRequire } from "node:module";
+import { amqplibFile } from "./amqplib_internals.ts";
 
 interface PublishOptions {
   headers?: object;
@@ -35,14 +35,12 @@ type Publish = (
   options?: PublishOptions,
 ) => boolean;
 
-const require = createRequire(import.meta.url);
-const libDir = require.resolve("amqplib").replace(/channel_api\.js$/, "lib/");
-const { Channel } = require(`${libDir}channel_model.js`) as {
+const { Channel } = amqplibFile<{
   Channel: { prototype: { publish: Publish; amqplibPublish?: Publish } };
-};
-const args = require(`${libDir}api_args.js`) as {
+}>("channel_model.js");
+const args = amqplibFile<{
   publish(exchange: string, routingKey: string, options?: PublishOptions): Fields;
-};
+}>("api_args.js");
 const amqplibPublish = Channel.prototype.amqplibPublish ?? Channel.prototype.publish;
 Channel.prototype.amqplibPublish = amqplibPublish;
 

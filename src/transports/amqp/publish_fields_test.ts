@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { createRequire } from "node:module";
 import "./amqplib.ts";
+import { amqplibFile } from "./amqplib_internals.ts";
 
 type Fields = Record<string, unknown> & { headers: Record<string, unknown> };
-const require = createRequire(import.meta.url);
-const libDir = require.resolve("amqplib").replace(/channel_api\.js$/, "lib/");
-const { Channel } = require(`${libDir}channel_model.js`);
+// deno-lint-ignore no-explicit-any
+const { Channel } = amqplibFile<any>("channel_model.js");
 
 /** The fields a publish hands to `sendMessage`, through `publish`. */
 function fieldsOf(publish: (...args: unknown[]) => unknown, options: object): Fields {
