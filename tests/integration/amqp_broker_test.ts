@@ -10,9 +10,9 @@
 import assert from "node:assert/strict";
 import { createBroker as resolveBroker } from "../../src/broker/resolve.ts";
 import { AMQP_CAPABILITIES, createBroker } from "../../src/transports/amqp/broker.ts";
-import type { QueueSpec } from "../../src/broker/types.ts";
+import type { Delivery, QueueSpec } from "../../src/broker/types.ts";
 import { BrokerConnectionError } from "../../src/errors.ts";
-import { textMessage } from "../conformance/suite_tools.ts";
+import { DeliveryReader, eventually, textMessage } from "../conformance/suite_tools.ts";
 import { runPythonClient } from "../interop/python/harness.ts";
 import { serviceAvailable, uniqueName } from "../services.ts";
 import {
@@ -240,6 +240,68 @@ Deno.test({
       await reader.cancel();
       await broker.close();
       await deleteAmqpEntities([name]);
+    }
+  },
+});
+
+/** The `basic.qos` RabbitMQ holds for this vhost's channels: `[consumer, global]` per channel with a consumer. */
+async function qosOfChannels(vhost: string): Promise<[number, number][]> {
+  const listing = await rabbitmqctl([
+    "list_channels",
+    "vhost",
+    "consumer_count",
+    "prefetch_count",
+    "global_prefetch_count",
+  ]);
+  return listing.split("\n").map((line) => line.split("\t"))
+    .filter((row) => row[0] === vhost && Number(row[1]) > 0)
+    .map((row) => [Number(row[2]), Number(row[3])]);
+}
+
+Deno.test({
+  name: "amqp: one queue takes a per-consumer window; the first held delivery moves it to a " +
+    "global limit on a new channel, prefetch + exempt − what the old channel still counts",
+  ignore: !available,
+  fn: async () => {
+    const name = uniqueName("window");
+    const queue = directQueue(name);
+    await using place = await privateVhost(); // list only this test's channels
+    const broker = await createBroker(place.url, amqpConfig({ broker_url: place.url }));
+    const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 2 }));
+    const body = (delivery: Delivery) => JSON.parse(decoder.decode(delivery.message.body));
+    try {
+      const texts = ["m1", "m2", "m3", "m4", "m5", "m6"];
+      for (const text of texts) {
+        await broker.publish(textMessage(text), { exchange: "", routingKey: name, queue });
+      }
+      const [m1, m2] = [await reader.expect(5000, "m1"), await reader.expect(5000, "m2")];
+      assert.equal(await reader.next(300), undefined, "a 3rd delivery with prefetch 2");
+      assert.deepEqual(await qosOfChannels(place.vhost), [[2, 0]]);
+
+      m1.hold!(); // the old channel: m1 exempt, m2 counted; the new one may have 2 + 0 − 1
+      const m3 = await reader.expect(5000, "m3, on the new channel");
+      assert.equal(await reader.next(300), undefined, "the window is 2: m2 and m3 are counted");
+      await eventually("the new channel's global limit", async () => {
+        const rows = await qosOfChannels(place.vhost);
+        return rows.length === 1 && rows[0][1] === 1;
+      });
+
+      await m2.ack(); // the old channel counts nothing now: the limit rises to 2
+      const m4 = await reader.expect(5000, "m4 once m2 is settled");
+      assert.equal(await reader.next(300), undefined, "m3 and m4 fill the window");
+      m3.hold!(); // exempt on the new channel: one more
+      const m5 = await reader.expect(5000, "m5 once m3 is held");
+      assert.equal(await reader.next(300), undefined, "holding one freed more than one slot");
+      await m1.ack(); // settling an exempt delivery frees nothing
+      assert.equal(await reader.next(300), undefined, "settling an exempt delivery freed a slot");
+      await m4.ack();
+      const m6 = await reader.expect(5000, "m6 once m4 is settled");
+      assert.deepEqual([m3, m4, m5, m6].map(body), ["m3", "m4", "m5", "m6"]);
+      for (const delivery of [m3, m5, m6]) await delivery.ack();
+      assert.equal(await broker.messageCount(name), 0);
+    } finally {
+      await reader.cancel();
+      await broker.close();
     }
   },
 });
