@@ -5,7 +5,9 @@
  * practical ceiling of the broker client. Reports as bench_app.ts does.
  *
  * Environment: CELERY_BROKER_URL, CELERY_RESULT_BACKEND (`rpc://` or
- * `redis://…`), CELERIAC_BENCH_QUEUE, CELERIAC_BENCH_EXPECT.
+ * `redis://…`), CELERIAC_BENCH_QUEUE, CELERIAC_BENCH_EXPECT, and
+ * CELERIAC_BENCH_RAW_PREFETCH (default 100; `bench/window_cost.ts` runs the
+ * loop with Celery's window instead).
  *
  * @module
  */
@@ -19,11 +21,12 @@ const url = Deno.env.get("CELERY_BROKER_URL")!;
 const backend = Deno.env.get("CELERY_RESULT_BACKEND") ?? "";
 const queue = Deno.env.get("CELERIAC_BENCH_QUEUE")!;
 const expect = Number(Deno.env.get("CELERIAC_BENCH_EXPECT") ?? 0);
+const prefetch = Number(Deno.env.get("CELERIAC_BENCH_RAW_PREFETCH") ?? 100);
 const report = (fields: Record<string, number>) => console.log(`@@bench ${JSON.stringify(fields)}`);
 
 const model = await connect(url, { noDelay: true });
 const channel = await model.createChannel();
-await channel.prefetch(100);
+await channel.prefetch(prefetch, Deno.env.get("CELERIAC_BENCH_RAW_GLOBAL") === "1");
 await channel.assertQueue(queue, { durable: true });
 const redis = backend.startsWith("redis")
   ? new Redis(backend, { enableAutoPipelining: true })
