@@ -164,6 +164,7 @@ Deno.test("amqp: two `worker -B` processes; each run sent once", async () => {
     const channel = await connection.createChannel();
     await channel.deleteQueue(name);
     await channel.deleteQueue(`celeriac.beat.${name}.state`);
+    await channel.deleteExchange(name);
     await connection.close();
   }
 });

@@ -114,7 +114,7 @@ Deno.test("beat with the app on Redis: two runs of a 1 s entry added by addPerio
   } finally {
     const client = new Redis(SERVICES.redis);
     const keys = leaseKeys(name);
-    await client.del(queue, keys.leader, keys.state);
+    await client.del(queue, keys.leader, keys.state, `_kombu.binding.${queue}`);
     await client.quit();
   }
 });
@@ -129,6 +129,7 @@ Deno.test("beat with the app on RabbitMQ: two runs of a 1 s beat_schedule entry"
     const channel = await connection.createChannel();
     await channel.deleteQueue(queue);
     await channel.deleteQueue(`celeriac.beat.${name}.state`);
+    await channel.deleteExchange(queue);
     await connection.close();
   }
 });

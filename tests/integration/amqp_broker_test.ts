@@ -189,6 +189,7 @@ Deno.test({
     } finally {
       await reader.cancel();
       await broker.close();
+      await deleteAmqpEntities([name]);
     }
   },
 });

@@ -26,18 +26,24 @@ def xsum(numbers):
     return sum(numbers)
 
 
+def _remember(token, values):
+    """RPUSH to the token's list, which expires (the test deletes it once read)."""
+    key = f"celeriac-it-remember:{token}"
+    REMEMBER.pipeline().rpush(key, json.dumps(values)).expire(key, 600).execute()
+
+
 @app.task(name="interop.remember")
 def remember(*args):
-    REMEMBER.rpush(f"celeriac-it-remember:{args[-1]}", json.dumps(list(args[:-1])))
+    _remember(args[-1], list(args[:-1]))
     return list(args[:-1])
 
 
 @app.task(name="interop.errback_old")
 def errback_old(task_id, *, token):
     """An "old-style" errback (one positional parameter): sent as a task with the failed id."""
-    REMEMBER.rpush(f"celeriac-it-remember:{token}", json.dumps([task_id]))
+    _remember(token, [task_id])
 
 
 @app.task(name="interop.errback_new")
 def errback_new(request, exc, traceback, token):
-    REMEMBER.rpush(f"celeriac-it-remember:{token}", json.dumps([request.id, str(exc)]))
+    _remember(token, [request.id, str(exc)])
