@@ -75,6 +75,21 @@ export function treeCpuMs(root: number): number {
   return ms;
 }
 
+/**
+ * The process id of the broker server a setup talks to on this machine:
+ * RabbitMQ's Erlang VM (`beam.smp`), or the `redis-server` listening on
+ * `port`. Throws when none runs here (a remote broker's CPU cannot be read).
+ */
+export function brokerServerPid(kind: "amqp" | "redis", port = 6379): number {
+  const pattern = kind === "amqp" ? "beam.smp.*rabbit" : `^redis-server [^ ]*:${port}( |$)`;
+  const found = new Deno.Command("pgrep", { args: ["-f", pattern] }).outputSync();
+  const pid = Number(new TextDecoder().decode(found.stdout).trim().split("\n")[0]);
+  if (!pid) {
+    throw new Error(`no ${kind === "amqp" ? "RabbitMQ" : "Redis"} server runs on this machine`);
+  }
+  return pid;
+}
+
 /** A running benchmark worker. */
 export class WatchedProcess implements AsyncDisposable {
   readonly #child: Deno.ChildProcess;

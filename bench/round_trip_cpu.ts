@@ -19,7 +19,8 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { CeleriacClient } from "./celeriac_client.ts";
-import { cleanPlace, newPlace, SETUPS } from "./setups.ts";
+import { brokerServerPid, treeCpuMs } from "./process_watch.ts";
+import { cleanPlace, newPlace, REDIS_URL, SETUPS } from "./setups.ts";
 import { probeWorker } from "./systems.ts";
 
 const { values } = parseArgs({
@@ -69,13 +70,18 @@ function countSyscalls(pid: number): { stop(): Promise<Map<string, number>> } {
 
 const perTask = (us: number) => (us / count).toFixed(0);
 console.log(
-  "| broker | round | round trips/s | client user + sys µs/task | worker user + sys µs/task |",
+  "| broker | round | round trips/s | client user + sys µs/task | worker user + sys µs/task | " +
+    "broker server µs/task |",
 );
-console.log("|---|--:|--:|--:|--:|");
+console.log("|---|--:|--:|--:|--:|--:|");
 for (const setup of SETUPS.filter((s) => values.only!.split(",").includes(s.id))) {
   const place = newPlace(setup);
   const worker = probeWorker(place, values.pool!.split(" "));
   const client = new CeleriacClient(place);
+  const server = brokerServerPid(
+    setup.broker === "amqp" ? "amqp" : "redis",
+    Number(new URL(REDIS_URL).port || 6379),
+  );
   try {
     await worker.report("ready");
     await client.roundTrip(2000);
@@ -83,15 +89,17 @@ for (const setup of SETUPS.filter((s) => values.only!.split(",").includes(s.id))
     for (let round = 1; round <= rounds; round++) {
       const clientBefore = process.cpuUsage();
       const workerBefore = processCpuUs(worker.pid);
+      const serverBefore = treeCpuMs(server);
       const ms = await client.roundTrip(count);
       const clientUsed = process.cpuUsage(clientBefore);
       const workerAfter = processCpuUs(worker.pid);
+      const serverUsed = (treeCpuMs(server) - serverBefore) * 1000;
       const workerUser = workerAfter.user - workerBefore.user;
       const workerSystem = workerAfter.system - workerBefore.system;
       console.log(
         `| ${setup.label} | ${round} | ${Math.round(count / ms * 1000)} | ` +
           `${perTask(clientUsed.user)} + ${perTask(clientUsed.system)} | ` +
-          `${perTask(workerUser)} + ${perTask(workerSystem)} |`,
+          `${perTask(workerUser)} + ${perTask(workerSystem)} | ${perTask(serverUsed)} |`,
       );
     }
     if (syscalls) {

@@ -18,7 +18,7 @@
 
 import { parseArgs } from "node:util";
 import { CeleriacClient } from "./celeriac_client.ts";
-import { treeCpuMs, WatchedProcess } from "./process_watch.ts";
+import { brokerServerPid, treeCpuMs, WatchedProcess } from "./process_watch.ts";
 import { cleanPlace, newPlace, placeEnv, SETUPS } from "./setups.ts";
 import { median } from "./stats.ts";
 import { celeriacWorkerArgs, ROOT } from "./systems.ts";
@@ -33,14 +33,6 @@ const { values } = parseArgs({
 });
 const count = Number(values.count);
 const cores = Number(values.cores);
-
-/** The RabbitMQ server's process id (the Erlang VM running it). */
-function brokerPid(): number {
-  const found = new Deno.Command("pgrep", { args: ["-f", "beam.smp.*rabbit"] }).outputSync();
-  const pid = Number(new TextDecoder().decode(found.stdout).trim().split("\n")[0]);
-  if (!pid) throw new Error("no RabbitMQ server (beam.smp) is running on this machine");
-  return pid;
-}
 
 /** One way of draining the queue: a label and the worker process to start. */
 interface Shape {
@@ -82,7 +74,7 @@ async function drain(shape: Shape): Promise<[number, number, number]> {
       },
     });
     await worker.report("ready");
-    const beam = brokerPid();
+    const beam = brokerServerPid("amqp");
     const [workerBefore, brokerBefore] = [treeCpuMs(worker.pid), treeCpuMs(beam)];
     const stamps = await worker.report<{ first: number; last: number }>("last", 600_000);
     const [workerAfter, brokerAfter] = [treeCpuMs(worker.pid), treeCpuMs(beam)];
