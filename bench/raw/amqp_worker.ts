@@ -5,9 +5,11 @@
  * practical ceiling of the broker client. Reports as bench_app.ts does.
  *
  * Environment: CELERY_BROKER_URL, CELERY_RESULT_BACKEND (`rpc://` or
- * `redis://…`), CELERIAC_BENCH_QUEUE, CELERIAC_BENCH_EXPECT, and
- * CELERIAC_BENCH_RAW_PREFETCH (default 100; `bench/window_cost.ts` runs the
- * loop with Celery's window instead).
+ * `redis://…`), CELERIAC_BENCH_QUEUE, CELERIAC_BENCH_EXPECT, and, for
+ * `bench/window_cost.ts`, which runs the loop with Celery's window:
+ * CELERIAC_BENCH_RAW_PREFETCH (default 100), CELERIAC_BENCH_RAW_CHANNELS
+ * (consumers, each on its own connection as celeriac's threads; default 1)
+ * and CELERIAC_BENCH_RAW_GLOBAL=1 (a global `basic.qos`).
  *
  * @module
  */
@@ -24,45 +26,50 @@ const expect = Number(Deno.env.get("CELERIAC_BENCH_EXPECT") ?? 0);
 const prefetch = Number(Deno.env.get("CELERIAC_BENCH_RAW_PREFETCH") ?? 100);
 const report = (fields: Record<string, number>) => console.log(`@@bench ${JSON.stringify(fields)}`);
 
-const model = await connect(url, { noDelay: true });
-const channel = await model.createChannel();
-await channel.prefetch(prefetch, Deno.env.get("CELERIAC_BENCH_RAW_GLOBAL") === "1");
-await channel.assertQueue(queue, { durable: true });
+const channels = Number(Deno.env.get("CELERIAC_BENCH_RAW_CHANNELS") ?? 1);
 const redis = backend.startsWith("redis")
   ? new Redis(backend, { enableAutoPipelining: true })
   : undefined;
 
 let count = 0;
 let first = 0;
-await channel.consume(queue, (message) => {
-  if (!message) return;
-  const at = epochMs();
-  if (count === 0) first = at;
-  if (++count === expect) report({ first, last: at, count });
-  const [args] = JSON.parse(message.content.toString());
-  const result = args[0] + args[1];
-  const headers = message.properties.headers ?? {};
-  const id = String(headers.id ?? message.properties.correlationId);
-  if (!headers.ignore_result) {
-    const text = rawResult(id, result);
-    if (redis) {
-      const key = `celery-task-meta-${id}`;
-      void redis.set(key, text, "EX", 86400);
-      void redis.publish(key, text);
-    } else if (message.properties.replyTo) {
-      channel.sendToQueue(message.properties.replyTo, Buffer.from(text), {
-        correlationId: message.properties.correlationId,
-        contentType: "application/json",
-        contentEncoding: "utf-8",
-      });
+const models: Awaited<ReturnType<typeof connect>>[] = [];
+for (let i = 0; i < channels; i++) {
+  const model = await connect(url, { noDelay: true });
+  models.push(model);
+  const channel = await model.createChannel();
+  await channel.prefetch(prefetch, Deno.env.get("CELERIAC_BENCH_RAW_GLOBAL") === "1");
+  await channel.assertQueue(queue, { durable: true });
+  await channel.consume(queue, (message) => {
+    if (!message) return;
+    const at = epochMs();
+    if (count === 0) first = at;
+    if (++count === expect) report({ first, last: at, count });
+    const [args] = JSON.parse(message.content.toString());
+    const result = args[0] + args[1];
+    const headers = message.properties.headers ?? {};
+    const id = String(headers.id ?? message.properties.correlationId);
+    if (!headers.ignore_result) {
+      const text = rawResult(id, result);
+      if (redis) {
+        const key = `celery-task-meta-${id}`;
+        void redis.set(key, text, "EX", 86400);
+        void redis.publish(key, text);
+      } else if (message.properties.replyTo) {
+        channel.sendToQueue(message.properties.replyTo, Buffer.from(text), {
+          correlationId: message.properties.correlationId,
+          contentType: "application/json",
+          contentEncoding: "utf-8",
+        });
+      }
     }
-  }
-  channel.ack(message);
-});
+    channel.ack(message);
+  });
+}
 report({ ready: epochMs() });
 
 const stop = async () => {
-  await model.close().catch(() => {});
+  for (const model of models) await model.close().catch(() => {});
   redis?.disconnect();
   Deno.exit(0);
 };

@@ -6,7 +6,10 @@
  * Redis client. Reports as bench_app.ts does.
  *
  * Environment: CELERY_BROKER_URL, CELERY_RESULT_BACKEND, CELERIAC_BENCH_QUEUE,
- * CELERIAC_BENCH_EXPECT.
+ * CELERIAC_BENCH_EXPECT, and, for `bench/window_cost.ts`, which runs the
+ * loop with Celery's window: CELERIAC_BENCH_RAW_PREFETCH (the most popped at
+ * once, default 100) and CELERIAC_BENCH_RAW_CHANNELS (loops, each with its
+ * own connections, as celeriac's threads; default 1).
  *
  * @module
  */
@@ -20,9 +23,9 @@ const queue = Deno.env.get("CELERIAC_BENCH_QUEUE")!;
 const expect = Number(Deno.env.get("CELERIAC_BENCH_EXPECT") ?? 0);
 const report = (fields: Record<string, number>) => console.log(`@@bench ${JSON.stringify(fields)}`);
 
-const commands = new Redis(url);
-const blocking = new Redis(url);
-const results = backend === url ? commands : new Redis(backend);
+const prefetch = Number(Deno.env.get("CELERIAC_BENCH_RAW_PREFETCH") ?? 100);
+const loops = Number(Deno.env.get("CELERIAC_BENCH_RAW_CHANNELS") ?? 1);
+const connections: Redis[] = [];
 let running = true;
 let count = 0;
 let first = 0;
@@ -46,16 +49,25 @@ const stop = () => {
 };
 Deno.addSignalListener("SIGTERM", stop);
 Deno.addSignalListener("SIGINT", stop);
-while (running) {
-  let items = await commands.rpop(queue, 100);
-  if (!items || items.length === 0) {
-    const popped = await blocking.brpop(queue, 1);
-    items = popped ? [popped[1]] : [];
+/** One consumer: pops up to `prefetch`, runs them, stores their results in one pipeline. */
+async function consume(): Promise<void> {
+  const commands = new Redis(url);
+  const blocking = new Redis(url);
+  const results = backend === url ? commands : new Redis(backend);
+  connections.push(commands, blocking, results);
+  while (running) {
+    let items = await commands.rpop(queue, prefetch);
+    if (!items || items.length === 0) {
+      const popped = await blocking.brpop(queue, 1);
+      items = popped ? [popped[1]] : [];
+    }
+    if (items.length === 0) continue;
+    const pipeline = results.pipeline();
+    for (const raw of items) handle(raw, pipeline);
+    if (pipeline.length) await pipeline.exec();
   }
-  if (items.length === 0) continue;
-  const pipeline = results.pipeline();
-  for (const raw of items) handle(raw, pipeline);
-  if (pipeline.length) await pipeline.exec();
 }
-for (const connection of new Set([commands, blocking, results])) connection.disconnect();
+
+await Promise.all(Array.from({ length: loops }, () => consume()));
+for (const connection of new Set(connections)) connection.disconnect();
 Deno.exit(0);
