@@ -15,8 +15,9 @@
  * ```
  *
  * `--windows` lists the raw loop's shapes as `<consumers>x<prefetch>` (each
- * consumer on its own connection, as celeriac's threads) or `<prefetch>`;
- * on Redis the prefetch is the most one `RPOP` takes.
+ * consumer on its own connection, as celeriac's threads) or `<prefetch>`,
+ * with a `g` after it for a global `basic.qos` on RabbitMQ (`1x4g`); on
+ * Redis the prefetch is the most one `RPOP` takes.
  * Shapes run in turn within each round, so a slow spell of the host falls on
  * all of them.
  *
@@ -72,11 +73,17 @@ function shapesFor(setup: Setup): Shape[] {
     : ["raw ioredis loop", "bench/raw/redis_worker.ts"];
   return [
     ...values.windows!.split(",").map((window): Shape => {
-      const [consumers, prefetch] = window.includes("x") ? window.split("x") : ["1", window];
+      const global = window.endsWith("g");
+      const shape = global ? window.slice(0, -1) : window;
+      const [consumers, prefetch] = shape.includes("x") ? shape.split("x") : ["1", shape];
       return {
-        label: `${raw[0]}, ${consumers} × prefetch ${prefetch}`,
+        label: `${raw[0]}, ${consumers} × prefetch ${prefetch}${global ? " (global)" : ""}`,
         args: ["run", "-A", raw[1]],
-        env: { CELERIAC_BENCH_RAW_PREFETCH: prefetch, CELERIAC_BENCH_RAW_CHANNELS: consumers },
+        env: {
+          CELERIAC_BENCH_RAW_PREFETCH: prefetch,
+          CELERIAC_BENCH_RAW_CHANNELS: consumers,
+          CELERIAC_BENCH_RAW_GLOBAL: global ? "1" : "0",
+        },
         client: (place) => RawClient.open(place),
       };
     }),
