@@ -39,6 +39,16 @@ export class CeleriacClient implements AsyncDisposable {
     return this.#payload === undefined ? [i, i] : [i, i, this.#payload];
   }
 
+  /** Queues `count` tasks at `place` (results ignored) with a client of its own, closed after. */
+  static async fillPlace(place: RunPlace, count: number): Promise<void> {
+    const filler = new CeleriacClient(place);
+    try {
+      await filler.fill(count);
+    } finally {
+      await filler.close();
+    }
+  }
+
   /** Sends `count` tasks (results ignored), keeping up to `WINDOW` sends in flight. */
   async fill(count: number, ignoreResult = true): Promise<void> {
     let next = 0;

@@ -63,9 +63,7 @@ for (const setup of SETUPS.filter((s) => values.only!.split(",").includes(s.id))
   const place = newPlace(setup);
   let worker: WatchedProcess | undefined;
   try {
-    const filler = new CeleriacClient(place);
-    await filler.fill(count);
-    await filler.close();
+    await CeleriacClient.fillPlace(place, count);
     worker = new WatchedProcess({
       command: Deno.execPath(),
       args: celeriacWorkerArgs(["-c", values.threads!, "-P", "threads"]),

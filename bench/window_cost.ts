@@ -132,9 +132,7 @@ async function drain(setup: Setup, shape: Shape): Promise<Row> {
   const place = newPlace(setup);
   let worker: WatchedProcess | undefined;
   try {
-    const filler = new CeleriacClient(place);
-    await filler.fill(count);
-    await filler.close();
+    await CeleriacClient.fillPlace(place, count);
     worker = startWorker(shape, place, count);
     await worker.report("ready");
     const started = worker;
