@@ -306,3 +306,44 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "amqp: a connection lost while a channel retires: its deliveries come back and the next " +
+    "channel takes a per-consumer window again",
+  ignore: !available,
+  fn: async () => {
+    const name = uniqueName("window-lost");
+    const queue = directQueue(name);
+    await using place = await privateVhost(); // cut only this test's connections
+    const broker = await createBroker(place.url, amqpConfig({ broker_url: place.url }));
+    const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 2 }));
+    const body = (delivery: Delivery) => JSON.parse(decoder.decode(delivery.message.body));
+    try {
+      for (const text of ["m1", "m2", "m3", "m4"]) {
+        await broker.publish(textMessage(text), { exchange: "", routingKey: name, queue });
+      }
+      const m1 = await reader.expect(5000, "m1");
+      await reader.expect(5000, "m2");
+      m1.hold!(); // retires the channel; m3 comes on the next one
+      const m3 = await reader.expect(5000, "m3, on the new channel");
+      assert.ok(await closeOwnConnections(undefined, place.vhost) >= 1);
+      await eventually(
+        "the deliveries of both channels lost",
+        () => m1.lost!.aborted && m3.lost!.aborted,
+      );
+      const again = await reader.take(2, 10_000);
+      // Requeued m1, m2 and m3 are ahead of m4; which two come first is the broker's order.
+      assert.ok(again.every((delivery) => delivery.redelivered && body(delivery) !== "m4"));
+      assert.equal(await reader.next(300), undefined, "a 3rd delivery with prefetch 2");
+      assert.deepEqual(await qosOfChannels(place.vhost), [[2, 0]]);
+      for (const delivery of again) await delivery.ack();
+      const rest = await reader.take(2, 5000);
+      for (const delivery of rest) await delivery.ack();
+      assert.deepEqual([...again, ...rest].map(body).sort(), ["m1", "m2", "m3", "m4"]);
+      assert.equal(await broker.messageCount(name), 0);
+    } finally {
+      await reader.cancel();
+      await broker.close();
+    }
+  },
+});
