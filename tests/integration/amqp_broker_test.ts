@@ -259,31 +259,53 @@ async function qosOfChannels(vhost: string): Promise<[number, number][]> {
     .map((row) => [Number(row[2]), Number(row[3])]);
 }
 
+/** The body text of a delivery of `textMessage`. */
+function bodyOf(delivery: Delivery): string {
+  return JSON.parse(decoder.decode(delivery.message.body));
+}
+
+/**
+ * Publishes `texts` to a new queue on a private vhost (so `qosOfChannels` and
+ * `closeOwnConnections` see only this test's channels), consumes it with
+ * prefetch 2 and runs `steps`; every message must be settled by the end.
+ */
+async function withWindowQueue(
+  label: string,
+  texts: string[],
+  steps: (reader: DeliveryReader, vhost: string) => Promise<void>,
+): Promise<void> {
+  const name = uniqueName(label);
+  const queue = directQueue(name);
+  await using place = await privateVhost();
+  const broker = await createBroker(place.url, amqpConfig({ broker_url: place.url }));
+  const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 2 }));
+  try {
+    for (const text of texts) {
+      await broker.publish(textMessage(text), { exchange: "", routingKey: name, queue });
+    }
+    await steps(reader, place.vhost);
+    assert.equal(await broker.messageCount(name), 0);
+  } finally {
+    await reader.cancel();
+    await broker.close();
+  }
+}
+
 Deno.test({
   name: "amqp: one queue takes a per-consumer window; the first held delivery moves it to a " +
     "global limit on a new channel, prefetch + exempt − what the old channel still counts",
   ignore: !available,
-  fn: async () => {
-    const name = uniqueName("window");
-    const queue = directQueue(name);
-    await using place = await privateVhost(); // list only this test's channels
-    const broker = await createBroker(place.url, amqpConfig({ broker_url: place.url }));
-    const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 2 }));
-    const body = (delivery: Delivery) => JSON.parse(decoder.decode(delivery.message.body));
-    try {
-      const texts = ["m1", "m2", "m3", "m4", "m5", "m6"];
-      for (const text of texts) {
-        await broker.publish(textMessage(text), { exchange: "", routingKey: name, queue });
-      }
+  fn: () =>
+    withWindowQueue("window", ["m1", "m2", "m3", "m4", "m5", "m6"], async (reader, vhost) => {
       const [m1, m2] = [await reader.expect(5000, "m1"), await reader.expect(5000, "m2")];
       assert.equal(await reader.next(300), undefined, "a 3rd delivery with prefetch 2");
-      assert.deepEqual(await qosOfChannels(place.vhost), [[2, 0]]);
+      assert.deepEqual(await qosOfChannels(vhost), [[2, 0]]);
 
       m1.hold!(); // the old channel: m1 exempt, m2 counted; the new one may have 2 + 0 − 1
       const m3 = await reader.expect(5000, "m3, on the new channel");
       assert.equal(await reader.next(300), undefined, "the window is 2: m2 and m3 are counted");
       await eventually("the new channel's global limit", async () => {
-        const rows = await qosOfChannels(place.vhost);
+        const rows = await qosOfChannels(vhost);
         return rows.length === 1 && rows[0][1] === 1;
       });
 
@@ -297,53 +319,34 @@ Deno.test({
       assert.equal(await reader.next(300), undefined, "settling an exempt delivery freed a slot");
       await m4.ack();
       const m6 = await reader.expect(5000, "m6 once m4 is settled");
-      assert.deepEqual([m3, m4, m5, m6].map(body), ["m3", "m4", "m5", "m6"]);
+      assert.deepEqual([m3, m4, m5, m6].map(bodyOf), ["m3", "m4", "m5", "m6"]);
       for (const delivery of [m3, m5, m6]) await delivery.ack();
-      assert.equal(await broker.messageCount(name), 0);
-    } finally {
-      await reader.cancel();
-      await broker.close();
-    }
-  },
+    }),
 });
 
 Deno.test({
   name: "amqp: a connection lost while a channel retires: its deliveries come back and the next " +
     "channel takes a per-consumer window again",
   ignore: !available,
-  fn: async () => {
-    const name = uniqueName("window-lost");
-    const queue = directQueue(name);
-    await using place = await privateVhost(); // cut only this test's connections
-    const broker = await createBroker(place.url, amqpConfig({ broker_url: place.url }));
-    const reader = new DeliveryReader(broker.consume({ queues: [queue], prefetch: 2 }));
-    const body = (delivery: Delivery) => JSON.parse(decoder.decode(delivery.message.body));
-    try {
-      for (const text of ["m1", "m2", "m3", "m4"]) {
-        await broker.publish(textMessage(text), { exchange: "", routingKey: name, queue });
-      }
+  fn: () =>
+    withWindowQueue("window-lost", ["m1", "m2", "m3", "m4"], async (reader, vhost) => {
       const m1 = await reader.expect(5000, "m1");
       await reader.expect(5000, "m2");
       m1.hold!(); // retires the channel; m3 comes on the next one
       const m3 = await reader.expect(5000, "m3, on the new channel");
-      assert.ok(await closeOwnConnections(undefined, place.vhost) >= 1);
+      assert.ok(await closeOwnConnections(undefined, vhost) >= 1);
       await eventually(
         "the deliveries of both channels lost",
         () => m1.lost!.aborted && m3.lost!.aborted,
       );
       const again = await reader.take(2, 10_000);
       // Requeued m1, m2 and m3 are ahead of m4; which two come first is the broker's order.
-      assert.ok(again.every((delivery) => delivery.redelivered && body(delivery) !== "m4"));
+      assert.ok(again.every((delivery) => delivery.redelivered && bodyOf(delivery) !== "m4"));
       assert.equal(await reader.next(300), undefined, "a 3rd delivery with prefetch 2");
-      assert.deepEqual(await qosOfChannels(place.vhost), [[2, 0]]);
+      assert.deepEqual(await qosOfChannels(vhost), [[2, 0]]);
       for (const delivery of again) await delivery.ack();
       const rest = await reader.take(2, 5000);
       for (const delivery of rest) await delivery.ack();
-      assert.deepEqual([...again, ...rest].map(body).sort(), ["m1", "m2", "m3", "m4"]);
-      assert.equal(await broker.messageCount(name), 0);
-    } finally {
-      await reader.cancel();
-      await broker.close();
-    }
-  },
+      assert.deepEqual([...again, ...rest].map(bodyOf).sort(), ["m1", "m2", "m3", "m4"]);
+    }),
 });
