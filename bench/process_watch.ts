@@ -76,17 +76,17 @@ export function treeCpuMs(root: number): number {
 }
 
 /**
- * The process id of the broker server a setup talks to on this machine:
- * RabbitMQ's Erlang VM (`beam.smp`), or the `redis-server` listening on
- * `port`. Throws when none runs here (a remote broker's CPU cannot be read).
+ * The process id of the server behind `brokerUrl` on this machine: RabbitMQ's
+ * Erlang VM (`beam.smp`) for `amqp://`, else the `redis-server` listening on
+ * the URL's port. Throws when none runs here (a remote broker's CPU cannot be read).
  */
-export function brokerServerPid(kind: "amqp" | "redis", port = 6379): number {
-  const pattern = kind === "amqp" ? "beam.smp.*rabbit" : `^redis-server [^ ]*:${port}( |$)`;
+export function brokerServerPid(brokerUrl: string): number {
+  const amqp = brokerUrl.startsWith("amqp");
+  const port = new URL(brokerUrl).port || "6379";
+  const pattern = amqp ? "beam.smp.*rabbit" : `^redis-server [^ ]*:${port}( |$)`;
   const found = new Deno.Command("pgrep", { args: ["-f", pattern] }).outputSync();
   const pid = Number(new TextDecoder().decode(found.stdout).trim().split("\n")[0]);
-  if (!pid) {
-    throw new Error(`no ${kind === "amqp" ? "RabbitMQ" : "Redis"} server runs on this machine`);
-  }
+  if (!pid) throw new Error(`no ${amqp ? "RabbitMQ" : "Redis"} server runs on this machine`);
   return pid;
 }
 

@@ -20,7 +20,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { CeleriacClient } from "./celeriac_client.ts";
 import { brokerServerPid, treeCpuMs } from "./process_watch.ts";
-import { cleanPlace, newPlace, REDIS_URL, SETUPS } from "./setups.ts";
+import { cleanPlace, newPlace, SETUPS } from "./setups.ts";
 import { probeWorker } from "./systems.ts";
 
 const { values } = parseArgs({
@@ -78,10 +78,7 @@ for (const setup of SETUPS.filter((s) => values.only!.split(",").includes(s.id))
   const place = newPlace(setup);
   const worker = probeWorker(place, values.pool!.split(" "));
   const client = new CeleriacClient(place);
-  const server = brokerServerPid(
-    setup.broker === "amqp" ? "amqp" : "redis",
-    Number(new URL(REDIS_URL).port || 6379),
-  );
+  const server = brokerServerPid(place.brokerUrl);
   try {
     await worker.report("ready");
     await client.roundTrip(2000);

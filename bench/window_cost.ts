@@ -28,15 +28,7 @@ import { parseArgs } from "node:util";
 import { CeleriacClient } from "./celeriac_client.ts";
 import { brokerServerPid, treeCpuMs, WatchedProcess } from "./process_watch.ts";
 import { RawClient } from "./raw/raw_client.ts";
-import {
-  cleanPlace,
-  newPlace,
-  placeEnv,
-  REDIS_URL,
-  type RunPlace,
-  type Setup,
-  SETUPS,
-} from "./setups.ts";
+import { cleanPlace, newPlace, placeEnv, type RunPlace, type Setup, SETUPS } from "./setups.ts";
 import { median } from "./stats.ts";
 import { celeriacWorkerArgs, ROOT } from "./systems.ts";
 
@@ -101,13 +93,11 @@ type Row = [number, number, number];
 
 /** CPU of the worker and of the broker server while `work` runs, per task. */
 async function measured(
-  setup: Setup,
+  place: RunPlace,
   worker: WatchedProcess,
   work: () => Promise<number>,
 ): Promise<Row> {
-  const server = setup.broker === "amqp"
-    ? brokerServerPid("amqp")
-    : brokerServerPid("redis", Number(new URL(REDIS_URL).port || 6379));
+  const server = brokerServerPid(place.brokerUrl);
   const [workerBefore, brokerBefore] = [treeCpuMs(worker.pid), treeCpuMs(server)];
   const ms = await work();
   const [workerAfter, brokerAfter] = [treeCpuMs(worker.pid), treeCpuMs(server)];
@@ -136,7 +126,7 @@ async function drain(setup: Setup, shape: Shape): Promise<Row> {
     worker = startWorker(shape, place, count);
     await worker.report("ready");
     const started = worker;
-    return await measured(setup, worker, async () => {
+    return await measured(place, worker, async () => {
       const stamps = await started.report<{ first: number; last: number }>("last", 600_000);
       return stamps.last - stamps.first;
     });
@@ -156,7 +146,7 @@ async function roundTrips(setup: Setup, shape: Shape): Promise<Row> {
     client = await shape.client(place);
     await client.roundTrip(2000);
     const warm = client;
-    return await measured(setup, worker, () => warm.roundTrip(count));
+    return await measured(place, worker, () => warm.roundTrip(count));
   } finally {
     await client?.close();
     await worker.stop();

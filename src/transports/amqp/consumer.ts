@@ -256,7 +256,7 @@ export class ConsumerSession {
    */
   #globalLimit(current: ChannelState): number {
     let limit = this.#options.prefetch + current.window.exempt;
-    for (const state of this.#retiring) if (state !== current) limit -= state.window.counted;
+    for (const state of this.#retiring) limit -= state.window.counted;
     return Math.max(limit, 1);
   }
 
@@ -298,10 +298,15 @@ export class ConsumerSession {
 
   #closeRetired(state: ChannelState): void {
     this.#retiring.delete(state);
+    void this.#close(state);
+  }
+
+  /** Sends the channel's pending acks, then closes it (once; nothing more goes out on it). */
+  async #close(state: ChannelState): Promise<void> {
     if (!state.open) return;
     state.open = false;
     state.acks.flush();
-    state.channel.close().catch(() => {});
+    await state.channel.close().catch(() => {});
   }
 
   /** A stopped consumer closes its channel once nothing is out on it. */
@@ -311,11 +316,7 @@ export class ConsumerSession {
       this.#applyQos(); // its counted deliveries make room on the current channel
       return;
     }
-    if (this.#stopped && state.window.out === 0 && state.open) {
-      state.open = false;
-      state.acks.flush();
-      state.channel.close().catch(() => {});
-    }
+    if (this.#stopped && state.window.out === 0) void this.#close(state);
   }
 
   /** Stops consuming (basic.cancel); buffered deliveries are requeued, handed-out ones stay settleable. */
@@ -329,11 +330,7 @@ export class ConsumerSession {
       }
     }
     for (const delivery of this.#buffer.splice(0)) await delivery.reject(true);
-    if (state?.open && state.window.out === 0) {
-      state.open = false;
-      state.acks.flush();
-      await state.channel.close().catch(() => {});
-    }
+    if (state && state.window.out === 0) await this.#close(state);
     this.#wake?.();
   }
 
